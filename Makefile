@@ -1,0 +1,45 @@
+# Two commands do everything: `make run` (the playground) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+INSTALLED := $(VENV)/.installed
+JARS := .kafka/lib/.fetched-from
+export PATH := $(BIN):$(PATH)
+
+# With an external broker named, `make run` starts everything but the local one.
+PROCESSES := $(if $(KAFKA_BOOTSTRAP_SERVERS),publisher web announce,)
+
+.PHONY: run test kafka install jars migrate check clean
+
+run: install jars migrate
+	honcho start $(PROCESSES)
+
+test: install jars
+	pytest $(PYTEST_ARGS)
+
+kafka: install jars
+	python -m localkafka run
+
+install: $(INSTALLED)
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+jars: $(JARS)
+
+$(JARS): localkafka/pom.xml
+	$(if $(KAFKA_BOOTSTRAP_SERVERS),,python -m localkafka fetch)
+
+migrate: install
+	python manage.py migrate --noinput
+
+check: install
+	python manage.py check
+	DJANGO_DEBUG=0 DJANGO_SECRET_KEY=check-only-$$(date +%s)-not-a-real-secret-key-xxxxxxxxxxxxxxxxxxxxxxx \
+		python manage.py check --deploy
+
+clean:
+	rm -rf $(VENV) .kafka db.sqlite3* .pytest-db.sqlite3*

@@ -1,0 +1,233 @@
+"""A single-node Apache Kafka broker (KRaft) run from Maven Central jars, for `make run` and the tests."""
+
+from __future__ import annotations
+
+import base64
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PROJECT_ROOT = HERE.parent
+DEFAULT_HOME = PROJECT_ROOT / ".kafka"
+LOG4J_CONFIG = HERE / "log4j2.properties"
+POM = HERE / "pom.xml"
+
+
+class BrokerError(RuntimeError):
+    """The broker could not be fetched, formatted or started."""
+
+
+def lib_dir(home: Path = DEFAULT_HOME) -> Path:
+    return home / "lib"
+
+
+def fetch_jars(home: Path = DEFAULT_HOME) -> Path:
+    """Copy the broker jars from Maven Central into `home/lib` once; later calls fetch nothing."""
+    target = lib_dir(home)
+    stamp = target / ".fetched-from"
+    if stamp.exists() and stamp.read_text() == POM.read_text():
+        return target
+    target.mkdir(parents=True, exist_ok=True)
+    command = ["mvn", "-q", "-B", "-f", str(POM), "dependency:copy-dependencies", f"-DoutputDirectory={target}"]
+    try:
+        subprocess.run(command, check=True)
+    except FileNotFoundError as exc:
+        raise BrokerError("Maven (mvn) is needed to fetch the Kafka jars; see README prerequisites") from exc
+    except subprocess.CalledProcessError as exc:
+        raise BrokerError(f"fetching the Kafka jars failed: {' '.join(command)}") from exc
+    stamp.write_text(POM.read_text())
+    return target
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def new_cluster_id() -> str:
+    """KRaft wants 16 random bytes as URL-safe base64 without padding."""
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+
+
+@dataclass
+class LocalBroker:
+    """One combined broker+controller node on 127.0.0.1 whose data lives in `data_dir`."""
+
+    data_dir: Path
+    port: int = 9092
+    controller_port: int = 9093
+    home: Path = DEFAULT_HOME
+    heap: str = "512m"
+    extra_properties: dict[str, str] = field(default_factory=dict)
+    log_path: Path | None = None
+    process: subprocess.Popen | None = field(default=None, init=False)
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def properties_path(self) -> Path:
+        return self.data_dir / "server.properties"
+
+    def properties(self) -> dict[str, str]:
+        props = {
+            "process.roles": "broker,controller",
+            "node.id": "1",
+            "controller.quorum.voters": f"1@127.0.0.1:{self.controller_port}",
+            "listeners": f"PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
+            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.port}",
+            "controller.listener.names": "CONTROLLER",
+            "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+            "log.dirs": str(self.data_dir / "logs"),
+            "num.partitions": "3",
+            "offsets.topic.replication.factor": "1",
+            "offsets.topic.num.partitions": "3",
+            "transaction.state.log.replication.factor": "1",
+            "transaction.state.log.min.isr": "1",
+            "share.coordinator.state.topic.replication.factor": "1",
+            "share.coordinator.state.topic.min.isr": "1",
+            # A single node has nobody to wait for; the default 3 s delay only slows the first group join.
+            "group.initial.rebalance.delay.ms": "0",
+        }
+        props.update(self.extra_properties)
+        return props
+
+    def write_properties(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        body = "".join(f"{key}={value}\n" for key, value in self.properties().items())
+        self.properties_path.write_text(body)
+
+    def _java(self, main_class: str, *args: str) -> list[str]:
+        return [
+            "java", f"-Xms{self.heap}", f"-Xmx{self.heap}", "-XX:+UseG1GC",
+            f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",
+            "-cp", f"{lib_dir(self.home)}/*", main_class, *args,
+        ]
+
+    def format_storage(self) -> None:
+        """Format KRaft storage once; an already formatted directory is left as it is."""
+        cluster_file = self.data_dir / "cluster.id"
+        if not cluster_file.exists():
+            cluster_file.write_text(new_cluster_id())
+        command = [
+            "java", "-cp", f"{lib_dir(self.home)}/*", f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",
+            "kafka.tools.StorageTool", "format", "--ignore-formatted",
+            "-t", cluster_file.read_text().strip(), "-c", str(self.properties_path),
+        ]
+        result = subprocess.run(command, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise BrokerError(f"formatting Kafka storage failed:\n{result.stdout}{result.stderr}")
+
+    def start(self, timeout: float = 90.0) -> None:
+        """Start the JVM and return once the broker answers Kafka requests."""
+        fetch_jars(self.home)
+        self.write_properties()
+        self.format_storage()
+        output = open(self.log_path, "ab") if self.log_path else None
+        self.process = subprocess.Popen(
+            self._java("kafka.Kafka", str(self.properties_path)),
+            stdout=output, stderr=subprocess.STDOUT if output else None,
+        )
+        self.wait_ready(timeout)
+
+    def wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise BrokerError(f"the Kafka JVM exited with code {self.process.returncode}{self._log_tail()}")
+            if broker_answers(self.bootstrap_servers):
+                return
+            time.sleep(0.3)
+        self.stop()
+        raise BrokerError(f"Kafka did not answer on {self.bootstrap_servers} within {timeout:.0f} s{self._log_tail()}")
+
+    def _log_tail(self) -> str:
+        if self.log_path and self.log_path.exists():
+            return "\n" + "\n".join(self.log_path.read_text(errors="replace").splitlines()[-30:])
+        return ""
+
+    def stop(self, grace: float = 30.0) -> None:
+        """SIGTERM is a controlled shutdown; SIGKILL only if it overstays `grace`."""
+        self._signal(signal.SIGTERM, grace)
+
+    def kill(self) -> None:
+        """Die like a crashed machine: no controlled shutdown, no flush."""
+        self._signal(signal.SIGKILL, 10)
+
+    def _signal(self, sig: int, grace: float) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(sig)
+        try:
+            self.process.wait(grace)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def broker_answers(bootstrap_servers: str, timeout_ms: int = 1000) -> bool:
+    """True when a broker at `bootstrap_servers` answers a metadata request."""
+    from kafka import KafkaAdminClient
+    from kafka.errors import KafkaError
+
+    try:
+        admin = KafkaAdminClient(
+            bootstrap_servers=bootstrap_servers, bootstrap_timeout_ms=timeout_ms,
+            request_timeout_ms=timeout_ms + 500, client_id="localkafka-probe",
+        )
+    except (KafkaError, OSError):
+        return False
+    try:
+        admin.describe_cluster()
+        return True
+    except (KafkaError, OSError):
+        return False
+    finally:
+        admin.close()
+
+
+def run_foreground(data_dir: Path, port: int, controller_port: int) -> int:
+    """Run the broker until SIGTERM or SIGINT, passing the signal on for a controlled shutdown."""
+    broker = LocalBroker(data_dir=data_dir, port=port, controller_port=controller_port)
+    if broker_answers(broker.bootstrap_servers):
+        print(f"A Kafka broker already answers on {broker.bootstrap_servers}; not starting another.", flush=True)
+        return _wait_for_signal()
+    stopping = []
+
+    def forward(signum, _frame):
+        stopping.append(signum)
+        broker.stop()
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    try:
+        broker.start()
+    except BrokerError as exc:
+        if stopping:
+            return 0
+        print(exc, file=sys.stderr, flush=True)
+        return 1
+    print(f"Kafka broker ready on {broker.bootstrap_servers} (data in {data_dir})", flush=True)
+    return broker.process.wait() if not stopping else 0
+
+
+def _wait_for_signal() -> int:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        while True:
+            signal.pause()
+    except KeyboardInterrupt:
+        return 0
+
+
+def env_path(name: str, default: Path) -> Path:
+    return Path(os.environ.get(name, default)).resolve()

@@ -1,0 +1,25 @@
+"""Domain errors. They carry no HTTP or gRPC type: each transport maps them once, in its own table."""
+
+
+class OrderError(Exception):
+    """Base of every error the order domain raises on purpose."""
+
+
+class OrderNotFound(OrderError):
+    def __init__(self, order_id: object):
+        super().__init__(f"no order with id {order_id}")
+        self.order_id = order_id
+
+
+class InvalidOrder(OrderError):
+    """The input breaks a rule; `errors` maps each field to its messages."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        self.errors = errors
+        super().__init__("; ".join(f"{field}: {' '.join(messages)}" for field, messages in errors.items()))
+
+
+class InvalidTransition(OrderError):
+    def __init__(self, order_id: object, current: str, wanted: str):
+        super().__init__(f"order {order_id} is {current} and cannot become {wanted}")
+        self.order_id, self.current, self.wanted = order_id, current, wanted

@@ -1,0 +1,48 @@
+"""Print each record of the orders topic with partition, offset, key and value, like the course's consumer."""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from kafka import TopicPartition
+
+from orders import kafka
+
+
+class Command(BaseCommand):
+    help = ("Print records of the orders topic. Without --group it only observes (commits nothing); "
+            "with --group it joins that consumer group and commits its offsets.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--from-beginning", action="store_true",
+                            help="start at the oldest record (with --group: only if the group has no offsets yet)")
+        parser.add_argument("--group", help="consumer group id to join")
+        parser.add_argument("--topic", default=None)
+        parser.add_argument("--max-records", type=int, default=None, help="stop after this many records")
+        parser.add_argument("--timeout", type=float, default=None, help="stop after this many idle seconds")
+
+    def handle(self, *args, from_beginning, group, topic, max_records, timeout, **options):
+        topic = topic or settings.KAFKA_ORDERS_TOPIC
+        timeout_ms = int(timeout * 1000) if timeout else float("inf")
+        consumer = kafka.build_consumer(group_id=group, from_beginning=from_beginning,
+                                        consumer_timeout_ms=timeout_ms)
+        if group:
+            consumer.subscribe([topic])
+        else:
+            partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
+            consumer.assign(partitions)
+            (consumer.seek_to_beginning if from_beginning else consumer.seek_to_end)(*partitions)
+        self.stderr.write(f"Reading {topic!r} from {settings.KAFKA_BOOTSTRAP_SERVERS}"
+                          f"{' as group ' + group if group else ' as an observer'}; Ctrl-C stops.")
+        seen = 0
+        try:
+            for record in consumer:
+                key = record.key.decode(errors="replace") if record.key is not None else None
+                value = record.value.decode(errors="replace") if record.value is not None else None
+                self.stdout.write(f"partition={record.partition} offset={record.offset} key={key} value={value}")
+                self.stdout.flush()
+                seen += 1
+                if max_records and seen >= max_records:
+                    break
+        except KeyboardInterrupt:
+            pass
+        finally:
+            consumer.close()

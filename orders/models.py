@@ -1,0 +1,73 @@
+"""Orders and the outbox of their events: written together, in one transaction."""
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+
+class Status(models.TextChoices):
+    QUEUED = "QUEUED"
+    PROCESSING = "PROCESSING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+
+class Equipment(models.TextChoices):
+    KEYBOARD = "KEYBOARD"
+    MOUSE = "MOUSE"
+    WEBCAM = "WEBCAM"
+    MONITOR = "MONITOR"
+
+
+class Order(models.Model):
+    """A computer order; `equipment` is a list of Equipment values, repeats allowed."""
+
+    order_id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_by = models.CharField(max_length=150)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    created_at = models.DateTimeField(default=timezone.now)
+    equipment = models.JSONField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-order_id"]
+        indexes = [
+            models.Index(fields=["-created_at", "-order_id"], name="order_newest_first"),
+            models.Index(fields=["status"], name="order_status"),
+            models.Index(fields=["created_by"], name="order_created_by"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.status} by {self.created_by}"
+
+
+class OutboxEvent(models.Model):
+    """A Kafka record waiting to be published (sent_at is null) or already acknowledged by the broker.
+
+    The row keeps the exact bytes to publish, so a retry sends what was decided at commit time.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    event_id = models.UUIDField(unique=True)
+    topic = models.CharField(max_length=249)
+    key = models.CharField(max_length=64)
+    value = models.TextField()
+    headers = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    partition = models.IntegerField(null=True, blank=True)
+    offset = models.BigIntegerField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["id"], condition=models.Q(sent_at__isnull=True), name="outbox_waiting"),
+        ]
+
+    def __str__(self) -> str:
+        state = f"sent to {self.partition}@{self.offset}" if self.sent_at else "waiting"
+        return f"{self.event_id} key={self.key} {state}"

@@ -1,0 +1,112 @@
+"""The transactional outbox publisher: sends committed events to Kafka, oldest first, and marks them sent on ack.
+
+Delivery is at least once: a publisher that dies after the broker's acknowledgement but before marking the
+row sends the event again, so readers dedupe by `event_id`. Several publishers may run at once (one per web
+process, say); each sends the oldest waiting events first, so the first copy of one order's events on the
+topic is always in commit order.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+from django.db import DatabaseError, close_old_connections
+from django.utils import timezone
+from kafka import KafkaProducer
+from kafka.errors import KafkaError
+
+from orders import kafka
+from orders.models import OutboxEvent
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class PublishResult:
+    sent: int = 0
+    failed: int = 0
+    error: str = ""
+
+
+def publish_pending(producer: KafkaProducer, *, limit: int = 500, timeout: float = 15.0) -> PublishResult:
+    """Send up to `limit` waiting events in commit order and mark the acknowledged ones sent."""
+    waiting = list(OutboxEvent.objects.filter(sent_at__isnull=True).order_by("id")[:limit])
+    result = PublishResult()
+    in_flight = []
+    for row in waiting:
+        try:
+            future = producer.send(
+                row.topic, key=row.key.encode(), value=row.value.encode(),
+                headers=[(name, value.encode()) for name, value in row.headers],
+            )
+        except KafkaError as exc:
+            # No metadata (the broker is away): later rows would fail the same way, and must not overtake.
+            result.error = f"{type(exc).__name__}: {exc}"
+            break
+        in_flight.append((row, future))
+    producer.flush(timeout)
+    now, acknowledged, failed = timezone.now(), [], []
+    for row, future in in_flight:
+        row.attempts += 1
+        try:
+            metadata = future.get(timeout=0)
+        except KafkaError as exc:
+            row.last_error = result.error = f"{type(exc).__name__}: {exc}"
+            failed.append(row)
+            continue
+        row.sent_at, row.partition, row.offset, row.last_error = now, metadata.partition, metadata.offset, ""
+        acknowledged.append(row)
+    OutboxEvent.objects.bulk_update(acknowledged, ["sent_at", "partition", "offset", "attempts", "last_error"])
+    OutboxEvent.objects.bulk_update(failed, ["attempts", "last_error"])
+    result.sent, result.failed = len(acknowledged), len(failed) + len(waiting) - len(in_flight)
+    return result
+
+
+class OutboxPublisher:
+    """A loop that keeps the topic caught up with the outbox and survives the broker coming and going."""
+
+    def __init__(self, *, poll_seconds: float, batch_size: int = 500, retry_seconds: float = 1.0):
+        self.poll_seconds, self.batch_size, self.retry_seconds = poll_seconds, batch_size, retry_seconds
+        self.stopping = threading.Event()
+        self.producer: KafkaProducer | None = None
+        self.topic_checked = False
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            pause = self.retry_seconds
+            try:
+                pause = self.poll_seconds if self.step() == 0 else 0
+            except KafkaError as exc:
+                logger.warning("Kafka unavailable (%s); events stay in the outbox", exc)
+                self.close_producer()
+            except DatabaseError:
+                logger.exception("outbox query failed; retrying")
+                close_old_connections()
+            if pause:
+                self.stopping.wait(pause)
+        self.close_producer()
+
+    def step(self) -> int:
+        """Publish one batch; return how many events were acknowledged (raise KafkaError if none could be)."""
+        if self.producer is None:
+            if not self.topic_checked:
+                kafka.ensure_topic()
+                self.topic_checked = True
+            self.producer = kafka.build_producer()
+            logger.info("outbox publisher connected to %s", self.producer.config["bootstrap_servers"])
+        result = publish_pending(self.producer, limit=self.batch_size)
+        if result.sent:
+            logger.debug("published %d events", result.sent)
+        if result.failed and not result.sent:
+            raise KafkaError(result.error)
+        return result.sent
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def close_producer(self) -> None:
+        if self.producer is not None:
+            self.producer.close(timeout=5)
+            self.producer = None
