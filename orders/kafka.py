@@ -12,6 +12,8 @@ from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 logger = logging.getLogger(__name__)
 
+DELIVERY_TIMEOUT_MS = 12_000
+
 
 def build_producer(**overrides) -> KafkaProducer:
     """A producer whose acknowledgement means the record is durable: acks=all with idempotence.
@@ -24,8 +26,9 @@ def build_producer(**overrides) -> KafkaProducer:
         acks="all",
         enable_idempotence=True,
         linger_ms=5,
-        request_timeout_ms=10_000,
-        delivery_timeout_ms=30_000,
+        request_timeout_ms=5_000,
+        # Every send resolves (acknowledged or expired) within this bound; see outbox.publish_pending.
+        delivery_timeout_ms=DELIVERY_TIMEOUT_MS,
         # send() waits this long for metadata; the outbox must notice a dead broker quickly.
         max_block_ms=5_000,
         bootstrap_timeout_ms=3_000,

@@ -30,8 +30,12 @@ class PublishResult:
     error: str = ""
 
 
-def publish_pending(producer: KafkaProducer, *, limit: int = 500, timeout: float = 15.0) -> PublishResult:
-    """Send up to `limit` waiting events in commit order and mark the acknowledged ones sent."""
+def publish_pending(producer: KafkaProducer, *, limit: int = 500) -> PublishResult:
+    """Send up to `limit` waiting events in commit order and mark the acknowledged ones sent.
+
+    It waits until every send is settled, acknowledged or expired by the producer's delivery timeout:
+    giving up earlier would leave records in the producer's buffer that a retry would then send twice.
+    """
     waiting = list(OutboxEvent.objects.filter(sent_at__isnull=True).order_by("id")[:limit])
     result = PublishResult()
     in_flight = []
@@ -46,7 +50,7 @@ def publish_pending(producer: KafkaProducer, *, limit: int = 500, timeout: float
             result.error = f"{type(exc).__name__}: {exc}"
             break
         in_flight.append((row, future))
-    producer.flush(timeout)
+    producer.flush(kafka.DELIVERY_TIMEOUT_MS / 1000 + 5)
     now, acknowledged, failed = timezone.now(), [], []
     for row, future in in_flight:
         row.attempts += 1

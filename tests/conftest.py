@@ -1,0 +1,44 @@
+"""Session fixtures that start real parts once: a throwaway Kafka broker on free ports."""
+
+import os
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from localkafka import BrokerError, LocalBroker, free_port
+from tests.kafka_helpers import create_topic
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def kafka_broker():
+    """A real single-node Kafka broker for the whole run. No broker is a failure, never a skip."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    data_dir = Path(tempfile.mkdtemp(prefix="playground-kafka-"))
+    broker = LocalBroker(
+        data_dir=data_dir, port=free_port(), controller_port=free_port(),
+        log_path=ARTIFACTS / "kafka-broker.log",
+    )
+    try:
+        broker.start()
+    except BrokerError as exc:
+        pytest.fail(f"the tests need a real Kafka broker and none could be started: {exc}", pytrace=False)
+    previous = settings.KAFKA_BOOTSTRAP_SERVERS
+    settings.KAFKA_BOOTSTRAP_SERVERS = os.environ["KAFKA_BOOTSTRAP_SERVERS"] = broker.bootstrap_servers
+    yield broker
+    settings.KAFKA_BOOTSTRAP_SERVERS = previous
+    broker.stop()
+
+
+@pytest.fixture
+def orders_topic(kafka_broker, settings):
+    """A fresh 3-partition topic per test, so tests never read each other's records."""
+    name = f"orders-test-{uuid.uuid4().hex[:12]}"
+    create_topic(kafka_broker.bootstrap_servers, name)
+    settings.KAFKA_ORDERS_TOPIC = name
+    settings.KAFKA_BOOTSTRAP_SERVERS = kafka_broker.bootstrap_servers
+    return name
