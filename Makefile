@@ -7,9 +7,9 @@ JARS := .kafka/lib/.fetched-from
 export PATH := $(BIN):$(PATH)
 
 # With an external broker named, `make run` starts everything but the local one.
-PROCESSES := $(if $(KAFKA_BOOTSTRAP_SERVERS),publisher web announce,)
+PROCESSES := $(if $(KAFKA_BOOTSTRAP_SERVERS),publisher web grpc announce,)
 
-.PHONY: run test kafka install jars migrate check clean
+.PHONY: run test kafka proto install jars migrate check clean
 
 run: install jars migrate
 	honcho start $(PROCESSES)
@@ -19,6 +19,9 @@ test: install jars
 
 kafka: install jars
 	python -m localkafka run
+
+proto: install
+	python -m grpc_bridge.codegen
 
 install: $(INSTALLED)
 
@@ -42,4 +45,4 @@ check: install
 		python manage.py check --deploy
 
 clean:
-	rm -rf $(VENV) .kafka db.sqlite3* .pytest-db.sqlite3*
+	rm -rf $(VENV) .kafka db.sqlite3* test-db.sqlite3*

@@ -16,7 +16,8 @@ class InvalidOrder(OrderError):
 
     def __init__(self, errors: dict[str, list[str]]):
         self.errors = errors
-        super().__init__("; ".join(f"{field}: {' '.join(messages)}" for field, messages in errors.items()))
+        summary = (f"{field}: {' '.join(messages).rstrip('.')}" for field, messages in errors.items())
+        super().__init__("; ".join(summary))
 
 
 class InvalidTransition(OrderError):

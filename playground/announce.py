@@ -8,6 +8,7 @@ import urllib.error
 import urllib.request
 
 WEB = os.environ.get("PLAYGROUND_WEB_ADDR", "127.0.0.1:8000")
+GRPC = os.environ.get("PLAYGROUND_GRPC_ADDR", "127.0.0.1:50051")
 
 
 def wait_for(url: str, timeout: float = 180.0) -> bool:
@@ -36,6 +37,7 @@ def main() -> int:
             f"    REST API       {base}/api/orders/computers",
             f"    OpenAPI docs   {base}/api/docs/",
             f"    health         {base}/health",
+            f"    gRPC           {GRPC}  (grpcurl -plaintext {GRPC} list)",
             f"    Kafka          {os.environ.get('KAFKA_BOOTSTRAP_SERVERS', '127.0.0.1:9092')} topic "
             f"{os.environ.get('KAFKA_ORDERS_TOPIC', 'orders')}",
             "  Ctrl-C stops everything.",

@@ -15,6 +15,19 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
 @pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """One test database file per pytest process, so two runs at once never share (and break) one."""
+    test_settings = settings.DATABASES["default"].setdefault("TEST", {})
+    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3") and test_settings.get("NAME"):
+        test_settings["NAME"] = f"{test_settings['NAME']}.{os.getpid()}"
+        yield
+        for leftover in Path(test_settings["NAME"]).parent.glob(Path(test_settings["NAME"]).name + "*"):
+            leftover.unlink()
+    else:
+        yield
+
+
+@pytest.fixture(scope="session")
 def kafka_broker():
     """A real single-node Kafka broker for the whole run. No broker is a failure, never a skip."""
     ARTIFACTS.mkdir(exist_ok=True)

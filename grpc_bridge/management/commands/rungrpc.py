@@ -1,0 +1,66 @@
+"""`manage.py rungrpc [addrport]`: serve OrderService like runserver serves HTTP."""
+
+import signal
+import threading
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import autoreload
+
+from grpc_bridge.server import DEFAULT_MAX_MESSAGE_BYTES, SERVICE_NAME, PortInUse, build_server
+
+DEFAULT_ADDRPORT = "127.0.0.1:50051"
+
+
+class Command(BaseCommand):
+    help = "Run the gRPC server: OrderService, server reflection and grpc.health.v1."
+
+    def add_arguments(self, parser):
+        parser.add_argument("addrport", nargs="?", default=DEFAULT_ADDRPORT,
+                            help=f"host:port or port to listen on (default {DEFAULT_ADDRPORT})")
+        parser.add_argument("--max-workers", type=int, default=10, help="threads serving calls at once")
+        parser.add_argument("--max-message-bytes", type=int, default=DEFAULT_MAX_MESSAGE_BYTES,
+                            help="largest request or response accepted")
+        parser.add_argument("--grace", type=float, default=10.0,
+                            help="seconds in-flight calls get to finish on SIGTERM/SIGINT")
+        parser.add_argument("--reload", action="store_true", help="restart when Python code changes")
+
+    def handle(self, *args, addrport, max_workers, max_message_bytes, grace, reload, **options):
+        address = addrport if ":" in addrport else f"127.0.0.1:{addrport}"
+        if not address.rsplit(":", 1)[1].isdigit():
+            raise CommandError(f"{addrport!r} is not a port or host:port")
+        serve = lambda: self.serve(address, max_workers, max_message_bytes, grace)  # noqa: E731
+        if reload:
+            autoreload.run_with_reloader(serve)
+        else:
+            serve()
+
+    def serve(self, address, max_workers, max_message_bytes, grace):
+        try:
+            running = build_server(address, max_workers=max_workers, max_message_bytes=max_message_bytes)
+        except PortInUse as exc:
+            raise CommandError(f"{exc.args[0].rstrip('.')}. Is another rungrpc running? Pick another port: "
+                               "rungrpc 127.0.0.1:50052") from None
+        stopped = threading.Event()
+
+        def shut_down(signum, _frame):
+            # Health turns NOT_SERVING at once so balancers drain us; in-flight calls get `grace` seconds.
+            self.stdout.write(f"{signal.Signals(signum).name}: stopping, in-flight calls get {grace:g} s")
+            running.stop(grace).wait()
+            stopped.set()
+
+        signal.signal(signal.SIGTERM, shut_down)
+        signal.signal(signal.SIGINT, shut_down)
+        host = address.rsplit(":", 1)[0]
+        target = f"{host}:{running.port}"
+        self.stdout.write("\n".join([
+            f"gRPC OrderService listening on {target} (reflection and grpc.health.v1 on). Try:",
+            f"  grpcurl -plaintext {target} list",
+            f"  grpcurl -plaintext {target} describe {SERVICE_NAME}",
+            f"  grpcurl -plaintext -d '{{\"created_by\": \"ana\", \"equipment\": [\"KEYBOARD\", \"MOUSE\"]}}' "
+            f"{target} {SERVICE_NAME}/Create",
+            f"  grpcurl -plaintext {target} {SERVICE_NAME}/Get",
+            f"  grpcurl -plaintext {target} grpc.health.v1.Health/Check",
+        ]))
+        self.stdout.flush()
+        stopped.wait()
+        self.stdout.write("gRPC server stopped.")

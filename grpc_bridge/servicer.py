@@ -1,0 +1,114 @@
+"""OrderService: each RPC checks its input, calls one function of orders.services and translates the answer."""
+
+from __future__ import annotations
+
+import functools
+import logging
+
+import grpc
+from django.conf import settings
+from django.db import close_old_connections, connection
+from kafka import TopicPartition
+from kafka.errors import KafkaError
+
+from grpc_bridge import translate
+from grpc_bridge.generated import orders_pb2, orders_pb2_grpc
+from orders import events, kafka, services
+from orders.exceptions import InvalidOrder, OrderError
+
+logger = logging.getLogger(__name__)
+
+GET_LIMIT = 1000
+DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 50, 500
+WATCH_POLL_MS = 200
+
+
+def _fresh_connections() -> None:
+    # RPCs run in pool threads outside Django's request cycle; inside a test's transaction, leave it be.
+    if connection.get_autocommit():
+        close_old_connections()
+
+
+def rpc(method):
+    """Wrap an RPC: clean DB connections around it and turn domain errors into gRPC statuses."""
+
+    @functools.wraps(method)
+    def wrapper(self, request, context):
+        _fresh_connections()
+        try:
+            return method(self, request, context)
+        except OrderError as error:
+            context.abort(translate.status_code_for(error), str(error))
+        finally:
+            _fresh_connections()
+
+    return wrapper
+
+
+class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
+    @rpc
+    def Create(self, request, context):
+        order = services.create_order(source="grpc", **translate.order_fields(request))
+        return translate.order_to_proto(order)
+
+    @rpc
+    def Get(self, request, context):
+        orders = services.list_orders()[:GET_LIMIT]
+        return orders_pb2.OrderMessageList(orders=[translate.order_to_proto(order) for order in orders])
+
+    @rpc
+    def GetOrder(self, request, context):
+        return translate.order_to_proto(services.get_order(order_id=request.id))
+
+    @rpc
+    def Cancel(self, request, context):
+        return translate.order_to_proto(services.cancel_order(order_id=request.id, source="grpc"))
+
+    @rpc
+    def List(self, request, context):
+        status = translate.status_name(request.status) if request.HasField("status") else None
+        size, start = _page(request)
+        orders = list(services.list_orders(status=status, created_by=request.created_by or None)[start:start + size + 1])
+        more = len(orders) > size
+        return orders_pb2.OrderMessageList(
+            orders=[translate.order_to_proto(order) for order in orders[:size]],
+            next_page_token=str(start + size) if more else "",
+        )
+
+    def Watch(self, request, context):
+        """Stream order events from the topic with an observer consumer that lives as long as the call."""
+        try:
+            consumer = kafka.build_consumer(client_id="grpc-watch")
+        except KafkaError as exc:
+            context.abort(grpc.StatusCode.UNAVAILABLE, f"Kafka is unreachable: {exc}")
+        try:
+            topic = settings.KAFKA_ORDERS_TOPIC
+            partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
+            consumer.assign(partitions)
+            (consumer.seek_to_beginning if request.from_beginning else consumer.seek_to_end)(*partitions)
+            while context.is_active():
+                for batch in consumer.poll(timeout_ms=WATCH_POLL_MS).values():
+                    for record in batch:
+                        yield from _event_or_nothing(record)
+        finally:
+            consumer.close()
+
+
+def _event_or_nothing(record):
+    """Records that are not order events (a console producer's text, say) are skipped, not fatal."""
+    try:
+        event = events.OrderEvent.from_record(record.value, key=record.key)
+    except events.EventParseError:
+        return
+    yield translate.event_to_proto(event, partition=record.partition, offset=record.offset)
+
+
+def _page(request) -> tuple[int, int]:
+    size = request.page_size or DEFAULT_PAGE_SIZE
+    if not 1 <= size <= MAX_PAGE_SIZE:
+        raise InvalidOrder({"page_size": [f"Use 1 to {MAX_PAGE_SIZE} (0 means {DEFAULT_PAGE_SIZE})."]})
+    if not request.page_token:
+        return size, 0
+    if not request.page_token.isdigit():
+        raise InvalidOrder({"page_token": ["Pass back a next_page_token from an earlier List."]})
+    return size, int(request.page_token)

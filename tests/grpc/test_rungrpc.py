@@ -1,0 +1,103 @@
+"""`manage.py rungrpc` as a real process: the banner, a taken port, and a graceful stop on SIGTERM."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from grpc_bridge.generated import orders_pb2 as pb, orders_pb2_grpc
+from localkafka import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def database_url(tmp_path_factory):
+    """A migrated SQLite file of the server's own, which the test can lock from outside."""
+    path = tmp_path_factory.mktemp("rungrpc") / "db.sqlite3"
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{path}"}
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env, check=True,
+                   capture_output=True, timeout=120)
+    return path
+
+
+def start_rungrpc(database_path, port, *extra):
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database_path}", "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen([sys.executable, "manage.py", "rungrpc", f"127.0.0.1:{port}", *extra], cwd=ROOT,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_serving(port):
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    grpc.channel_ready_future(channel).result(timeout=30)
+    return channel
+
+
+@pytest.fixture
+def server(database_url):
+    port = free_port()
+    process = start_rungrpc(database_url, port, "--grace", "15")
+    channel = wait_serving(port)
+    yield process, port, channel
+    channel.close()
+    if process.poll() is None:
+        process.kill()
+    process.wait(10)
+
+
+def test_banner_names_the_grpcurl_commands_and_the_port_taken_is_a_clear_error(server, database_url):
+    process, port, channel = server
+    second = start_rungrpc(database_url, port)
+    _, err = second.communicate(timeout=60)
+    assert second.returncode != 0
+    assert f"cannot listen on 127.0.0.1:{port}" in err and "Traceback" not in err
+    process.send_signal(signal.SIGTERM)
+    out, _ = process.communicate(timeout=30)
+    assert f"grpcurl -plaintext 127.0.0.1:{port} list" in out
+    assert "OrderService/Create" in out
+
+
+def test_sigterm_lets_the_in_flight_call_finish_and_refuses_new_ones(server, database_url):
+    process, port, channel = server
+    stub = orders_pb2_grpc.OrderServiceStub(channel)
+    health_updates = health_pb2_grpc.HealthStub(channel).Watch(health_pb2.HealthCheckRequest(service=""))
+    assert next(health_updates).status == health_pb2.HealthCheckResponse.SERVING
+
+    # Hold SQLite's write lock so the Create below is genuinely in flight when SIGTERM arrives.
+    blocker = sqlite3.connect(database_url, isolation_level=None, timeout=30)
+    blocker.execute("BEGIN IMMEDIATE")
+    outcome = {}
+
+    def create():
+        try:
+            outcome["order"] = stub.Create(pb.OrderMessage(created_by="in-flight", equipment=[1]), timeout=30)
+        except grpc.RpcError as exc:
+            outcome["error"] = exc.code()
+
+    call = threading.Thread(target=create)
+    call.start()
+    time.sleep(1.0)
+    assert call.is_alive(), "the Create should be waiting for the database lock"
+    process.send_signal(signal.SIGTERM)
+    assert next(health_updates).status == health_pb2.HealthCheckResponse.NOT_SERVING
+
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as late:
+        with pytest.raises(grpc.RpcError):
+            orders_pb2_grpc.OrderServiceStub(late).Get(pb.Empty(), timeout=3)
+
+    blocker.execute("COMMIT")
+    call.join(30)
+    assert "order" in outcome, f"the in-flight call failed: {outcome.get('error')}"
+    assert process.wait(30) == 0
+    stored = sqlite3.connect(database_url).execute(
+        "SELECT created_by FROM orders_order WHERE order_id = ?", (outcome["order"].id.replace("-", ""),)
+    ).fetchall()
+    assert stored == [("in-flight",)]
