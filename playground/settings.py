@@ -76,7 +76,9 @@ ASGI_APPLICATION = "playground.asgi.application"
 
 DATABASES = {
     "default": dj_database_url.config(
-        env="DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=0,
+        env="DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        # Reusing connections tripled gRPC Create throughput on SQLite (bench/grpc_create.py).
+        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", 60)), conn_health_checks=True,
     ),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

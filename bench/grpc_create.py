@@ -1,0 +1,81 @@
+"""gRPC Create: `manage.py rungrpc` (stores the order and its outbox event) vs a bare grpcio server.
+
+    .venv/bin/python -m bench.grpc_create [--calls 2000] [--concurrency 8]
+
+Both servers run as their own processes on 127.0.0.1 with the same proto; the client warms each up first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import grpc
+
+from bench.report import Figure, print_table
+from grpc_bridge.generated import orders_pb2 as pb, orders_pb2_grpc
+from localkafka import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+REQUEST = pb.OrderMessage(created_by="bench", equipment=[0, 1, 1, 3])
+
+
+def start(command: list[str], env: dict[str, str], port: int) -> subprocess.Popen:
+    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL)
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        grpc.channel_ready_future(channel).result(timeout=60)
+    return process
+
+
+def measure(name: str, port: int, calls: int, concurrency: int, warmup: int) -> Figure:
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        stub = orders_pb2_grpc.OrderServiceStub(channel)
+        for _ in range(warmup):
+            stub.Create(REQUEST, timeout=10)
+
+        def one(_):
+            started = time.perf_counter()
+            stub.Create(REQUEST, timeout=10)
+            return (time.perf_counter() - started) * 1000
+
+        began = time.perf_counter()
+        with ThreadPoolExecutor(concurrency) as pool:
+            latencies = list(pool.map(one, range(calls)))
+        return Figure(name, calls / (time.perf_counter() - began), latencies)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--calls", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--warmup", type=int, default=200)
+    options = parser.parse_args()
+
+    database = Path(tempfile.mkdtemp(prefix="bench-grpc-")) / "db.sqlite3"
+    env = {"DATABASE_URL": f"sqlite:///{database}", "ORDERS_LOG_LEVEL": "WARNING"}
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env={**os.environ, **env}, check=True)
+    ours_port, bare_port = free_port(), free_port()
+    processes = [
+        start([sys.executable, "manage.py", "rungrpc", f"127.0.0.1:{ours_port}"], env, ours_port),
+        start([sys.executable, "-m", "bench.bare_grpc_server", f"127.0.0.1:{bare_port}"], {}, bare_port),
+    ]
+    try:
+        for concurrency in (1, options.concurrency):
+            ours = measure("rungrpc Create (SQLite + outbox)", ours_port, options.calls, concurrency, options.warmup)
+            bare = measure("bare grpcio Create (no storage)", bare_port, options.calls, concurrency, options.warmup)
+            print_table(f"gRPC unary Create, concurrency {concurrency}", ours, bare, unit="orders/s")
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+            process.wait(30)
+
+
+if __name__ == "__main__":
+    main()
