@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-import logging
+import json
 
 import grpc
 from django.conf import settings
@@ -16,11 +16,10 @@ from grpc_bridge.generated import orders_pb2, orders_pb2_grpc
 from orders import events, kafka, services
 from orders.exceptions import InvalidOrder, OrderError
 
-logger = logging.getLogger(__name__)
-
 GET_LIMIT = 1000
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 50, 500
 WATCH_POLL_MS = 200
+FIELD_ERRORS_KEY = "field-errors"
 
 
 def _fresh_connections() -> None:
@@ -38,6 +37,9 @@ def rpc(method):
         try:
             return method(self, request, context)
         except OrderError as error:
+            if isinstance(error, InvalidOrder):
+                # Machine-readable field errors for clients that want them (the dashboard shows them per field).
+                context.set_trailing_metadata(((FIELD_ERRORS_KEY, json.dumps(error.errors)),))
             context.abort(translate.status_code_for(error), str(error))
         finally:
             _fresh_connections()

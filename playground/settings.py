@@ -156,6 +156,9 @@ KAFKA_ORDERS_TOPIC = os.environ.get("KAFKA_ORDERS_TOPIC", "orders")
 KAFKA_ORDERS_PARTITIONS = int(os.environ.get("KAFKA_ORDERS_PARTITIONS", 3))
 # 1 for the local single broker; 3 on a real cluster (with min.insync.replicas=2 on the broker).
 KAFKA_REPLICATION_FACTOR = int(os.environ.get("KAFKA_REPLICATION_FACTOR", 1))
+# Where the dashboard's gRPC gateway finds rungrpc, and how long one call may take.
+GRPC_TARGET = os.environ.get("GRPC_TARGET", "127.0.0.1:50051")
+GRPC_CALL_TIMEOUT = float(os.environ.get("GRPC_CALL_TIMEOUT", 5))
 # How often the outbox publisher looks for events to send when it has nothing in hand.
 OUTBOX_POLL_SECONDS = float(os.environ.get("OUTBOX_POLL_SECONDS", 0.05))
 

@@ -2,13 +2,15 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from playground.grpc_gateway import grpc_create
 from playground.health import health
+from playground.views import dashboard
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("", dashboard, name="dashboard"),
+    path("dashboard/grpc/create", grpc_create, name="grpc-create"),
     path("health", health, name="health"),
     path("api/", include("orders.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -1,5 +1,7 @@
 """Every OrderService RPC and every client mistake, over a real channel."""
 
+import json
+
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -84,6 +86,13 @@ def test_bad_create_is_invalid_argument_naming_the_field(stub, fields, field):
     assert code == grpc.StatusCode.INVALID_ARGUMENT
     assert field in message
     assert Order.objects.count() == 0 and OutboxEvent.objects.count() == 0
+
+
+def test_invalid_argument_carries_field_errors_as_trailing_metadata(stub):
+    with pytest.raises(grpc.RpcError) as caught:
+        stub.Create(new_order(created_by="", equipment=[]), timeout=5)
+    trailers = dict(caught.value.trailing_metadata())
+    assert set(json.loads(trailers["field-errors"])) == {"created_by", "equipment"}
 
 
 @pytest.mark.parametrize("request_fields", [{"status": 12}, {"page_size": 501}, {"page_token": "abc"}])

@@ -1,0 +1,319 @@
+// The dashboard: place an order over REST or gRPC, watch its Kafka record arrive, follow its timeline.
+// Everything from an order or a record is put on the page with textContent, never as HTML.
+"use strict";
+
+const config = JSON.parse(document.getElementById("dashboard-config").textContent);
+const $ = (id) => document.getElementById(id);
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (name === "text") node.textContent = value;
+    else if (name === "className") node.className = value;
+    else node.setAttribute(name, value);
+  }
+  for (const child of children) node.append(child);
+  return node;
+}
+
+function csrfToken() {
+  return document.querySelector("input[name=csrfmiddlewaretoken]").value;
+}
+
+const shortId = (id) => (id ? String(id).slice(0, 8) : "—");
+const clockTime = (ms) => new Date(ms).toISOString().slice(11, 23);
+
+// ---- the order form ----------------------------------------------------------------------------------
+
+const chosen = [];
+
+function renderChips() {
+  const list = $("equipment-chips");
+  list.replaceChildren(...chosen.map((item, index) => {
+    const chip = el("button", { type: "button", className: "chip", title: "remove", text: `${item} ×` });
+    chip.addEventListener("click", () => { chosen.splice(index, 1); renderChips(); });
+    return el("li", {}, chip);
+  }));
+}
+
+document.querySelectorAll(".add-equipment .add").forEach((button) => {
+  button.addEventListener("click", () => { chosen.push(button.dataset.item); renderChips(); });
+});
+
+function showFieldErrors(errors) {
+  document.querySelectorAll(".field-error").forEach((node) => { node.textContent = ""; });
+  for (const [field, messages] of Object.entries(errors || {})) {
+    const target = document.querySelector(`.field-error[data-field="${field}"]`)
+      || document.querySelector('.field-error[data-field="non_field_errors"]');
+    const text = Array.isArray(messages) ? messages.join(" ") : String(messages);
+    target.textContent = target.dataset.field === field ? text : `${field}: ${text}`;
+  }
+}
+
+async function placeOverRest(body) {
+  const response = await fetch(config.rest_url, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    body: JSON.stringify(body),
+  });
+  const payload = await response.json().catch(() => ({}));
+  return {
+    ok: response.status === 201,
+    status: `HTTP ${response.status}`,
+    order: response.status === 201 ? payload : null,
+    errors: response.status === 201 ? null : payload,
+  };
+}
+
+async function placeOverGrpc(body) {
+  const response = await fetch(config.grpc_url, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+    body: JSON.stringify(body),
+  });
+  const payload = await response.json().catch(() => ({}));
+  if (response.status !== 200) return { ok: false, status: `HTTP ${response.status}`, errors: payload };
+  const ok = payload.code === "OK";
+  const order = ok ? { ...payload.order, order_id: payload.order.id } : null;
+  const errors = ok ? null : (Object.keys(payload.field_errors || {}).length
+    ? payload.field_errors : { non_field_errors: [`${payload.code}: ${payload.message}`] });
+  return { ok, status: `gRPC ${payload.code}`, order, errors, serverMs: payload.duration_ms };
+}
+
+$("order-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const transport = document.querySelector("input[name=transport]:checked").value;
+  const body = { created_by: $("created-by").value, equipment: [...chosen] };
+  const button = $("place-order");
+  button.disabled = true;
+  const trip = timeline.start(transport);
+  try {
+    const result = await (transport === "grpc" ? placeOverGrpc(body) : placeOverRest(body));
+    timeline.responded(trip, result);
+    showFieldErrors(result.errors);
+    if (result.ok) orders.upsert(result.order, transport);
+  } catch (error) {
+    timeline.responded(trip, { ok: false, status: `network error: ${error.message}` });
+  } finally {
+    button.disabled = false;
+  }
+});
+
+// ---- the timeline of the last order ------------------------------------------------------------------
+
+const timeline = {
+  trip: null,
+  start(transport) {
+    this.trip = { transport, sentAt: Date.now(), sentPerf: performance.now() };
+    this.render();
+    return this.trip;
+  },
+  responded(trip, result) {
+    if (trip !== this.trip) return;
+    Object.assign(trip, { result, respondedPerf: performance.now(), respondedAt: Date.now() });
+    trip.orderId = result.order ? result.order.order_id : null;
+    const seen = trip.orderId && feed.firstRecordFor(trip.orderId);
+    if (seen) this.recorded(seen.frame, seen.shownAt);
+    this.render();
+  },
+  recorded(frame, shownAt) {
+    const trip = this.trip;
+    if (!trip || !trip.orderId || trip.record || frame.key !== trip.orderId) return;
+    trip.record = frame;
+    trip.shownAt = shownAt;
+    this.render();
+  },
+  render() {
+    const trip = this.trip;
+    const items = [];
+    const hop = (label, detail, ms) => items.push(el("li", {},
+      el("span", { className: "hop", text: label }), el("span", { text: detail }),
+      el("span", { className: "ms", text: ms === undefined ? "" : `+${ms.toFixed(1)} ms` })));
+    hop("request sent", `${trip.transport.toUpperCase()} at ${clockTime(trip.sentAt)}`);
+    if (!trip.result) {
+      hop("response", "waiting…");
+    } else {
+      const server = trip.result.serverMs !== undefined ? ` (gateway→rungrpc ${trip.result.serverMs} ms)` : "";
+      hop("response", `${trip.result.status}${server}`, trip.respondedPerf - trip.sentPerf);
+    }
+    if (trip.result && trip.result.ok) {
+      if (!trip.record) {
+        hop("Kafka record", "waiting for the outbox publisher…");
+      } else {
+        const r = trip.record;
+        hop("Kafka record", `partition ${r.partition}, offset ${r.offset}, ${r.timestamp_type || "?"} time ${clockTime(r.timestamp)}`,
+          r.timestamp - trip.respondedAt);
+        hop("shown here", `live feed at ${clockTime(trip.shownAt)}`, trip.shownAt - r.timestamp);
+        items.push(el("li", { className: "total" }, el("span", { className: "hop", text: "click → shown" }),
+          el("span", { text: "" }), el("span", { className: "ms", text: `${(trip.shownAt - trip.sentAt).toFixed(0)} ms` })));
+      }
+    }
+    $("timeline").replaceChildren(...items);
+  },
+};
+
+// ---- the orders table --------------------------------------------------------------------------------
+
+const orders = {
+  rows: new Map(),
+  upsert(order, via) {
+    if (!order || !order.order_id) return;
+    let row = this.rows.get(order.order_id);
+    if (!row) {
+      row = el("tr", { "data-order-id": order.order_id });
+      this.rows.set(order.order_id, row);
+      $("orders").prepend(row);
+    }
+    const equipment = (order.equipment || []).join(", ");
+    const status = el("span", { className: `status status-${order.status || "QUEUED"}`, text: order.status || "QUEUED" });
+    row.replaceChildren(
+      el("td", { title: order.order_id }, el("code", { text: shortId(order.order_id) })),
+      el("td", { text: order.created_by || "" }),
+      el("td", { text: equipment }),
+      el("td", {}, status),
+      el("td", { text: order.created_at || "" }),
+      el("td", { text: via || row.dataset.via || "" }),
+    );
+    if (via) row.dataset.via = via;
+  },
+  async load() {
+    const response = await fetch(`${config.rest_url}?page_size=50`, { headers: { Accept: "application/json" } });
+    if (!response.ok) return;
+    const page = await response.json();
+    for (const order of page.computer_orders.reverse()) this.upsert(order);
+  },
+};
+
+// ---- the Kafka feed ----------------------------------------------------------------------------------
+
+const feed = {
+  paused: false,
+  held: [],
+  seenEvents: new Set(),
+  byKey: new Map(),
+  count: 0,
+  limit() { return Number($("buffer-size").value); },
+  add(frame) {
+    const shownAt = Date.now();
+    if (frame.key && !this.byKey.has(frame.key)) this.byKey.set(frame.key, { frame, shownAt });
+    if (this.byKey.size > 5000) this.byKey.delete(this.byKey.keys().next().value);
+    timeline.recorded(frame, shownAt);
+    const event = frame.value_format === "json-event" ? frame.value : null;
+    if (event) orders.upsert(event.order, event.source);
+    if (this.paused) {
+      this.held.push(frame);
+      $("paused-count").textContent = String(this.held.length);
+      return;
+    }
+    this.render(frame);
+  },
+  firstRecordFor(key) { return this.byKey.get(key); },
+  render(frame) {
+    const event = frame.value_format === "json-event" ? frame.value : null;
+    const duplicate = event && this.seenEvents.has(event.event_id);
+    if (event) this.seenEvents.add(event.event_id);
+    const details = el("pre", { className: "payload", text: JSON.stringify(
+      { key: frame.key, headers: frame.headers, value: frame.value, size: frame.size, timestamp_type: frame.timestamp_type },
+      null, 2) });
+    const toggle = el("button", { type: "button", className: "link", text: "payload" });
+    const row = el("tr", { className: `record${duplicate ? " duplicate" : ""}`, "data-key": frame.key || "",
+      "data-partition": frame.partition, "data-offset": frame.offset },
+      el("td", { text: clockTime(frame.timestamp) }),
+      el("td", { text: String(frame.partition) }),
+      el("td", { text: String(frame.offset) }),
+      el("td", { title: frame.key || "" }, el("code", { text: shortId(frame.key) })),
+      el("td", { text: event ? event.type : `(${frame.value_format})` }),
+      el("td", { text: event ? event.source : "" }),
+      el("td", { text: event ? event.order.status + (duplicate ? " (duplicate)" : "") : String(frame.value).slice(0, 60) }),
+      el("td", {}, toggle));
+    const detailRow = el("tr", { className: "detail", hidden: "" }, el("td", { colspan: "8" }, details));
+    toggle.addEventListener("click", () => { detailRow.hidden = !detailRow.hidden; });
+    $("feed").prepend(detailRow);
+    $("feed").prepend(row);
+    this.count += 1;
+    this.trim();
+  },
+  trim() {
+    const body = $("feed");
+    while (body.querySelectorAll("tr.record").length > this.limit()) {
+      body.lastElementChild.remove();
+      body.lastElementChild.remove();
+      this.count -= 1;
+    }
+    $("feed-count").textContent = `${this.count} record${this.count === 1 ? "" : "s"}`;
+  },
+  clear() {
+    $("feed").replaceChildren();
+    this.seenEvents.clear();
+    this.count = 0;
+    this.trim();
+  },
+  togglePause() {
+    this.paused = !this.paused;
+    $("pause").textContent = this.paused ? "Resume" : "Pause";
+    $("paused-note").hidden = !this.paused;
+    if (!this.paused) {
+      for (const frame of this.held) this.render(frame);
+      this.held = [];
+      $("paused-count").textContent = "0";
+    }
+  },
+};
+
+$("pause").addEventListener("click", () => feed.togglePause());
+$("clear").addEventListener("click", () => feed.clear());
+$("buffer-size").addEventListener("change", () => feed.trim());
+$("replay").addEventListener("click", () => {
+  feed.clear();
+  relay.replay("beginning");
+});
+
+// ---- the websocket -----------------------------------------------------------------------------------
+
+function setBadge(id, state, text) {
+  const badge = $(id);
+  badge.dataset.state = state;
+  badge.textContent = text;
+}
+
+const relay = {
+  socket: null,
+  positions: {},  // next offset per partition: what a reconnect resumes from
+  retryMs: 500,
+  connect() {
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    const socket = new WebSocket(`${scheme}://${location.host}${config.ws_path}`);
+    this.socket = socket;
+    socket.addEventListener("open", () => {
+      this.retryMs = 500;
+      setBadge("ws-state", "ok", "WebSocket: connected");
+      if (Object.keys(this.positions).length) this.replay(this.positions);
+    });
+    socket.addEventListener("message", (message) => this.receive(JSON.parse(message.data)));
+    socket.addEventListener("close", () => {
+      setBadge("ws-state", "down", "WebSocket: reconnecting…");
+      setTimeout(() => this.connect(), this.retryMs);
+      this.retryMs = Math.min(this.retryMs * 2, 5000);
+    });
+  },
+  replay(from) {
+    if (this.socket && this.socket.readyState === WebSocket.OPEN) {
+      this.socket.send(JSON.stringify({ action: "replay", from }));
+    }
+  },
+  receive(frame) {
+    if (frame.type === "record") {
+      this.positions[frame.partition] = Math.max(this.positions[frame.partition] || 0, frame.offset + 1);
+      feed.add(frame);
+    } else if (frame.type === "status") {
+      const labels = { connected: "connected", replaying: "replaying…", live: "live", kafka_unavailable: "unavailable" };
+      const state = frame.state === "kafka_unavailable" ? "down" : frame.state === "live" ? "ok" : "busy";
+      setBadge("kafka-state", state, `Kafka: ${labels[frame.state] || frame.state}`);
+    } else if (frame.type === "error") {
+      setBadge("kafka-state", "down", `Relay error: ${frame.message}`);
+    }
+  },
+};
+
+orders.load();
+relay.connect();
