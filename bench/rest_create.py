@@ -1,0 +1,39 @@
+"""REST create: POST /api/orders/computers (DRF + SQLite + outbox) vs a plain Django JSON view, same server.
+
+    .venv/bin/python -m bench.rest_create [--requests 2000] [--concurrency 8]
+
+The server is `manage.py runserver` (daphne) with DEBUG off; only the web process runs, so nothing else
+competes for the two cores. Kafka is not needed: the outbox keeps the events.
+"""
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from bench.load import post_json
+from bench.report import print_table
+from playground.processes import Stack
+
+BODY = {"created_by": "bench", "equipment": ["KEYBOARD", "MOUSE", "MOUSE", "MONITOR"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--warmup", type=int, default=200)
+    options = parser.parse_args()
+    stack = Stack(bootstrap_servers="127.0.0.1:1", topic="orders", log_dir=Path(tempfile.mkdtemp()),
+                  services=("web",), extra_env={"DJANGO_SETTINGS_MODULE": "bench.settings"}).start()
+    try:
+        for concurrency in (1, options.concurrency):
+            common = dict(requests=options.requests, concurrency=concurrency, warmup=options.warmup)
+            ours = post_json("POST /api/orders/computers", stack.web_port, "/api/orders/computers", BODY, **common)
+            plain = post_json("POST plain Django JSON view", stack.web_port, "/bench/plain-json", BODY, **common)
+            print_table(f"REST create, concurrency {concurrency}", ours, plain, unit="orders/s")
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    main()
