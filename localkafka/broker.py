@@ -66,6 +66,10 @@ class LocalBroker:
     controller_port: int = 9093
     home: Path = DEFAULT_HOME
     heap: str = "512m"
+    node_id: int = 1
+    # "id@host:port,..." of every controller; None means this node alone.
+    voters: str | None = None
+    cluster_id: str | None = None
     extra_properties: dict[str, str] = field(default_factory=dict)
     log_path: Path | None = None
     process: subprocess.Popen | None = field(default=None, init=False)
@@ -81,8 +85,8 @@ class LocalBroker:
     def properties(self) -> dict[str, str]:
         props = {
             "process.roles": "broker,controller",
-            "node.id": "1",
-            "controller.quorum.voters": f"1@127.0.0.1:{self.controller_port}",
+            "node.id": str(self.node_id),
+            "controller.quorum.voters": self.voters or f"{self.node_id}@127.0.0.1:{self.controller_port}",
             "listeners": f"PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
             "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.port}",
             "controller.listener.names": "CONTROLLER",
@@ -117,7 +121,7 @@ class LocalBroker:
         """Format KRaft storage once; an already formatted directory is left as it is."""
         cluster_file = self.data_dir / "cluster.id"
         if not cluster_file.exists():
-            cluster_file.write_text(new_cluster_id())
+            cluster_file.write_text(self.cluster_id or new_cluster_id())
         command = [
             "java", "-cp", f"{lib_dir(self.home)}/*", f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",
             "kafka.tools.StorageTool", "format", "--ignore-formatted",
@@ -129,6 +133,11 @@ class LocalBroker:
 
     def start(self, timeout: float = 90.0) -> None:
         """Start the JVM and return once the broker answers Kafka requests."""
+        self.launch()
+        self.wait_ready(timeout)
+
+    def launch(self) -> None:
+        """Start the JVM without waiting: the nodes of a cluster must all be up before any is ready."""
         fetch_jars(self.home)
         self.write_properties()
         self.format_storage()
@@ -137,7 +146,6 @@ class LocalBroker:
             self._java("kafka.Kafka", str(self.properties_path)),
             stdout=output, stderr=subprocess.STDOUT if output else None,
         )
-        self.wait_ready(timeout)
 
     def wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

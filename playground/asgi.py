@@ -1,4 +1,4 @@
-"""ASGI entry point: HTTP through Django (websockets join here in the dashboard's relay)."""
+"""ASGI entry point: HTTP through Django, websockets (origin-checked) through Channels to the orders relay."""
 
 import os
 
@@ -6,4 +6,17 @@ from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "playground.settings")
 
-application = get_asgi_application()
+# Set Django up before anything imports consumers or models.
+django_application = get_asgi_application()
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+
+from orders.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter({
+    "http": django_application,
+    # The Origin must be one of ALLOWED_HOSTS: another site's page cannot open a socket with a visitor's cookies.
+    "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+})

@@ -162,6 +162,18 @@ GRPC_CALL_TIMEOUT = float(os.environ.get("GRPC_CALL_TIMEOUT", 5))
 # How often the outbox publisher looks for events to send when it has nothing in hand.
 OUTBOX_POLL_SECONDS = float(os.environ.get("OUTBOX_POLL_SECONDS", 0.05))
 
+# The websocket relay's channel layer: in-memory serves one web process; with REDIS_URL several share Redis.
+# Capacity is messages per websocket channel (the relay batches up to 200 records into one); the default 100
+# overflows silently.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CHANNEL_LAYERS = {"default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000},
+    }}
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -208,10 +208,17 @@ const feed = {
     this.render(frame);
   },
   firstRecordFor(key) { return this.byKey.get(key); },
+  duplicatesHidden: 0,
   render(frame) {
     const event = frame.value_format === "json-event" ? frame.value : null;
     const duplicate = event && this.seenEvents.has(event.event_id);
     if (event) this.seenEvents.add(event.event_id);
+    if (duplicate && !$("show-duplicates").checked) {
+      this.duplicatesHidden += 1;
+      $("duplicates-count").textContent = String(this.duplicatesHidden);
+      $("duplicates-note").hidden = false;
+      return;
+    }
     const details = el("pre", { className: "payload", text: JSON.stringify(
       { key: frame.key, headers: frame.headers, value: frame.value, size: frame.size, timestamp_type: frame.timestamp_type },
       null, 2) });
@@ -246,6 +253,8 @@ const feed = {
     $("feed").replaceChildren();
     this.seenEvents.clear();
     this.count = 0;
+    this.duplicatesHidden = 0;
+    $("duplicates-note").hidden = true;
     this.trim();
   },
   togglePause() {
@@ -287,7 +296,8 @@ const relay = {
     socket.addEventListener("open", () => {
       this.retryMs = 500;
       setBadge("ws-state", "ok", "WebSocket: connected");
-      if (Object.keys(this.positions).length) this.replay(this.positions);
+      // A socket streams nothing until asked: resume exactly after the last record seen, or start live.
+      this.replay(Object.keys(this.positions).length ? this.positions : "latest");
     });
     socket.addEventListener("message", (message) => this.receive(JSON.parse(message.data)));
     socket.addEventListener("close", () => {
@@ -306,9 +316,18 @@ const relay = {
       this.positions[frame.partition] = Math.max(this.positions[frame.partition] || 0, frame.offset + 1);
       feed.add(frame);
     } else if (frame.type === "status") {
-      const labels = { connected: "connected", replaying: "replaying…", live: "live", kafka_unavailable: "unavailable" };
-      const state = frame.state === "kafka_unavailable" ? "down" : frame.state === "live" ? "ok" : "busy";
-      setBadge("kafka-state", state, `Kafka: ${labels[frame.state] || frame.state}`);
+      if (frame.state === "live") {
+        // Partitions with no record seen yet resume from here too, not from their beginning.
+        for (const [partition, offset] of Object.entries(frame.positions || {})) {
+          this.positions[partition] = Math.max(this.positions[partition] || 0, offset);
+        }
+      }
+      const labels = { connected: "connected", replaying: "replaying…", live: "live", paused: "paused" };
+      if (frame.kafka === "unavailable" || frame.state === "kafka_unavailable") {
+        setBadge("kafka-state", "down", `Kafka: unavailable${frame.error ? ` (${frame.error})` : ""}`);
+      } else {
+        setBadge("kafka-state", frame.state === "live" ? "ok" : "busy", `Kafka: ${labels[frame.state] || frame.state}`);
+      }
     } else if (frame.type === "error") {
       setBadge("kafka-state", "down", `Relay error: ${frame.message}`);
     }
