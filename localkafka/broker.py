@@ -141,6 +141,8 @@ class LocalBroker:
         fetch_jars(self.home)
         self.write_properties()
         self.format_storage()
+        if self.log_path:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
         output = open(self.log_path, "ab") if self.log_path else None
         self.process = subprocess.Popen(
             self._java("kafka.Kafka", str(self.properties_path)),

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.db import DatabaseError, close_old_connections, connection, transaction
 from django.utils import timezone
 from kafka import KafkaProducer
-from kafka.errors import KafkaError
+from kafka.errors import KafkaError, KafkaTimeoutError
 
 from orders import kafka
 from orders.models import OutboxEvent
@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 class PublishResult:
     sent: int = 0
     failed: int = 0
+    unsettled: int = 0
     error: str = ""
 
 
@@ -50,8 +51,13 @@ def publish_pending(producer: KafkaProducer, *, limit: int = 500) -> PublishResu
             result.error = f"{type(exc).__name__}: {exc}"
             break
         in_flight.append((row, future))
-    producer.flush(kafka.DELIVERY_TIMEOUT_MS / 1000 + 5)
+    try:
+        producer.flush(kafka.DELIVERY_TIMEOUT_MS / 1000 + 5)
+    except KafkaTimeoutError:
+        # Unsettled sends count as failed below; the caller must replace this producer (see step()).
+        pass
     now, outcomes = connection.ops.adapt_datetimefield_value(timezone.now()), []
+    result.unsettled = sum(1 for _, future in in_flight if not future.is_done)
     for row, future in in_flight:
         try:
             metadata = future.get(timeout=0)
@@ -100,6 +106,10 @@ class OutboxPublisher:
             except DatabaseError:
                 logger.exception("outbox query failed; retrying")
                 close_old_connections()
+            except Exception:
+                # The publisher must outlive any one failure: log it, start over with a fresh producer.
+                logger.exception("outbox publisher step failed; retrying")
+                self.close_producer()
             if pause:
                 self.stopping.wait(pause)
         self.close_producer()
@@ -115,7 +125,7 @@ class OutboxPublisher:
         result = publish_pending(self.producer, limit=self.batch_size)
         if result.sent:
             logger.debug("published %d events", result.sent)
-        if result.failed and not result.sent:
+        if result.unsettled or (result.failed and not result.sent):
             raise KafkaError(result.error)
         return result.sent
 
@@ -124,5 +134,5 @@ class OutboxPublisher:
 
     def close_producer(self) -> None:
         if self.producer is not None:
-            self.producer.close(timeout=5)
-            self.producer = None
+            producer, self.producer = self.producer, None
+            kafka.close_producer(producer, timeout=5)

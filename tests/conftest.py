@@ -1,17 +1,24 @@
 """Session fixtures that start real parts once: a throwaway Kafka broker on free ports."""
 
+import contextlib
 import os
+import shutil
 import tempfile
 import uuid
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from playwright.sync_api import sync_playwright
 
 from localkafka import BrokerError, LocalBroker, free_port
 from tests.kafka_helpers import create_topic
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Without the background-networking flags Chromium keeps dialling Google's hosts, which this machine refuses.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
 
 
 @pytest.fixture(scope="session")
@@ -55,3 +62,26 @@ def orders_topic(kafka_broker, settings):
     settings.KAFKA_ORDERS_TOPIC = name
     settings.KAFKA_BOOTSTRAP_SERVERS = kafka_broker.bootstrap_servers
     return name
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (`playwright install` cannot download browsers here)."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@contextlib.contextmanager
+def open_dashboard(browser, base_url: str):
+    """A fresh page on the dashboard that records any JavaScript dialog (an XSS would open one)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.dialogs = []
+    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(base_url + "/")
+    try:
+        yield page
+    finally:
+        context.close()

@@ -1,0 +1,80 @@
+"""The broker is SIGKILLed during a burst of 500 orders and restarted: nothing is lost, the dashboard shows each once."""
+
+import json
+import sqlite3
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from localkafka import LocalBroker, free_port
+from tests.conftest import ARTIFACTS, open_dashboard
+from tests.faults.http_orders import burst
+from tests.kafka_helpers import read_records
+
+ORDERS = 500
+KILL_AT = 150
+
+
+@pytest.fixture
+def broker():
+    broker = LocalBroker(data_dir=Path(tempfile.mkdtemp(prefix="playground-killed-")), port=free_port(),
+                         controller_port=free_port(), log_path=ARTIFACTS / "faults" / "killed-broker.log")
+    broker.start()
+    yield broker
+    broker.stop()
+
+
+def wait_for(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.25)
+
+
+def count(database, sql):
+    with sqlite3.connect(database) as connection:
+        return connection.execute(sql).fetchone()[0]
+
+
+def test_burst_through_a_broker_crash_loses_nothing(make_stack, broker, browser):
+    stack = make_stack(broker.bootstrap_servers)
+    killed = threading.Event()
+
+    def kill_midway(index):
+        if index == KILL_AT and not killed.is_set():
+            killed.set()
+            broker.kill()
+
+    with open_dashboard(browser, stack.base_url) as page:
+        page.select_option("#buffer-size", "2000")
+        expect(page.locator("#kafka-state")).to_have_attribute("data-state", "ok", timeout=20_000)
+
+        results = burst(stack.base_url, ORDERS, prefix="burst", on_each=kill_midway)
+        assert killed.is_set()
+        assert [status for status, _, _ in results] == [201] * ORDERS
+        slowest = max(seconds for _, _, seconds in results)
+        assert slowest < 1.0, f"a POST took {slowest:.2f} s while the broker was down"
+        assert count(stack.database, "SELECT COUNT(*) FROM orders_order") == ORDERS
+        assert count(stack.database, "SELECT COUNT(*) FROM orders_outboxevent WHERE sent_at IS NULL") > 0, \
+            "some events should be waiting while the broker is dead"
+        expect(page.locator("#kafka-state")).to_have_attribute("data-state", "down", timeout=20_000)
+
+        broker.start()
+        wait_for(lambda: count(stack.database, "SELECT COUNT(*) FROM orders_outboxevent WHERE sent_at IS NULL") == 0,
+                 90, "the outbox to drain after the restart")
+        records = read_records(broker.bootstrap_servers, stack.topic, expected=ORDERS, timeout=30)
+        on_topic = {json.loads(record.value)["order"]["order_id"] for record in records}
+        assert on_topic == {order_id for _, order_id, _ in results}
+
+        rows = page.locator("#feed tr.record")
+        expect(rows).to_have_count(ORDERS, timeout=60_000)
+        shown_keys = rows.evaluate_all("rows => rows.map((row) => row.dataset.key)")
+        assert sorted(shown_keys) == sorted(on_topic), "the dashboard shows each order exactly once"
+        duplicates_on_topic = len(records) - len({json.loads(r.value)["event_id"] for r in records})
+        hidden = int(page.locator("#duplicates-count").text_content())
+        assert hidden == duplicates_on_topic
+        page.screenshot(path=str(ARTIFACTS / "faults" / "dashboard-after-broker-crash.png"))
