@@ -41,6 +41,10 @@ class ResumingReader:
     async def read_until_count(self, count: int, timeout: float) -> None:
         await self._until(lambda frame: len(self.records) >= count, timeout)
 
+    async def read_until(self, condition: Callable[[], bool], timeout: float) -> None:
+        """Read until `condition()` holds; it is also checked while no frame arrives."""
+        await self._until(lambda frame: condition(), timeout, idle_check=True)
+
     def drop(self) -> None:
         """Cut the TCP connection without a closing handshake, as a network failure would."""
         self.socket.transport.abort()
@@ -50,10 +54,16 @@ class ResumingReader:
         if self.socket is not None:
             await self.socket.close()
 
-    async def _until(self, done, timeout: float) -> None:
+    async def _until(self, done, timeout: float, idle_check: bool = False) -> None:
         async with asyncio.timeout(timeout):
             while True:
-                frame = json.loads(await self.socket.recv())
+                try:
+                    raw = await asyncio.wait_for(self.socket.recv(), 0.5) if idle_check else await self.socket.recv()
+                except TimeoutError:
+                    if done(None):
+                        return
+                    continue
+                frame = json.loads(raw)
                 if frame["type"] == "record":
                     self.records.append(frame)
                     self.positions[str(frame["partition"])] = frame["offset"] + 1
