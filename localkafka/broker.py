@@ -214,8 +214,11 @@ def run_foreground(data_dir: Path, port: int, controller_port: int) -> int:
     stopping = []
 
     def forward(signum, _frame):
+        # Only pass the signal on: waiting here, inside a handler that interrupted process.wait(), deadlocks on
+        # Popen's wait lock. The JVM's controlled shutdown ends the wait below.
         stopping.append(signum)
-        broker.stop()
+        if broker.process is not None and broker.process.poll() is None:
+            broker.process.send_signal(signal.SIGTERM)
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
@@ -226,8 +229,12 @@ def run_foreground(data_dir: Path, port: int, controller_port: int) -> int:
             return 0
         print(exc, file=sys.stderr, flush=True)
         return 1
+    if stopping:
+        broker.stop()
+        return 0
     print(f"Kafka broker ready on {broker.bootstrap_servers} (data in {data_dir})", flush=True)
-    return broker.process.wait() if not stopping else 0
+    code = broker.process.wait()
+    return 0 if stopping else code
 
 
 def _wait_for_signal() -> int:
