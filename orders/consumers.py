@@ -58,7 +58,7 @@ class OrdersConsumer(AsyncJsonWebsocketConsumer):
         self.next_offsets: dict[int, int] = {}
         # While replaying: the relay's positions when the round began (None until then).
         self.cut: dict[int, int] | None = None
-        self.buffer: deque[dict[str, Any]] = deque()
+        self.buffer: deque[relay.PackedRecord] = deque()
         self.caught_up = True
         self.last_seq: int | None = None
         self.replay_task: asyncio.Task | None = None
@@ -170,9 +170,9 @@ class OrdersConsumer(AsyncJsonWebsocketConsumer):
                 await self.send_json(self._status(
                     REPLAYING, **{"from": _keyed(plan.start)}, until=_keyed(cut), skipped=_keyed(plan.skipped),
                 ))
-                while (frames := await asyncio.to_thread(reader.read_chunk)) is not None:
-                    for frame in frames:
-                        await self._send_record(frame)
+                while (packed := await asyncio.to_thread(reader.read_chunk)) is not None:
+                    for record in packed:
+                        await self._send_record(record)
             finally:
                 # Also on cancel: the lock in HistoryReader makes close() wait for a read still running.
                 await asyncio.to_thread(reader.close)
@@ -182,13 +182,14 @@ class OrdersConsumer(AsyncJsonWebsocketConsumer):
     async def relay_records(self, message: dict[str, Any]) -> None:
         """A batch from the shared reader: send it when live, hold it while a replay reads history."""
         self._follow_seq(message["seq"])
-        for frame in message["frames"]:
+        for record in message["records"]:
+            partition, offset, _ = record
             if self.stream_state == LIVE:
-                await self._send_if_new(frame)
+                await self._send_if_new(record)
             elif self.stream_state == REPLAYING and self.cut is not None and self.caught_up \
-                    and frame["offset"] >= self.cut.get(frame["partition"], 0):
+                    and offset >= self.cut.get(partition, 0):
                 if len(self.buffer) < MAX_BUFFERED_FRAMES:
-                    self.buffer.append(frame)
+                    self.buffer.append(record)
                 else:
                     self._lose_frames()
 
@@ -214,13 +215,15 @@ class OrdersConsumer(AsyncJsonWebsocketConsumer):
             self.caught_up = False
             self.buffer.clear()
 
-    async def _send_if_new(self, frame: dict[str, Any]) -> None:
-        if frame["offset"] >= self.next_offsets.get(frame["partition"], 0):
-            await self._send_record(frame)
+    async def _send_if_new(self, record: relay.PackedRecord) -> None:
+        partition, offset, _ = record
+        if offset >= self.next_offsets.get(partition, 0):
+            await self._send_record(record)
 
-    async def _send_record(self, frame: dict[str, Any]) -> None:
-        self.next_offsets[frame["partition"]] = frame["offset"] + 1
-        await self.send_json(frame)
+    async def _send_record(self, record: relay.PackedRecord) -> None:
+        partition, offset, text = record
+        self.next_offsets[partition] = offset + 1
+        await self.send(text_data=text)
 
     def _status(self, state: str, **detail: Any) -> dict[str, Any]:
         return {"type": "status", "state": state, "topic": self.relay.topic, "kafka": self.relay.state().kafka,

@@ -7,7 +7,7 @@ the end, and hands each polled batch to the asyncio loop with ``run_coroutine_th
 next offset it has handed over (its *positions*): a replay uses them as the cut between history and live.
 
 Messages it sends to its Channels group, in order, each with a ``seq`` one higher than the last:
-``{"type": "relay.records", "seq", "frames": [record frame, ...]}`` and
+``{"type": "relay.records", "seq", "records": [[partition, offset, frame as JSON text], ...]}`` and
 ``{"type": "relay.status", "seq", "kafka": "ok" | "unavailable", "error"}``. A consumer that sees a ``seq`` jump
 knows a message was dropped for it (a full channel layer) and catches up from Kafka.
 
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import json
 import logging
 import threading
 import time
@@ -54,6 +55,20 @@ READER_OPTIONS = dict(
     # kafka-python backs off up to 30 s by default; a broker that is back should be seen within a second.
     reconnect_backoff_max_ms=1_000,
 )
+
+
+PackedRecord = tuple[int, int, str]
+
+
+def pack(record) -> PackedRecord:
+    """(partition, offset, the record frame as JSON text), encoded once for every socket.
+
+    The in-memory channel layer deep-copies each message once per group member: copying one string per record
+    instead of a frame dict, and encoding it once instead of once per socket, halved fan-out latency at 200
+    sockets (bench/fanout.py).
+    """
+    frame = events.record_frame(record)
+    return frame["partition"], frame["offset"], json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
 
 
 class TopicMissing(KafkaError):
@@ -162,9 +177,9 @@ class Relay:
         next_check = time.monotonic() + HEALTH_CHECK_SECONDS
         while not self._stopping.is_set():
             batches = consumer.poll(timeout_ms=POLL_TIMEOUT_MS, max_records=BATCH_MAX_RECORDS)
-            frames = [events.record_frame(record) for records in batches.values() for record in records]
-            if frames:
-                self._deliver(frames)
+            packed = [pack(record) for records in batches.values() for record in records]
+            if packed:
+                self._deliver(packed)
                 next_check = time.monotonic() + HEALTH_CHECK_SECONDS
             elif time.monotonic() >= next_check:
                 # Raises KafkaTimeoutError when the broker is gone; poll() alone would just keep returning nothing.
@@ -173,15 +188,15 @@ class Relay:
                     self._state = replace(self._state, end_offsets={tp.partition: o for tp, o in end.items()})
                 next_check = time.monotonic() + HEALTH_CHECK_SECONDS
 
-    def _deliver(self, frames: list[dict[str, Any]]) -> None:
+    def _deliver(self, packed: list[PackedRecord]) -> None:
         # Positions move before the send: a replay's cut then never misses a frame sent after it (see consumers).
         with self._lock:
             positions = dict(self._state.positions)
-            for frame in frames:
-                positions[frame["partition"]] = max(positions.get(frame["partition"], 0), frame["offset"] + 1)
+            for partition, offset, _ in packed:
+                positions[partition] = max(positions.get(partition, 0), offset + 1)
             self._state = replace(self._state, positions=positions, seq=self._state.seq + 1)
             seq = self._state.seq
-        self._send({"type": "relay.records", "seq": seq, "frames": frames})
+        self._send({"type": "relay.records", "seq": seq, "records": packed})
 
     def _set_unavailable(self, exc: Exception) -> None:
         error = f"{type(exc).__name__}: {exc}"
@@ -347,8 +362,8 @@ class HistoryReader:
             self._deadline = time.monotonic() + REPLAY_TIMEOUT_SECONDS
             return plan
 
-    def read_chunk(self) -> list[dict[str, Any]] | None:
-        """The next record frames (in offset order per partition), or None once every partition reached `until`."""
+    def read_chunk(self) -> list[PackedRecord] | None:
+        """The next packed records (in offset order per partition), or None once every partition reached `until`."""
         with self._lock:
             if self._consumer is None or not self._remaining:
                 return None
@@ -359,7 +374,7 @@ class HistoryReader:
                 until = self._remaining.get(tp)
                 if until is not None:
                     # A fetch returns whole batches, so it may run past the cut; those records come live.
-                    frames.extend(events.record_frame(r) for r in records if r.offset < until)
+                    frames.extend(pack(r) for r in records if r.offset < until)
             for tp, until in list(self._remaining.items()):
                 if (self._consumer.position(tp, KAFKA_TIMEOUT_MS) or 0) >= until:
                     del self._remaining[tp]

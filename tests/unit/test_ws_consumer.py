@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 
 import pytest
@@ -121,7 +122,8 @@ async def test_live_frames_below_the_stream_position_are_not_sent(fake_relay):
     communicator = await open_socket()
     await start_stream(communicator, "latest", timeout=5)
     batch = [frame(0, 4), frame(0, 5), frame(0, 6), frame(2, 1), frame(2, 2), frame(0, 6)]
-    await get_channel_layer().group_send(fake_relay.group, {"type": "relay.records", "seq": 1, "frames": batch})
+    packed = [[f["partition"], f["offset"], json.dumps(f)] for f in batch]
+    await get_channel_layer().group_send(fake_relay.group, {"type": "relay.records", "seq": 1, "records": packed})
     received = [await communicator.receive_json_from(timeout=5) for _ in range(3)]
     assert positions(received) == [(0, 5), (0, 6), (2, 2)]
     assert received[0] == frame(0, 5)
