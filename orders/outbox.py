@@ -1,6 +1,7 @@
 """The transactional outbox publisher: sends committed events to Kafka, oldest first, and marks them sent on ack.
 
-Delivery is at least once: a publisher that dies after the broker's acknowledgement but before marking the
+An idle publisher waits for a wake-up datagram from the process that committed (orders.wakeup) or for its
+poll interval, whichever comes first. Delivery is at least once: a publisher that dies after the broker's acknowledgement but before marking the
 row sends the event again, so readers dedupe by `event_id`. Several publishers may run at once (one per web
 process, say); each sends the oldest waiting events first, so the first copy of one order's events on the
 topic is always in commit order.
@@ -19,6 +20,7 @@ from kafka.errors import KafkaError, KafkaTimeoutError
 
 from orders import kafka
 from orders.models import OutboxEvent
+from orders.wakeup import WakeupListener
 
 logger = logging.getLogger(__name__)
 
@@ -89,17 +91,30 @@ def _record_outcomes(outcomes: list[tuple]) -> None:
 class OutboxPublisher:
     """A loop that keeps the topic caught up with the outbox and survives the broker coming and going."""
 
-    def __init__(self, *, poll_seconds: float, batch_size: int = 500, retry_seconds: float = 1.0):
+    def __init__(self, *, poll_seconds: float, batch_size: int = 500, retry_seconds: float = 1.0,
+                 wakeup_address: str = ""):
         self.poll_seconds, self.batch_size, self.retry_seconds = poll_seconds, batch_size, retry_seconds
         self.stopping = threading.Event()
         self.producer: KafkaProducer | None = None
         self.topic_checked = False
+        self.wakeup = self._listen(wakeup_address)
+
+    @staticmethod
+    def _listen(address: str) -> WakeupListener | None:
+        if not address:
+            return None
+        try:
+            return WakeupListener(address)
+        except OSError as exc:
+            logger.warning("cannot listen for wake-ups on %s (%s); polling every interval instead", address, exc)
+            return None
 
     def run(self) -> None:
         while not self.stopping.is_set():
-            pause = self.retry_seconds
             try:
-                pause = self.poll_seconds if self.step() == 0 else 0
+                if self.step() == 0:
+                    self._wait_for_work()
+                continue
             except KafkaError as exc:
                 logger.warning("Kafka unavailable (%s); events stay in the outbox", exc)
                 self.close_producer()
@@ -110,9 +125,16 @@ class OutboxPublisher:
                 # The publisher must outlive any one failure: log it, start over with a fresh producer.
                 logger.exception("outbox publisher step failed; retrying")
                 self.close_producer()
-            if pause:
-                self.stopping.wait(pause)
+            self.stopping.wait(self.retry_seconds)
         self.close_producer()
+        if self.wakeup is not None:
+            self.wakeup.close()
+
+    def _wait_for_work(self) -> None:
+        if self.wakeup is not None:
+            self.wakeup.wait(self.poll_seconds)
+        else:
+            self.stopping.wait(self.poll_seconds)
 
     def step(self) -> int:
         """Publish one batch; return how many events were acknowledged (raise KafkaError if none could be)."""
@@ -131,6 +153,8 @@ class OutboxPublisher:
 
     def stop(self) -> None:
         self.stopping.set()
+        if self.wakeup is not None:
+            self.wakeup.interrupt()
 
     def close_producer(self) -> None:
         if self.producer is not None:

@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from orders import events
+from orders import events, wakeup
 from orders.exceptions import InvalidOrder, InvalidTransition, OrderNotFound
 from orders.models import Equipment, Order, OutboxEvent, Status
 
@@ -66,6 +66,8 @@ def parse_created_at(value: str | datetime | None) -> datetime | None:
 
 
 def _record(event: events.OrderEvent) -> None:
+    """Write the event beside the change; once the transaction commits, wake the publisher."""
+    transaction.on_commit(wakeup.nudge_publisher)
     OutboxEvent.objects.create(
         event_id=event.event_id,
         topic=settings.KAFKA_ORDERS_TOPIC,

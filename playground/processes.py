@@ -7,6 +7,7 @@ Each Stack gets its own SQLite file and runs `manage.py runserver` (daphne), `ru
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,6 +22,11 @@ import grpc
 from localkafka import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
+# Debian's Chromium, driven by Playwright through executable_path (`playwright install` cannot download here).
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Without the background-networking flags Chromium keeps dialling Google's hosts, which this machine refuses.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
 COMMANDS = {
     "web": lambda stack: ["runserver", "--noreload", f"127.0.0.1:{stack.web_port}"],
     "grpc": lambda stack: ["rungrpc", stack.grpc_target],
@@ -37,6 +43,7 @@ class Stack:
     extra_env: dict[str, str] = field(default_factory=dict)
     web_port: int = field(default_factory=free_port)
     grpc_port: int = field(default_factory=free_port)
+    wakeup_port: int = field(default_factory=free_port)
     database: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="playground-stack-")) / "db.sqlite3")
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
@@ -55,6 +62,7 @@ class Stack:
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
             "KAFKA_ORDERS_TOPIC": self.topic,
             "GRPC_TARGET": self.grpc_target,
+            "OUTBOX_WAKEUP_ADDR": f"127.0.0.1:{self.wakeup_port}",
             "PYTHONUNBUFFERED": "1",
             **self.extra_env,
         }

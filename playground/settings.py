@@ -159,8 +159,10 @@ KAFKA_REPLICATION_FACTOR = int(os.environ.get("KAFKA_REPLICATION_FACTOR", 1))
 # Where the dashboard's gRPC gateway finds rungrpc, and how long one call may take.
 GRPC_TARGET = os.environ.get("GRPC_TARGET", "127.0.0.1:50051")
 GRPC_CALL_TIMEOUT = float(os.environ.get("GRPC_CALL_TIMEOUT", 5))
-# How often the outbox publisher looks for events to send when it has nothing in hand.
-OUTBOX_POLL_SECONDS = float(os.environ.get("OUTBOX_POLL_SECONDS", 0.05))
+# The publisher listens here (UDP, this host) for a nudge after each commit; empty turns nudges off.
+OUTBOX_WAKEUP_ADDR = os.environ.get("OUTBOX_WAKEUP_ADDR", "127.0.0.1:8787")
+# How often the publisher looks at the outbox when no nudge arrives (a publisher on another host, a lost one).
+OUTBOX_POLL_SECONDS = float(os.environ.get("OUTBOX_POLL_SECONDS", 0.5))
 
 # The websocket relay's channel layer: in-memory serves one web process; with REDIS_URL several share Redis.
 # Capacity is messages per websocket channel (the relay batches up to 200 records into one); the default 100

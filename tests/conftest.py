@@ -2,7 +2,6 @@
 
 import contextlib
 import os
-import shutil
 import tempfile
 import uuid
 from pathlib import Path
@@ -12,13 +11,10 @@ from django.conf import settings
 from playwright.sync_api import sync_playwright
 
 from localkafka import BrokerError, LocalBroker, free_port
+from playground.processes import CHROMIUM, CHROMIUM_ARGS
 from tests.kafka_helpers import create_topic
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# Without the background-networking flags Chromium keeps dialling Google's hosts, which this machine refuses.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
 
 
 @pytest.fixture(scope="session")

@@ -13,11 +13,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--poll", type=float, default=settings.OUTBOX_POLL_SECONDS,
-                            help="seconds between looks at an empty outbox")
+                            help="seconds between looks at an empty outbox when no wake-up arrives")
         parser.add_argument("--batch-size", type=int, default=500)
 
     def handle(self, *args, poll, batch_size, **options):
-        publisher = OutboxPublisher(poll_seconds=poll, batch_size=batch_size)
+        publisher = OutboxPublisher(poll_seconds=poll, batch_size=batch_size,
+                                    wakeup_address=settings.OUTBOX_WAKEUP_ADDR)
         # Stop between batches: a batch in flight is flushed and marked before the process exits.
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: publisher.stop())

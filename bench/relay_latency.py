@@ -1,0 +1,54 @@
+"""Relay latency: Kafka record timestamp → frame received on `runserver`'s /ws/orders/, vs a raw kafka-python
+consumer's record timestamp → record polled, on the same records in the same run.
+
+    .venv/bin/python -m bench.relay_latency [--rates 50 200] [--seconds 20] [--warmup 3]
+
+A producer process sends order.created records at a fixed rate (acks=all and idempotence, as the publisher) to a
+throwaway broker; one websocket client (this process) and one raw observer consumer (a process of its own) read
+them. Only the web process runs (DEBUG off). The first `--warmup` seconds are not counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from bench.report import Figure, print_table
+from bench.ws import (CpuMeter, delivered_latencies, fixed_rate_producer, measured, open_sockets, raw_consumer,
+                      raw_latencies, running_stack, stream)
+
+
+async def measure(stack, rate: float, seconds: float, warmup: float) -> None:
+    count = int(rate * (warmup + seconds))
+    [socket] = await open_sockets(stack.web_port, 1)
+    consumer = raw_consumer(stack.bootstrap_servers, stack.topic)
+    producer = fixed_rate_producer(stack.bootstrap_servers, stack.topic, rate, count)
+    web_cpu = CpuMeter(stack.processes["web"].pid)
+    keys = await stream([socket], lambda: producer.result(count / rate + 60, stop=False), grace=10)
+    cpu = web_cpu.share()
+    raw = consumer.result(30)
+    await socket.close()
+
+    window = measured(keys, rate, warmup)
+    ours = delivered_latencies(window, socket.received, socket.timestamps)
+    floor = raw_latencies(window, raw)
+    print_table(f"Relay latency at {rate:g} records/s (record timestamp → received)",
+                Figure("websocket /ws/orders/ (runserver relay)", len(ours) / seconds, ours),
+                Figure("raw kafka-python consumer (poll)", len(floor) / seconds, floor), unit="records/s")
+    print(f"  received {len(ours)} / {len(window)} on the websocket ({socket.duplicates} duplicates), "
+          f"{len(floor)} / {len(window)} by the raw consumer; web process CPU {cpu:.0%} of a core")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rates", type=float, nargs="+", default=[50, 200])
+    parser.add_argument("--seconds", type=float, default=20, help="measured seconds per rate")
+    parser.add_argument("--warmup", type=float, default=3, help="seconds per rate not counted")
+    options = parser.parse_args()
+    with running_stack(("web",)) as stack:
+        for rate in options.rates:
+            asyncio.run(measure(stack, rate, options.seconds, options.warmup))
+
+
+if __name__ == "__main__":
+    main()

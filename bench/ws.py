@@ -1,0 +1,289 @@
+"""Shared by the relay benchmarks: a /ws/orders/ client, a fixed-rate producer of order-event records, a raw
+kafka-python consumer (each Kafka client in a process of its own), /proc readings, and the measurement window.
+
+Every time here is wall-clock milliseconds (``time.time()``), comparable across processes on one machine and with
+a Kafka record's CreateTime, which kafka-python stamps at ``send()``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import multiprocessing
+import os
+import queue
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import websockets
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from bench.broker import throwaway_broker
+from orders.events import ORDER_CREATED, OrderEvent
+from playground.processes import Stack
+from tests.kafka_helpers import create_topic
+
+# The outbox publisher's durability settings (orders.kafka.build_producer: acks=all, idempotence). Its linger of 5 ms
+# never delays a record, as the publisher flushes right after its sends; linger 0 does the same for one-at-a-time sends.
+PRODUCER_OPTIONS = dict(acks="all", enable_idempotence=True, linger_ms=0)
+SPAWN = multiprocessing.get_context("spawn")  # no fork: kafka-python runs threads
+
+
+def now_ms() -> float:
+    return time.time() * 1000
+
+
+def order_record(source: str = "console") -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
+    """(key, value, headers) of a fresh order.created event, exactly as the publisher puts it on the topic."""
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())
+    event = OrderEvent(event_id=str(uuid.uuid4()), type=ORDER_CREATED, occurred_at=stamp, source=source, order={
+        "order_id": str(uuid.uuid4()), "created_by": "bench", "status": "QUEUED", "created_at": stamp,
+        "equipment": ["KEYBOARD", "MOUSE", "MOUSE", "MONITOR"]})
+    return event.key.encode(), event.to_value(), event.headers()
+
+
+@contextlib.contextmanager
+def add_publisher_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--outbox-poll", help="OUTBOX_POLL_SECONDS for the publisher (default: the setting's 0.5)")
+    parser.add_argument("--no-wakeup", action="store_true",
+                        help="turn the commit nudge off (OUTBOX_WAKEUP_ADDR empty): the publisher only polls")
+
+
+def publisher_env(options: argparse.Namespace) -> dict[str, str]:
+    env = {"OUTBOX_POLL_SECONDS": options.outbox_poll} if options.outbox_poll else {}
+    if options.no_wakeup:
+        env["OUTBOX_WAKEUP_ADDR"] = ""
+    return env
+
+
+def running_stack(services: tuple[str, ...], **env: str) -> Iterator[Stack]:
+    """A throwaway broker, a fresh 3-partition topic on it, and a Stack of `services` on that topic with the
+    benchmark settings (DEBUG off unless `env` says DJANGO_DEBUG="1"); all stopped afterwards."""
+    topic = f"bench-{uuid.uuid4().hex[:8]}"
+    with throwaway_broker() as broker:
+        create_topic(broker.bootstrap_servers, topic)
+        stack = Stack(bootstrap_servers=broker.bootstrap_servers, topic=topic, services=services,
+                      log_dir=Path(tempfile.mkdtemp(prefix="bench-stack-")),
+                      extra_env={"DJANGO_SETTINGS_MODULE": "bench.settings", "ORDERS_LOG_LEVEL": "WARNING", **env})
+        stack.start()
+        try:
+            yield stack
+        finally:
+            stack.stop()
+
+
+# ---- Kafka clients, each in a spawned process -------------------------------------------------------------
+
+
+class Worker:
+    """``target(ready, stop, results, *args)`` in a spawned process: it sets `ready`, works until done or `stop`,
+    then puts one result on `results`."""
+
+    def __init__(self, target: Callable, *args: Any):
+        self.ready, self.stop_event, self.results = SPAWN.Event(), SPAWN.Event(), SPAWN.Queue()
+        self.process = SPAWN.Process(target=target, args=(self.ready, self.stop_event, self.results, *args),
+                                     daemon=True)
+
+    def start(self, timeout: float = 60.0) -> Worker:
+        self.process.start()
+        if not self.ready.wait(timeout):
+            self.process.kill()
+            raise RuntimeError(f"{self.process.name} was not ready within {timeout} s")
+        return self
+
+    def result(self, timeout: float, *, stop: bool = True) -> Any:
+        """Its result: asked to stop now (`stop`), or when it finishes by itself within `timeout` seconds."""
+        if stop:
+            self.stop_event.set()
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                alive = self.process.is_alive()
+                with contextlib.suppress(queue.Empty):
+                    return self.results.get(timeout=0.5)
+                if not alive or time.monotonic() > deadline:
+                    raise RuntimeError(f"{self.process.name} gave no result (exit code {self.process.exitcode})")
+        finally:
+            self.stop_event.set()
+            self.process.join(10)
+            if self.process.is_alive():
+                self.process.kill()
+
+
+def _produce(ready, stop, results, bootstrap: str, topic: str, rate: float, count: int) -> None:
+    """`count` order records at `rate` per second, on a fixed schedule (a late send does not push the next ones)."""
+    producer = KafkaProducer(bootstrap_servers=bootstrap, client_id="bench-producer", **PRODUCER_OPTIONS)
+    producer.partitions_for(topic)  # metadata and connection before the clock starts
+    ready.set()
+    keys, began = [], time.monotonic()
+    for index in range(count):
+        delay = began + index / rate - time.monotonic()
+        if stop.wait(delay) if delay > 0 else stop.is_set():
+            break
+        key, value, headers = order_record()
+        producer.send(topic, key=key, value=value, headers=headers)
+        keys.append(key.decode())
+    producer.flush(30)
+    producer.close(10)
+    results.put(keys)
+
+
+def fixed_rate_producer(bootstrap: str, topic: str, rate: float, count: int) -> Worker:
+    """Started, connected producer of `count` records at `rate`/s; ``.result(timeout, stop=False)`` gives the
+    keys in the order sent."""
+    return Worker(_produce, bootstrap, topic, rate, count).start()
+
+
+def _consume(ready, stop, results, bootstrap: str, topic: str) -> None:
+    """Every record from the end of `topic` on, until `stop`: {key: (record timestamp, polled at)} in ms."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
+                             client_id="bench-raw-consumer")
+    partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic))]
+    consumer.assign(partitions)
+    consumer.seek_to_end(*partitions)
+    for tp in partitions:
+        consumer.position(tp)  # resolve "end" now, before anything is produced
+    ready.set()
+    seen: dict[str, tuple[int, float]] = {}
+    drain_until = None
+    while drain_until is None or time.monotonic() < drain_until:
+        batches = consumer.poll(timeout_ms=100)
+        polled = now_ms()
+        for records in batches.values():
+            for record in records:
+                seen.setdefault(record.key.decode(), (record.timestamp, polled))
+        if stop.is_set():
+            # Asked to stop: finish once a poll comes back empty (at most 10 s more).
+            drain_until = 0 if not batches else drain_until or time.monotonic() + 10
+    consumer.close()
+    results.put(seen)
+
+
+def raw_consumer(bootstrap: str, topic: str) -> Worker:
+    """Started observer consumer positioned at the end of `topic`; ``.result(timeout)`` stops it and gives
+    {key: (record timestamp, polled at)}."""
+    return Worker(_consume, bootstrap, topic).start()
+
+
+# ---- the websocket client ---------------------------------------------------------------------------------
+
+
+@dataclass
+class LiveSocket:
+    """One /ws/orders/ client, streaming from "latest"; `received` maps each record key to when its frame came."""
+
+    port: int
+    received: dict[str, float] = field(default_factory=dict)
+    timestamps: dict[str, int] = field(default_factory=dict)
+    duplicates: int = 0
+    connection: Any = None
+
+    async def open(self, timeout: float = 30.0) -> LiveSocket:
+        async with asyncio.timeout(timeout):
+            self.connection = await websockets.connect(
+                f"ws://127.0.0.1:{self.port}/ws/orders/", origin=f"http://127.0.0.1:{self.port}",
+                max_size=None, ping_interval=None)
+            await self._until(lambda frame: frame.get("state") == "connected")
+            await self.connection.send(json.dumps({"action": "replay", "from": "latest"}))
+            await self._until(lambda frame: frame.get("state") == "live")
+        return self
+
+    async def _until(self, done: Callable[[dict], bool]) -> None:
+        while not done(frame := json.loads(await self.connection.recv())):
+            if frame["type"] == "error":
+                raise RuntimeError(f"the relay answered {frame}")
+
+    async def read(self) -> None:
+        """Take frames until cancelled."""
+        while True:
+            text = await self.connection.recv()
+            at = now_ms()
+            frame = json.loads(text)
+            if frame["type"] != "record":
+                continue
+            if frame["key"] in self.received:
+                self.duplicates += 1
+            else:
+                self.received[frame["key"]] = at
+                self.timestamps[frame["key"]] = frame["timestamp"]
+
+    async def close(self) -> None:
+        await self.connection.close()
+
+
+async def open_sockets(port: int, count: int, *, at_once: int = 20) -> list[LiveSocket]:
+    """`count` live sockets, opened `at_once` at a time (each one's replay takes one of the relay's slots)."""
+    sockets: list[LiveSocket] = []
+    for start in range(0, count, at_once):
+        sockets += await asyncio.gather(*(LiveSocket(port).open() for _ in range(min(at_once, count - start))))
+    return sockets
+
+
+async def stream(sockets: list[LiveSocket], send: Callable[[], list[str]], grace: float) -> list[str]:
+    """Run the blocking `send` (it returns the keys it put on the topic) while every socket reads; then wait up to
+    `grace` seconds for every socket to have every key. Returns the keys."""
+    readers = [asyncio.create_task(socket.read()) for socket in sockets]
+    try:
+        keys = await asyncio.to_thread(send)
+        wanted, deadline = set(keys), time.monotonic() + grace
+        while time.monotonic() < deadline and not all(wanted <= socket.received.keys() for socket in sockets):
+            await asyncio.sleep(0.1)
+    finally:
+        for reader in readers:
+            reader.cancel()
+        for outcome in await asyncio.gather(*readers, return_exceptions=True):
+            if not isinstance(outcome, asyncio.CancelledError):
+                raise RuntimeError(f"a websocket reader failed: {outcome!r}")
+    return keys
+
+
+# ---- a process's resources, from /proc ---------------------------------------------------------------------
+
+
+def rss_mib(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of the process (all its threads) so far."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU share (of one core) a process used between start and ``share()``."""
+
+    def __init__(self, pid: int):
+        self.pid, self.cpu, self.wall = pid, cpu_seconds(pid), time.monotonic()
+
+    def share(self) -> float:
+        return (cpu_seconds(self.pid) - self.cpu) / (time.monotonic() - self.wall)
+
+
+# ---- the measurement window ------------------------------------------------------------------------------
+
+
+def measured(keys: list[str], rate: float, warmup_seconds: float) -> list[str]:
+    """The keys sent after the warm-up (the first `warmup_seconds` of a fixed-rate schedule)."""
+    return keys[int(rate * warmup_seconds):]
+
+
+def delivered_latencies(keys: list[str], received: dict[str, float], timestamps: dict[str, int]) -> list[float]:
+    """Record timestamp → received, in ms, for each of `keys` that was received."""
+    return [received[key] - timestamps[key] for key in keys if key in received]
+
+
+def raw_latencies(keys: list[str], raw: dict[str, tuple[int, float]]) -> list[float]:
+    """Record timestamp → polled by the raw consumer, in ms, for each of `keys` it polled."""
+    return [raw[key][1] - raw[key][0] for key in keys if key in raw]
