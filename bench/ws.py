@@ -48,7 +48,6 @@ def order_record(source: str = "console") -> tuple[bytes, bytes, list[tuple[str,
     return event.key.encode(), event.to_value(), event.headers()
 
 
-@contextlib.contextmanager
 def add_publisher_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--outbox-poll", help="OUTBOX_POLL_SECONDS for the publisher (default: the setting's 0.5)")
     parser.add_argument("--no-wakeup", action="store_true",
@@ -62,6 +61,7 @@ def publisher_env(options: argparse.Namespace) -> dict[str, str]:
     return env
 
 
+@contextlib.contextmanager
 def running_stack(services: tuple[str, ...], **env: str) -> Iterator[Stack]:
     """A throwaway broker, a fresh 3-partition topic on it, and a Stack of `services` on that topic with the
     benchmark settings (DEBUG off unless `env` says DJANGO_DEBUG="1"); all stopped afterwards."""

@@ -104,13 +104,13 @@ $("order-form").addEventListener("submit", async (event) => {
 const timeline = {
   trip: null,
   start(transport) {
-    this.trip = { transport, sentAt: Date.now(), sentPerf: performance.now() };
+    this.trip = { transport, sentAt: Date.now() };
     this.render();
     return this.trip;
   },
   responded(trip, result) {
     if (trip !== this.trip) return;
-    Object.assign(trip, { result, respondedPerf: performance.now(), respondedAt: Date.now() });
+    Object.assign(trip, { result, respondedAt: Date.now() });
     trip.orderId = result.order ? result.order.order_id : null;
     const seen = trip.orderId && feed.firstRecordFor(trip.orderId);
     if (seen) this.recorded(seen.frame, seen.shownAt);
@@ -123,30 +123,35 @@ const timeline = {
     trip.shownAt = shownAt;
     this.render();
   },
+  // Hops are listed in the order they happened, each with its milliseconds since the previous one: with the
+  // outbox publisher nudged at commit, the Kafka record is often appended before the response reaches the page.
   render() {
     const trip = this.trip;
-    const items = [];
-    const hop = (label, detail, ms) => items.push(el("li", {},
-      el("span", { className: "hop", text: label }), el("span", { text: detail }),
-      el("span", { className: "ms", text: ms === undefined ? "" : `+${ms.toFixed(1)} ms` })));
-    hop("request sent", `${trip.transport.toUpperCase()} at ${clockTime(trip.sentAt)}`);
+    const hops = [{ name: "request sent", detail: `${trip.transport.toUpperCase()} at ${clockTime(trip.sentAt)}`, at: 0 }];
+    const pending = [];
     if (!trip.result) {
-      hop("response", "waiting…");
+      pending.push(["response", "waiting…"]);
     } else {
       const server = trip.result.serverMs !== undefined ? ` (gateway→rungrpc ${trip.result.serverMs} ms)` : "";
-      hop("response", `${trip.result.status}${server}`, trip.respondedPerf - trip.sentPerf);
+      hops.push({ name: "response", detail: `${trip.result.status}${server}`, at: trip.respondedAt - trip.sentAt });
     }
-    if (trip.result && trip.result.ok) {
-      if (!trip.record) {
-        hop("Kafka record", "waiting for the outbox publisher…");
-      } else {
-        const r = trip.record;
-        hop("Kafka record", `partition ${r.partition}, offset ${r.offset}, ${r.timestamp_type || "?"} time ${clockTime(r.timestamp)}`,
-          r.timestamp - trip.respondedAt);
-        hop("shown here", `live feed at ${clockTime(trip.shownAt)}`, trip.shownAt - r.timestamp);
-        items.push(el("li", { className: "total" }, el("span", { className: "hop", text: "click → shown" }),
-          el("span", { text: "" }), el("span", { className: "ms", text: `${(trip.shownAt - trip.sentAt).toFixed(0)} ms` })));
-      }
+    if (trip.result && trip.result.ok && !trip.record) pending.push(["Kafka record", "waiting for the outbox publisher…"]);
+    if (trip.record) {
+      const r = trip.record;
+      hops.push({ name: "Kafka record", at: r.timestamp - trip.sentAt,
+        detail: `partition ${r.partition}, offset ${r.offset}, ${r.timestamp_type || "?"} time ${clockTime(r.timestamp)}` });
+      hops.push({ name: "shown here", detail: `live feed at ${clockTime(trip.shownAt)}`, at: trip.shownAt - trip.sentAt });
+    }
+    hops.sort((a, b) => a.at - b.at);
+    const row = (name, detail, ms, at) => el("li", at === undefined ? {} : { "data-hop": name, "data-at": String(at) },
+      el("span", { className: "hop", text: name }), el("span", { text: detail }), el("span", { className: "ms", text: ms }));
+    const items = hops.map((hop, index) =>
+      row(hop.name, hop.detail, index ? `+${(hop.at - hops[index - 1].at).toFixed(0)} ms` : "", hop.at));
+    items.push(...pending.map(([name, detail]) => row(name, detail, "")));
+    if (trip.record && trip.result) {
+      const total = row("click → shown", "", `${(trip.shownAt - trip.sentAt).toFixed(0)} ms`);
+      total.className = "total";
+      items.push(total);
     }
     $("timeline").replaceChildren(...items);
   },
