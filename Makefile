@@ -33,8 +33,8 @@ $(INSTALLED): pyproject.toml
 
 jars: $(JARS)
 
-$(JARS): localkafka/pom.xml
-	$(if $(KAFKA_BOOTSTRAP_SERVERS),,python -m localkafka fetch)
+$(JARS): localkafka/pom.xml | $(INSTALLED)
+	$(if $(KAFKA_BOOTSTRAP_SERVERS),,$(BIN)/python -m localkafka fetch)
 
 migrate: install
 	python manage.py migrate --noinput

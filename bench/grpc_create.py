@@ -59,7 +59,7 @@ def main() -> None:
     options = parser.parse_args()
 
     database = Path(tempfile.mkdtemp(prefix="bench-grpc-")) / "db.sqlite3"
-    env = {"DATABASE_URL": f"sqlite:///{database}", "ORDERS_LOG_LEVEL": "WARNING"}
+    env = {"DATABASE_URL": f"sqlite:///{database}", "ORDERS_LOG_LEVEL": "WARNING", "DATABASE_CONN_MAX_AGE": "60"}
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env={**os.environ, **env}, check=True)
     ours_port, bare_port = free_port(), free_port()
     processes = [

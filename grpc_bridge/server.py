@@ -46,7 +46,8 @@ def build_server(
             ("grpc.so_reuseport", 0),
         ],
     )
-    orders_pb2_grpc.add_OrderServiceServicer_to_server(OrderServicer(), server)
+    # Half the pool may stream Watch; the other half always serves the unary calls.
+    orders_pb2_grpc.add_OrderServiceServicer_to_server(OrderServicer(max_watches=max(1, max_workers // 2)), server)
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import threading
 
 import grpc
 from django.conf import settings
@@ -48,6 +49,11 @@ def rpc(method):
 
 
 class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
+    def __init__(self, *, max_watches: int):
+        # Each Watch holds a pool thread for its whole life; past this many, unary calls would starve.
+        self.watch_slots = threading.BoundedSemaphore(max_watches)
+        self.max_watches = max_watches
+
     @rpc
     def Create(self, request, context):
         order = services.create_order(source="grpc", **translate.order_fields(request))
@@ -79,13 +85,24 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
 
     def Watch(self, request, context):
         """Stream order events from the topic with an observer consumer that lives as long as the call."""
+        if not self.watch_slots.acquire(blocking=False):
+            context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
+                          f"at most {self.max_watches} Watch streams at once; start rungrpc with more --max-workers")
+        try:
+            yield from self._watch(request, context)
+        finally:
+            self.watch_slots.release()
+
+    def _watch(self, request, context):
         try:
             consumer = kafka.build_consumer(client_id="grpc-watch")
         except KafkaError as exc:
             context.abort(grpc.StatusCode.UNAVAILABLE, f"Kafka is unreachable: {exc}")
         try:
             topic = settings.KAFKA_ORDERS_TOPIC
-            partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
+            partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic))]
+            if not partitions:
+                context.abort(grpc.StatusCode.UNAVAILABLE, f"the topic {topic!r} does not exist yet")
             consumer.assign(partitions)
             (consumer.seek_to_beginning if request.from_beginning else consumer.seek_to_end)(*partitions)
             while context.is_active():
@@ -111,6 +128,7 @@ def _page(request) -> tuple[int, int]:
         raise InvalidOrder({"page_size": [f"Use 1 to {MAX_PAGE_SIZE} (0 means {DEFAULT_PAGE_SIZE})."]})
     if not request.page_token:
         return size, 0
-    if not request.page_token.isdigit():
+    token = request.page_token
+    if not (token.isascii() and token.isdigit() and len(token) <= 12):
         raise InvalidOrder({"page_token": ["Pass back a next_page_token from an earlier List."]})
-    return size, int(request.page_token)
+    return size, int(token)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -18,6 +19,8 @@ PROJECT_ROOT = HERE.parent
 DEFAULT_HOME = PROJECT_ROOT / ".kafka"
 LOG4J_CONFIG = HERE / "log4j2.properties"
 POM = HERE / "pom.xml"
+# Pinned: an unpinned `dependency:` goal resolves whatever version the local Maven's super-POM names.
+DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
 
 
 class BrokerError(RuntimeError):
@@ -34,8 +37,11 @@ def fetch_jars(home: Path = DEFAULT_HOME) -> Path:
     stamp = target / ".fetched-from"
     if stamp.exists() and stamp.read_text() == POM.read_text():
         return target
-    target.mkdir(parents=True, exist_ok=True)
-    command = ["mvn", "-q", "-B", "-f", str(POM), "dependency:copy-dependencies", f"-DoutputDirectory={target}"]
+    # Start empty: jars of an earlier pom.xml left beside new ones would put two Kafka versions on the classpath.
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    command = ["mvn", "-q", "-B", "-f", str(POM), f"{DEPENDENCY_PLUGIN}:copy-dependencies",
+               f"-DoutputDirectory={target}"]
     try:
         subprocess.run(command, check=True)
     except FileNotFoundError as exc:
@@ -127,7 +133,10 @@ class LocalBroker:
             "kafka.tools.StorageTool", "format", "--ignore-formatted",
             "-t", cluster_file.read_text().strip(), "-c", str(self.properties_path),
         ]
-        result = subprocess.run(command, capture_output=True, text=True)
+        try:
+            result = subprocess.run(command, capture_output=True, text=True)
+        except FileNotFoundError as exc:
+            raise BrokerError("Java (a JDK 17+) is needed to run the Kafka broker; see README prerequisites") from exc
         if result.returncode != 0:
             raise BrokerError(f"formatting Kafka storage failed:\n{result.stdout}{result.stderr}")
 

@@ -158,6 +158,7 @@ class OrdersConsumer(AsyncJsonWebsocketConsumer):
 
     async def _send_history(self, start: relay.ReplayFrom, cut: dict[int, int]) -> None:
         """Send the records from `start` up to the cut; afterwards next_offsets is at or past the cut everywhere."""
+        start = start.clamped(cut)
         if not start.needs_history(cut):
             begin = dict(cut) if start.kind == "latest" else {p: start.offsets.get(p, 0) for p in cut}
             self.next_offsets = dict(begin)

@@ -19,6 +19,8 @@ from typing import Any, Iterable
 
 from django.utils import timezone
 
+from orders.models import Equipment, Status
+
 ORDER_CREATED = "order.created"
 ORDER_STATUS_CHANGED = "order.status_changed"
 EVENT_TYPES = (ORDER_CREATED, ORDER_STATUS_CHANGED)
@@ -26,7 +28,7 @@ SCHEMA_VERSION = "1"
 CONTENT_TYPE = "application/json"
 EVENT_FIELDS = ("event_id", "type", "occurred_at", "source", "order")
 ORDER_FIELDS = ("order_id", "created_by", "status", "created_at", "equipment")
-SOURCES = ("rest", "grpc", "worker", "console", "admin")
+SOURCES = ("rest", "grpc")
 # Prefix of the Channels group the live relay fans records out through; each web process adds its own suffix.
 ORDERS_GROUP = "orders-topic"
 TIMESTAMP_TYPES = {0: "create", 1: "log_append"}
@@ -87,15 +89,18 @@ class OrderEvent:
         """Parse a record's value; refuse anything that is not exactly this schema."""
         try:
             data = json.loads(value)
-        except (TypeError, ValueError, UnicodeDecodeError) as exc:
-            raise EventParseError(f"value is not JSON: {exc}") from exc
+        except (TypeError, ValueError, RecursionError) as exc:
+            # RecursionError: deeply nested JSON, which is no event either (and must not stop a reader).
+            raise EventParseError(f"value is not JSON: {type(exc).__name__}") from exc
         _require_exact_keys(data, EVENT_FIELDS, "event")
         _require_exact_keys(data["order"], ORDER_FIELDS, "order")
-        if data["type"] not in EVENT_TYPES:
-            raise EventParseError(f"unknown event type {data['type']!r}")
+        _require_values(data)
         event = cls(**data)
         if key is not None:
-            key_text = key.decode() if isinstance(key, bytes) else key
+            try:
+                key_text = key.decode() if isinstance(key, bytes) else key
+            except UnicodeDecodeError as exc:
+                raise EventParseError("record key is not UTF-8") from exc
             if key_text != event.key:
                 raise EventParseError(f"record key {key_text!r} is not the order id {event.key!r}")
         return event
@@ -107,6 +112,22 @@ def _require_exact_keys(data: Any, expected: Iterable[str], what: str) -> None:
     missing, unknown = set(expected) - data.keys(), data.keys() - set(expected)
     if missing or unknown:
         raise EventParseError(f"{what} fields: missing {sorted(missing)}, unknown {sorted(unknown)}")
+
+
+def _require_values(data: dict[str, Any]) -> None:
+    """Types and enum members, so a reader can trust a parsed event (and map it to proto enums)."""
+    order = data["order"]
+    texts = [data[name] for name in ("event_id", "occurred_at", "source")]
+    texts += [order[name] for name in ("order_id", "created_by", "created_at")]
+    if not all(isinstance(text, str) for text in texts):
+        raise EventParseError("event and order fields must be strings")
+    if data["type"] not in EVENT_TYPES:
+        raise EventParseError(f"unknown event type {data['type']!r}")
+    if order["status"] not in Status.values:
+        raise EventParseError(f"unknown status {order['status']!r}")
+    equipment = order["equipment"]
+    if not isinstance(equipment, list) or not all(item in Equipment.values for item in equipment):
+        raise EventParseError("equipment must be a list of known equipment names")
 
 
 def new_event(event_type: str, order, source: str) -> OrderEvent:
@@ -157,9 +178,8 @@ def _frame_value(value: bytes | None, key: bytes | None) -> tuple[Any, str]:
         return None, "null"
     try:
         return OrderEvent.from_record(value, key).to_dict(), "json-event"
-    except ValueError:
-        # EventParseError, or a key that is not UTF-8: not an order event, so show the bytes as they are.
-        pass
+    except EventParseError:
+        pass  # not an order event: show the bytes as they are
     try:
         return value.decode(), "text"
     except UnicodeDecodeError:

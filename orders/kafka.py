@@ -51,7 +51,10 @@ def close_producer(producer: KafkaProducer, timeout: float) -> None:
         # left to flush.
         producer._sender.force_close()
         producer._sender.join(timeout)
-        producer.close(timeout=0)
+        try:
+            producer.close(timeout=0)
+        except KafkaError:
+            logger.warning("the Kafka producer's sender did not stop within %s s; abandoning it", timeout)
 
 
 def build_admin() -> KafkaAdminClient:

@@ -105,7 +105,7 @@ class OutboxPublisher:
             return None
         try:
             return WakeupListener(address)
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
             logger.warning("cannot listen for wake-ups on %s (%s); polling every interval instead", address, exc)
             return None
 

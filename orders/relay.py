@@ -274,6 +274,13 @@ class ReplayFrom:
     timestamp: int | None = None
     offsets: dict[int, int] = field(default_factory=dict)
 
+    def clamped(self, cut: dict[int, int]) -> ReplayFrom:
+        """Offsets past a partition's end start at its end (the topic was recreated, say) instead of silently
+        skipping the records that will arrive below them; the replaying status shows where it starts."""
+        if self.kind != "offsets":
+            return self
+        return replace(self, offsets={p: min(offset, cut.get(p, offset)) for p, offset in self.offsets.items()})
+
     def needs_history(self, cut: dict[int, int]) -> bool:
         if self.kind == "latest":
             return False

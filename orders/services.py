@@ -25,15 +25,15 @@ MAX_EQUIPMENT_ITEMS = 20
 CANCELLABLE = frozenset({Status.QUEUED, Status.PROCESSING})
 
 
-def validate_order_fields(
-    *, created_by: object, equipment: object, status: object, created_at: object,
-) -> dict[str, list[str]]:
+def validate_order_fields(*, created_by: object, equipment: object, status: object) -> dict[str, list[str]]:
     """Return the broken rules per field (empty when the input is a valid new order)."""
     errors: dict[str, list[str]] = {}
     if not isinstance(created_by, str) or not created_by.strip():
         errors["created_by"] = ["This field is required and may not be blank."]
     elif len(created_by) > MAX_CREATED_BY_LENGTH:
         errors["created_by"] = [f"Ensure this field has no more than {MAX_CREATED_BY_LENGTH} characters."]
+    elif "\x00" in created_by:
+        errors["created_by"] = ["Null characters are not allowed."]
     if not isinstance(equipment, (list, tuple)) or not equipment:
         errors["equipment"] = ["At least one equipment item is required."]
     elif len(equipment) > MAX_EQUIPMENT_ITEMS:
@@ -44,30 +44,28 @@ def validate_order_fields(
             errors["equipment"] = [f"Unknown equipment {', '.join(unknown)}; use {', '.join(Equipment.values)}."]
     if status not in Status.values:
         errors["status"] = [f"Unknown status {status!r}; use {', '.join(Status.values)}."]
-    if created_at is not None and not isinstance(created_at, datetime):
-        errors["created_at"] = ["Use an ISO 8601 date and time, e.g. 2026-01-31T12:00:00Z."]
     return errors
 
 
 def parse_created_at(value: str | datetime | None) -> datetime | None:
-    """Accept an aware or naive (taken as UTC) ISO 8601 text; return None for an empty value."""
-    if value is None or isinstance(value, datetime) or value == "":
-        parsed = value or None
-    else:
-        try:
-            parsed = parse_datetime(value.strip())
-        except ValueError:
-            parsed = None
-        if parsed is None:
-            raise InvalidOrder({"created_at": [f"{value!r} is not an ISO 8601 date and time."]})
-    if parsed is not None and timezone.is_naive(parsed):
-        parsed = parsed.replace(tzinfo=dt_timezone.utc)
-    return parsed
+    """An aware UTC datetime from ISO 8601 text or a datetime (naive is taken as UTC); None for an empty value."""
+    if value is None or value == "":
+        return None
+    try:
+        parsed = value if isinstance(value, datetime) else parse_datetime(value.strip())
+        if parsed is not None:
+            if timezone.is_naive(parsed):
+                parsed = parsed.replace(tzinfo=dt_timezone.utc)
+            # Years 1 and 9999 with an offset overflow here, not later when the event is written.
+            return parsed.astimezone(dt_timezone.utc)
+    except (ValueError, OverflowError, AttributeError):
+        pass
+    raise InvalidOrder({"created_at": [f"{value!r} is not an ISO 8601 date and time, e.g. 2026-01-31T12:00:00Z."]})
 
 
 def _record(event: events.OrderEvent) -> None:
     """Write the event beside the change; once the transaction commits, wake the publisher."""
-    transaction.on_commit(wakeup.nudge_publisher)
+    transaction.on_commit(wakeup.nudge_publisher, robust=True)
     OutboxEvent.objects.create(
         event_id=event.event_id,
         topic=settings.KAFKA_ORDERS_TOPIC,
@@ -86,10 +84,11 @@ def create_order(
     created_at: str | datetime | None = None,
 ) -> Order:
     """Store a new order and its `order.created` event; raise InvalidOrder with every broken rule."""
-    created_at = parse_created_at(created_at)
-    errors = validate_order_fields(
-        created_by=created_by, equipment=equipment, status=status, created_at=created_at,
-    )
+    errors = validate_order_fields(created_by=created_by, equipment=equipment, status=status)
+    try:
+        created_at = parse_created_at(created_at)
+    except InvalidOrder as exc:
+        errors.update(exc.errors)
     if errors:
         raise InvalidOrder(errors)
     with transaction.atomic():

@@ -32,8 +32,8 @@ def nudge_publisher() -> None:
             _sender.setblocking(False)
         try:
             _sender.sendto(b"!", _address(settings.OUTBOX_WAKEUP_ADDR))
-        except OSError:
-            pass  # nobody listening, or a full buffer: the publisher's poll covers it
+        except (OSError, ValueError):
+            pass  # nobody listening, a full buffer or a malformed address: the publisher's poll covers it
 
 
 class WakeupListener:

@@ -61,9 +61,12 @@ def request_message(body: object) -> pb.OrderMessage:
 def grpc_create(request: HttpRequest) -> JsonResponse:
     """Always 200 once the call was made: the gRPC outcome (OK or not) is in the body, as a client sees it."""
     try:
-        message = request_message(json.loads(request.body or b"{}"))
-    except json.JSONDecodeError:
+        body = json.loads(request.body or b"{}")
+    except (ValueError, RecursionError):
+        # JSONDecodeError and UnicodeDecodeError are ValueErrors; RecursionError is deeply nested JSON.
         return JsonResponse({"non_field_errors": ["Malformed JSON."]}, status=400)
+    try:
+        message = request_message(body)
     except GatewayInputError as exc:
         return JsonResponse(exc.errors, status=400)
     started = time.perf_counter()

@@ -77,8 +77,9 @@ ASGI_APPLICATION = "playground.asgi.application"
 DATABASES = {
     "default": dj_database_url.config(
         env="DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        # Reusing connections tripled gRPC Create throughput on SQLite (bench/grpc_create.py).
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", 60)), conn_health_checks=True,
+        # 0 by default: Django advises against persistent connections under ASGI (runserver here). rungrpc and
+        # the publisher run with 60 (Procfile), which tripled gRPC Create throughput (bench/grpc_create.py).
+        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", 0)), conn_health_checks=True,
     ),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -123,7 +124,7 @@ SECURE_HSTS_PRELOAD = HTTPS
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "orders.api.parsers.SafeJSONParser",
         # The browsable API posts its forms as form data; JSON clients never need these.
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",

@@ -3,10 +3,13 @@
 from collections.abc import Mapping
 
 from django.utils.datastructures import MultiValueDict
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.utils import html
 
-from orders import services
+from orders import events, services
+from orders.exceptions import InvalidOrder
 from orders.models import Equipment, Order, Status
 
 # Form posts from the browsable API carry these besides the order's own fields.
@@ -20,6 +23,17 @@ class StrictCharField(serializers.CharField):
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+@extend_schema_field(OpenApiTypes.DATETIME)
+class DateTimeTextField(StrictCharField):
+    """Text that orders.services parses: REST and gRPC accept exactly the same timestamps."""
+
+    def to_internal_value(self, data):
+        try:
+            return services.parse_created_at(super().to_internal_value(data))
+        except InvalidOrder as exc:
+            raise serializers.ValidationError(exc.errors["created_at"]) from None
 
 
 class EquipmentListField(serializers.ListField):
@@ -39,8 +53,9 @@ class OrderInputSerializer(serializers.Serializer):
 
     created_by = StrictCharField(max_length=services.MAX_CREATED_BY_LENGTH, trim_whitespace=False)
     status = serializers.ChoiceField(choices=Status.choices, default=Status.QUEUED)
-    created_at = serializers.DateTimeField(
-        required=False, allow_null=True, help_text="ISO 8601; defaults to the time the server stores the order.",
+    created_at = DateTimeTextField(
+        required=False, allow_null=True, allow_blank=True,
+        help_text="ISO 8601 (without an offset: UTC); defaults to the time the server stores the order.",
     )
     equipment = EquipmentListField(
         min_length=1,
@@ -72,4 +87,8 @@ class OrderSerializer(serializers.ModelSerializer):
         model = Order
         fields = ["order_id", "created_by", "status", "created_at", "equipment"]
         read_only_fields = fields
+
+    def to_representation(self, instance):
+        # The fields above describe the schema; the body itself is the Kafka payload's order, byte for byte.
+        return events.order_snapshot(instance)
 

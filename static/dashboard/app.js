@@ -21,7 +21,7 @@ function csrfToken() {
 }
 
 const shortId = (id) => (id ? String(id).slice(0, 8) : "—");
-const clockTime = (ms) => new Date(ms).toISOString().slice(11, 23);
+const clockTime = (ms) => (Number.isFinite(ms) && Math.abs(ms) < 8.64e15 ? new Date(ms).toISOString().slice(11, 23) : "—");
 
 // ---- the order form ----------------------------------------------------------------------------------
 
@@ -43,7 +43,7 @@ document.querySelectorAll(".add-equipment .add").forEach((button) => {
 function showFieldErrors(errors) {
   document.querySelectorAll(".field-error").forEach((node) => { node.textContent = ""; });
   for (const [field, messages] of Object.entries(errors || {})) {
-    const target = document.querySelector(`.field-error[data-field="${field}"]`)
+    const target = document.querySelector(`.field-error[data-field="${CSS.escape(field)}"]`)
       || document.querySelector('.field-error[data-field="non_field_errors"]');
     const text = Array.isArray(messages) ? messages.join(" ") : String(messages);
     target.textContent = target.dataset.field === field ? text : `${field}: ${text}`;
@@ -207,6 +207,7 @@ const feed = {
     if (event) orders.upsert(event.order, event.source);
     if (this.paused) {
       this.held.push(frame);
+      if (this.held.length > this.limit()) this.held.shift();  // the buffer bound holds while paused too
       $("paused-count").textContent = String(this.held.length);
       return;
     }
@@ -256,6 +257,8 @@ const feed = {
   },
   clear() {
     $("feed").replaceChildren();
+    this.held = [];
+    $("paused-count").textContent = "0";
     this.seenEvents.clear();
     this.count = 0;
     this.duplicatesHidden = 0;

@@ -2,8 +2,10 @@
 
 import json
 import threading
+import time
 
 import grpc
+import pytest
 from rest_framework.test import APIClient
 
 from grpc_bridge.generated import orders_pb2 as pb
@@ -70,3 +72,19 @@ def test_watch_streams_events_from_the_topic(channel, stub, orders_topic):
     assert all(e.order.id == first.id for e in received)
     assert received[1].order.status == pb.OrderMessage.CANCELLED
     assert received[0].partition == received[1].partition and received[0].offset < received[1].offset
+
+
+def test_watch_streams_are_capped_so_unary_calls_keep_a_thread(channel, stub, orders_topic):
+    from grpc_bridge.generated import orders_pb2_grpc
+
+    watchers = [orders_pb2_grpc.OrderServiceStub(channel).Watch(pb.WatchRequest(), timeout=30) for _ in range(2)]
+    time.sleep(1)  # let both streams take their slots before the third asks
+    refused = orders_pb2_grpc.OrderServiceStub(channel).Watch(pb.WatchRequest(), timeout=30)
+    try:
+        with pytest.raises(grpc.RpcError) as caught:
+            next(refused)
+        assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert stub.Create(pb.OrderMessage(created_by="still-served", equipment=[1]), timeout=5).id
+    finally:
+        for watcher in watchers:
+            watcher.cancel()

@@ -13,7 +13,7 @@ URL = "/dashboard/grpc/create"
 @pytest.fixture
 def gateway(client, settings, grpc_target):
     settings.GRPC_TARGET = grpc_target
-    return lambda body: client.post(URL, json.dumps(body) if not isinstance(body, str) else body,
+    return lambda body: client.post(URL, json.dumps(body) if not isinstance(body, (str, bytes)) else body,
                                     content_type="application/json")
 
 
@@ -34,7 +34,7 @@ def test_invalid_argument_comes_back_with_field_errors(gateway):
 
 
 @pytest.mark.parametrize("raw", ["{", "[]", '{"equipment": "MOUSE"}', '{"equipment": ["TOASTER"]}',
-                                 '{"created_by": 5, "equipment": ["MOUSE"]}'])
+                                 '{"created_by": 5, "equipment": ["MOUSE"]}', "[" * 100_000, b"\xff\xfe"])
 def test_what_cannot_be_put_on_the_wire_is_400(gateway, raw):
     assert gateway(raw).status_code == 400
     assert Order.objects.count() == 0

@@ -101,3 +101,27 @@ def test_sigterm_lets_the_in_flight_call_finish_and_refuses_new_ones(server, dat
         "SELECT created_by FROM orders_order WHERE order_id = ?", (outcome["order"].id.replace("-", ""),)
     ).fetchall()
     assert stored == [("in-flight",)]
+
+
+def test_reload_mode_serves_and_restarts_on_a_code_change(database_url):
+    port = free_port()
+    process = start_rungrpc(database_url, port, "--reload")
+    banners = []
+    threading.Thread(target=lambda: banners.extend(line for line in process.stdout if "listening" in line),
+                     daemon=True).start()
+    try:
+        with wait_serving(port) as channel:
+            assert orders_pb2_grpc.OrderServiceStub(channel).Create(
+                pb.OrderMessage(created_by="reload", equipment=[0]), timeout=10).id
+        (ROOT / "grpc_bridge" / "servicer.py").touch()
+        deadline = time.monotonic() + 30
+        while len(banners) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(banners) >= 2, "the server should restart after a code change"
+        with wait_serving(port) as channel:
+            orders = orders_pb2_grpc.OrderServiceStub(channel).Get(pb.Empty(), timeout=10).orders
+        assert "reload" in [order.created_by for order in orders], "the restarted server serves the same database"
+    finally:
+        process.terminate()
+        _, err = process.communicate(timeout=30)
+    assert "Traceback" not in err, err

@@ -79,6 +79,8 @@ def test_list_filters_and_pages(stub):
         ({"equipment": [MOUSE, 9]}, "equipment"),
         ({"status": 7}, "status"),
         ({"created_at": "last tuesday"}, "created_at"),
+        ({"created_at": "0001-01-01T00:00:00+01:00"}, "created_at"),
+        ({"created_by": "a\x00b"}, "created_by"),
     ],
 )
 def test_bad_create_is_invalid_argument_naming_the_field(stub, fields, field):
@@ -95,7 +97,8 @@ def test_invalid_argument_carries_field_errors_as_trailing_metadata(stub):
     assert set(json.loads(trailers["field-errors"])) == {"created_by", "equipment"}
 
 
-@pytest.mark.parametrize("request_fields", [{"status": 12}, {"page_size": 501}, {"page_token": "abc"}])
+@pytest.mark.parametrize("request_fields", [{"status": 12}, {"page_size": 501}, {"page_token": "abc"},
+                                            {"page_token": "\u00b2"}, {"page_token": "9" * 30}])
 def test_bad_list_is_invalid_argument(stub, request_fields):
     assert code_and_message(stub.List, pb.ListRequest(**request_fields))[0] == grpc.StatusCode.INVALID_ARGUMENT
 

@@ -5,6 +5,7 @@ import json
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from orders import kafka, services
 from orders.outbox import publish_pending
@@ -27,7 +28,7 @@ def test_produced_lines_are_consumed_with_partition_offset_key_and_value(orders_
 
 
 def test_consumer_in_a_group_prints_order_events(orders_topic):
-    order = services.create_order(created_by="ana", equipment=["MOUSE"], source="console")
+    order = services.create_order(created_by="ana", equipment=["MOUSE"], source="rest")
     producer = kafka.build_producer()
     try:
         publish_pending(producer)
@@ -46,3 +47,9 @@ def test_create_topic_command_is_idempotent(kafka_broker, settings):
     call_command("kafka_create_topic", stdout=first)
     call_command("kafka_create_topic", stdout=second)
     assert "created" in first.getvalue() and "already exists" in second.getvalue()
+
+
+def test_consumer_of_a_missing_topic_is_a_clear_error(kafka_broker, settings):
+    settings.KAFKA_ORDERS_TOPIC = "no-such-topic-here"
+    with pytest.raises(CommandError, match="does not exist"):
+        call_command("kafka_consume", "--timeout", "2", stdout=io.StringIO(), stderr=io.StringIO())

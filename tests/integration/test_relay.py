@@ -193,16 +193,18 @@ async def test_a_non_json_record_shows_as_raw_text_and_the_relay_goes_on(kafka_b
     socket = await open_socket()
     await start_stream(socket, "latest")
     event = events.OrderEvent(event_id="e-1", type=events.ORDER_CREATED, occurred_at="2026-01-01T00:00:00Z",
-                              source="console", order={"order_id": "o-1", "created_by": "ana", "status": "QUEUED",
+                              source="rest", order={"order_id": "o-1", "created_by": "ana", "status": "QUEUED",
                                                        "created_at": "2026-01-01T00:00:00Z", "equipment": ["MOUSE"]})
     sent = await send(
         kafka_broker, orders_topic,
         {"value": b"{not json", "key": b"raw", "headers": [("note", b"hand typed")], "partition": 0},
         {"value": b"\xff\xfe binary", "partition": 0},
+        {"value": b"[" * 100_000, "partition": 0},
         {"value": event.to_value(), "key": b"o-1", "headers": event.headers(), "partition": 0},
     )
-    raw, binary, parsed = await receive_records(socket, 3)
-    assert positions([raw, binary, parsed]) == sent
+    raw, binary, nested, parsed = await receive_records(socket, 4)
+    assert positions([raw, binary, nested, parsed]) == sent
+    assert nested["value_format"] == "text" and len(nested["value"]) == 100_000
     assert (raw["value"], raw["value_format"], raw["key"], raw["headers"]) == (
         "{not json", "text", "raw", {"note": "hand typed"})
     assert binary["value_format"] == "base64" and base64.b64decode(binary["value"]) == b"\xff\xfe binary"
@@ -287,3 +289,17 @@ async def test_the_reader_survives_a_broker_outage_without_a_gap(own_broker):
         assert positions(await receive_records(socket, 1)) == [after]
         await socket.disconnect()
     assert reader_threads() == [thread]
+
+
+async def test_offsets_past_the_end_start_at_the_end(kafka_broker, orders_topic):
+    socket = await open_socket()
+    await start_stream(socket, "latest")
+    await socket.disconnect()
+    socket = await open_socket()
+    frames = await start_stream(socket, {"0": 500, "1": 500, "2": 500})
+    replaying = next(frame for frame in frames if frame["type"] == "status" and frame["state"] == "replaying")
+    assert replaying["from"] == replaying["until"], "the stream starts at each partition's end, not at 500"
+    sent = await send(kafka_broker, orders_topic, {"value": b"after", "partition": 0})
+    [record] = await receive_records(socket, 1)
+    assert positions([record]) == sent
+    await socket.disconnect()

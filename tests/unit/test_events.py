@@ -38,7 +38,7 @@ def test_key_is_the_order_id():
     assert events.order_created(order, source="rest").key == str(order.order_id)
 
 
-@pytest.mark.parametrize("value", [b"not json", b"[]", b'{"event_id": "1"}'])
+@pytest.mark.parametrize("value", [b"not json", b"[]", b'{"event_id": "1"}', b"[" * 100_000, b"\xff"])
 def test_refuses_what_is_not_an_event(value):
     with pytest.raises(events.EventParseError):
         events.OrderEvent.from_record(value)
@@ -61,3 +61,18 @@ def test_refuses_key_that_is_not_the_order_id():
 def test_unknown_source_is_a_programming_error():
     with pytest.raises(ValueError):
         events.order_created(sample_order(), source="carrier-pigeon")
+
+
+@pytest.mark.parametrize(("field", "bad"), [("status", "SHIPPED"), ("equipment", ["TOASTER"]), ("equipment", "MOUSE"),
+                                            ("created_by", 7)])
+def test_refuses_order_values_outside_the_schema(field, bad):
+    data = events.order_created(sample_order(), source="rest").to_dict()
+    data["order"][field] = bad
+    with pytest.raises(events.EventParseError):
+        events.OrderEvent.from_record(json.dumps(data))
+
+
+def test_a_key_that_is_not_utf8_is_no_order_event():
+    event = events.order_created(sample_order(), source="rest")
+    with pytest.raises(events.EventParseError):
+        events.OrderEvent.from_record(event.to_value(), key=b"\xff")

@@ -22,7 +22,8 @@ class Command(BaseCommand):
                             help="largest request or response accepted")
         parser.add_argument("--grace", type=float, default=10.0,
                             help="seconds in-flight calls get to finish on SIGTERM/SIGINT")
-        parser.add_argument("--reload", action="store_true", help="restart when Python code changes")
+        parser.add_argument("--reload", action="store_true",
+                            help="restart when Python code changes (development; no graceful stop)")
 
     def handle(self, *args, addrport, max_workers, max_message_bytes, grace, reload, **options):
         address = addrport if ":" in addrport else f"127.0.0.1:{addrport}"
@@ -48,8 +49,14 @@ class Command(BaseCommand):
             running.stop(grace).wait()
             stopped.set()
 
-        signal.signal(signal.SIGTERM, shut_down)
-        signal.signal(signal.SIGINT, shut_down)
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, shut_down)
+            signal.signal(signal.SIGINT, shut_down)
+        else:
+            # Under --reload the server runs in the reloader's thread, where no handler can be installed: the
+            # reloader itself ends the process on a change or a signal, so there is no graceful stop there.
+            threading.Thread(target=lambda: (running.server.wait_for_termination(), stopped.set()),
+                             daemon=True).start()
         host = address.rsplit(":", 1)[0]
         target = f"{host}:{running.port}"
         self.stdout.write("\n".join([

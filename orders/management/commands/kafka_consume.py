@@ -1,8 +1,9 @@
 """Print each record of the orders topic with partition, offset, key and value, like the course's consumer."""
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from kafka import TopicPartition
+from kafka.errors import KafkaError
 
 from orders import kafka
 
@@ -22,12 +23,18 @@ class Command(BaseCommand):
     def handle(self, *args, from_beginning, group, topic, max_records, timeout, **options):
         topic = topic or settings.KAFKA_ORDERS_TOPIC
         timeout_ms = int(timeout * 1000) if timeout else float("inf")
-        consumer = kafka.build_consumer(group_id=group, from_beginning=from_beginning,
-                                        consumer_timeout_ms=timeout_ms)
+        try:
+            consumer = kafka.build_consumer(group_id=group, from_beginning=from_beginning,
+                                            consumer_timeout_ms=timeout_ms)
+        except KafkaError as exc:
+            raise CommandError(f"cannot reach Kafka at {settings.KAFKA_BOOTSTRAP_SERVERS}: {exc}") from exc
         if group:
             consumer.subscribe([topic])
         else:
-            partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
+            partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic))]
+            if not partitions:
+                consumer.close()
+                raise CommandError(f"the topic {topic!r} does not exist (yet)")
             consumer.assign(partitions)
             (consumer.seek_to_beginning if from_beginning else consumer.seek_to_end)(*partitions)
         self.stderr.write(f"Reading {topic!r} from {settings.KAFKA_BOOTSTRAP_SERVERS}"

@@ -35,4 +35,4 @@ class Command(BaseCommand):
         except KafkaError as exc:
             raise CommandError(f"sending failed after {sent} records: {exc}") from exc
         finally:
-            producer.close(timeout=5)
+            kafka.close_producer(producer, timeout=5)
