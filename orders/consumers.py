@@ -20,7 +20,7 @@ is read from its beginning), ``{"action": "pause"}`` and ``{"action": "resume"}`
 
 Exactly once: a stream sends every record from its start once, in offset order per partition. A replay takes the
 relay's positions as the cut, buffers live frames at or past it, sends the history below it from a short-lived
-reader (at most relay.MAX_REPLAY_RECORDS_PER_PARTITION of the newest per partition; older ones are counted in
+reader (at most replay.MAX_REPLAY_RECORDS_PER_PARTITION of the newest per partition; older ones are counted in
 ``skipped``), then the buffer, then live. A lost live frame (buffer over MAX_BUFFERED_FRAMES, or a relay message dropped
 by a full channel layer) starts another round from the last offsets sent, read from Kafka.
 """
@@ -36,7 +36,7 @@ from typing import Any
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from kafka.errors import KafkaError
 
-from orders import relay
+from orders import relay, replay
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ class OrdersConsumer(AsyncJsonWebsocketConsumer):
 
     async def _on_replay(self, message: dict[str, Any]) -> None:
         try:
-            start = relay.parse_replay_from(message.get("from"))
+            start = replay.parse_replay_from(message.get("from"))
             _check_partitions(start, self.relay.state().partitions)
         except ValueError as exc:
             return await self._error(str(exc), action="replay")
@@ -107,16 +107,16 @@ class OrdersConsumer(AsyncJsonWebsocketConsumer):
     async def _on_resume(self, message: dict[str, Any]) -> None:
         if self.stream_state != PAUSED:
             return await self._error("the stream is not paused", action="resume")
-        self._start_replay(relay.ReplayFrom("offsets", offsets=dict(self.next_offsets)))
+        self._start_replay(replay.ReplayFrom("offsets", offsets=dict(self.next_offsets)))
 
-    def _start_replay(self, start: relay.ReplayFrom) -> None:
+    def _start_replay(self, start: replay.ReplayFrom) -> None:
         if self.replay_task is not None:
             self.replay_task.cancel()
         self.stream_state, self.cut, self.next_offsets = REPLAYING, None, {}
         self.buffer.clear()
         self.replay_task = asyncio.create_task(self._replay(start))
 
-    async def _replay(self, start: relay.ReplayFrom) -> None:
+    async def _replay(self, start: replay.ReplayFrom) -> None:
         """Rounds of cut, history, buffer until one ends with nothing lost, then live; Kafka errors retry."""
         try:
             async with self.relay.replay_slots:
@@ -139,7 +139,7 @@ class OrdersConsumer(AsyncJsonWebsocketConsumer):
                                 return
                     # Go on from the last record sent (once history has begun), reading from Kafka again.
                     if self.next_offsets:
-                        start = relay.ReplayFrom("offsets", offsets=dict(self.next_offsets))
+                        start = replay.ReplayFrom("offsets", offsets=dict(self.next_offsets))
         except Exception as exc:  # noqa: BLE001 - a failed replay ends this stream, never the socket
             if not isinstance(exc, ValueError):
                 logger.exception("replay failed")
@@ -156,7 +156,7 @@ class OrdersConsumer(AsyncJsonWebsocketConsumer):
         self.caught_up = True
         return self.cut
 
-    async def _send_history(self, start: relay.ReplayFrom, cut: dict[int, int]) -> None:
+    async def _send_history(self, start: replay.ReplayFrom, cut: dict[int, int]) -> None:
         """Send the records from `start` up to the cut; afterwards next_offsets is at or past the cut everywhere."""
         start = start.clamped(cut)
         if not start.needs_history(cut):
@@ -164,7 +164,7 @@ class OrdersConsumer(AsyncJsonWebsocketConsumer):
             self.next_offsets = dict(begin)
             await self.send_json(self._status(REPLAYING, **{"from": _keyed(begin)}, until=_keyed(cut), skipped={}))
         else:
-            reader = relay.HistoryReader(self.relay.topic, self.relay.bootstrap, cut)
+            reader = replay.HistoryReader(self.relay.topic, self.relay.bootstrap, cut)
             try:
                 plan = await asyncio.to_thread(reader.open, start)
                 self.next_offsets = dict(plan.start)
@@ -211,7 +211,7 @@ class OrdersConsumer(AsyncJsonWebsocketConsumer):
     def _lose_frames(self) -> None:
         """Some live frames will never reach this stream: get them from Kafka instead."""
         if self.stream_state == LIVE:
-            self._start_replay(relay.ReplayFrom("offsets", offsets=dict(self.next_offsets)))
+            self._start_replay(replay.ReplayFrom("offsets", offsets=dict(self.next_offsets)))
         elif self.stream_state == REPLAYING:
             self.caught_up = False
             self.buffer.clear()
@@ -239,7 +239,7 @@ class OrdersConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "error", "message": message, **detail})
 
 
-def _check_partitions(start: relay.ReplayFrom, partitions: tuple[int, ...]) -> None:
+def _check_partitions(start: replay.ReplayFrom, partitions: tuple[int, ...]) -> None:
     unknown = sorted(set(start.offsets) - set(partitions)) if partitions else []
     if unknown:
         raise ValueError(f"unknown partitions {unknown}; the topic has {list(partitions)}")

@@ -10,7 +10,7 @@ import pytest
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 
-from orders import relay
+from orders import relay, replay
 from playground.asgi import application
 from tests.relay_helpers import BROWSER_HEADERS, is_status, open_socket, positions, receive_until, start_stream
 
@@ -161,10 +161,10 @@ async def test_a_lost_relay_message_makes_the_stream_catch_up(fake_relay):
 
 
 def test_replay_from_is_parsed_and_validated():
-    assert relay.parse_replay_from("beginning") == relay.ReplayFrom("beginning")
-    assert relay.parse_replay_from({"timestamp": 1_700_000_000_000}) == relay.ReplayFrom(
+    assert replay.parse_replay_from("beginning") == replay.ReplayFrom("beginning")
+    assert replay.parse_replay_from({"timestamp": 1_700_000_000_000}) == replay.ReplayFrom(
         "timestamp", timestamp=1_700_000_000_000)
-    assert relay.parse_replay_from({"0": 3, "2": 0}) == relay.ReplayFrom("offsets", offsets={0: 3, 2: 0})
+    assert replay.parse_replay_from({"0": 3, "2": 0}) == replay.ReplayFrom("offsets", offsets={0: 3, 2: 0})
     for bad in (None, "", "now", {}, [], 5, {"timestamp": "x"}, {"０": 1}, {"1": 1.5}):
         with pytest.raises(ValueError):
-            relay.parse_replay_from(bad)
+            replay.parse_replay_from(bad)
