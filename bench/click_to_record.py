@@ -8,7 +8,8 @@ Kafka and the relay add.
 The Stack runs `runserver` (DEBUG on: it serves the page's static files), `rungrpc` and `publish_outbox` against a
 throwaway broker; Playwright drives Debian's Chromium (headless). Orders go one at a time, REST and gRPC
 alternating, each after the previous one's record was shown and a random 0-100 ms pause (so clicks do not fall
-in step with the publisher's poll when nudges are off). "orders/s" is 1000 / mean latency: one-at-a-time orders per second.
+in step with the publisher's poll when nudges are off). "orders/s" is 1000 / mean latency: one-at-a-time orders
+per second.
 """
 
 from __future__ import annotations

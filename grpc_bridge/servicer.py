@@ -76,7 +76,8 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
     def List(self, request, context):
         status = translate.status_name(request.status) if request.HasField("status") else None
         size, start = _page(request)
-        orders = list(services.list_orders(status=status, created_by=request.created_by or None)[start:start + size + 1])
+        matching = services.list_orders(status=status, created_by=request.created_by or None)
+        orders = list(matching[start:start + size + 1])
         more = len(orders) > size
         return orders_pb2.OrderMessageList(
             orders=[translate.order_to_proto(order) for order in orders[:size]],

@@ -1,10 +1,10 @@
 """The transactional outbox publisher: sends committed events to Kafka, oldest first, and marks them sent on ack.
 
 An idle publisher waits for a wake-up datagram from the process that committed (orders.wakeup) or for its
-poll interval, whichever comes first. Delivery is at least once: a publisher that dies after the broker's acknowledgement but before marking the
-row sends the event again, so readers dedupe by `event_id`. Several publishers may run at once (one per web
-process, say); each sends the oldest waiting events first, so the first copy of one order's events on the
-topic is always in commit order.
+poll interval, whichever comes first. Delivery is at least once: a publisher that dies after the broker's
+acknowledgement but before marking the row sends the event again, so readers dedupe by `event_id`. Several
+publishers may run at once; each sends the oldest waiting events first, so the first copy of one order's events
+on the topic is always in commit order.
 """
 
 from __future__ import annotations

@@ -21,7 +21,8 @@ function csrfToken() {
 }
 
 const shortId = (id) => (id ? String(id).slice(0, 8) : "—");
-const clockTime = (ms) => (Number.isFinite(ms) && Math.abs(ms) < 8.64e15 ? new Date(ms).toISOString().slice(11, 23) : "—");
+const clockTime = (ms) => (Number.isFinite(ms) && Math.abs(ms) < 8.64e15
+  ? new Date(ms).toISOString().slice(11, 23) : "—");
 
 // ---- the order form ----------------------------------------------------------------------------------
 
@@ -127,7 +128,8 @@ const timeline = {
   // outbox publisher nudged at commit, the Kafka record is often appended before the response reaches the page.
   render() {
     const trip = this.trip;
-    const hops = [{ name: "request sent", detail: `${trip.transport.toUpperCase()} at ${clockTime(trip.sentAt)}`, at: 0 }];
+    const sent = `${trip.transport.toUpperCase()} at ${clockTime(trip.sentAt)}`;
+    const hops = [{ name: "request sent", detail: sent, at: 0 }];
     const pending = [];
     if (!trip.result) {
       pending.push(["response", "waiting…"]);
