@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -79,6 +80,13 @@ class LocalBroker:
     extra_properties: dict[str, str] = field(default_factory=dict)
     log_path: Path | None = None
     process: subprocess.Popen | None = field(default=None, init=False)
+
+    @classmethod
+    def throwaway(cls, *, prefix: str, log_path: Path | None = None) -> LocalBroker:
+        """A broker (not started yet) on free ports with its data in a new temporary directory."""
+        data_dir = Path(tempfile.mkdtemp(prefix=prefix))
+        return cls(data_dir=data_dir, port=free_port(), controller_port=free_port(),
+                   log_path=log_path or data_dir / "broker.log")
 
     @property
     def bootstrap_servers(self) -> str:

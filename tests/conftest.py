@@ -2,7 +2,6 @@
 
 import contextlib
 import os
-import tempfile
 import uuid
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import sync_playwright
 
-from localkafka import BrokerError, LocalBroker, free_port
+from localkafka import BrokerError, LocalBroker
 from playground.processes import CHROMIUM, CHROMIUM_ARGS
 from tests.kafka_helpers import create_topic
 
@@ -33,12 +32,7 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
 @pytest.fixture(scope="session")
 def kafka_broker():
     """A real single-node Kafka broker for the whole run. No broker is a failure, never a skip."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    data_dir = Path(tempfile.mkdtemp(prefix="playground-kafka-"))
-    broker = LocalBroker(
-        data_dir=data_dir, port=free_port(), controller_port=free_port(),
-        log_path=ARTIFACTS / "kafka-broker.log",
-    )
+    broker = LocalBroker.throwaway(prefix="playground-kafka-", log_path=ARTIFACTS / "kafka-broker.log")
     try:
         broker.start()
     except BrokerError as exc:
@@ -47,6 +41,18 @@ def kafka_broker():
     settings.KAFKA_BOOTSTRAP_SERVERS = os.environ["KAFKA_BOOTSTRAP_SERVERS"] = broker.bootstrap_servers
     yield broker
     settings.KAFKA_BOOTSTRAP_SERVERS = previous
+    broker.stop()
+
+
+@pytest.fixture
+def own_broker(kafka_broker, settings, request):
+    """A broker of this test's own, with an `orders` topic and settings pointing at it: the test may kill it."""
+    broker = LocalBroker.throwaway(prefix="playground-own-", log_path=ARTIFACTS / f"kafka-{request.node.name}.log")
+    broker.start()
+    settings.KAFKA_BOOTSTRAP_SERVERS = broker.bootstrap_servers
+    settings.KAFKA_ORDERS_TOPIC = "orders"
+    create_topic(broker.bootstrap_servers, "orders")
+    yield broker
     broker.stop()
 
 

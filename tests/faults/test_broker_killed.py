@@ -2,30 +2,17 @@
 
 import json
 import sqlite3
-import tempfile
 import threading
 import time
-from pathlib import Path
 
-import pytest
 from playwright.sync_api import expect
 
-from localkafka import LocalBroker, free_port
 from tests.conftest import ARTIFACTS, open_dashboard
 from tests.faults.http_orders import burst
 from tests.kafka_helpers import read_records
 
 ORDERS = 500
 KILL_AT = 150
-
-
-@pytest.fixture
-def broker():
-    broker = LocalBroker(data_dir=Path(tempfile.mkdtemp(prefix="playground-killed-")), port=free_port(),
-                         controller_port=free_port(), log_path=ARTIFACTS / "faults" / "killed-broker.log")
-    broker.start()
-    yield broker
-    broker.stop()
 
 
 def wait_for(condition, timeout: float, what: str) -> None:
@@ -40,7 +27,8 @@ def count(database, sql):
         return connection.execute(sql).fetchone()[0]
 
 
-def test_burst_through_a_broker_crash_loses_nothing(make_stack, broker, browser):
+def test_burst_through_a_broker_crash_loses_nothing(make_stack, own_broker, browser):
+    broker = own_broker
     stack = make_stack(broker.bootstrap_servers)
     killed = threading.Event()
 

@@ -1,34 +1,17 @@
 """With the broker stopped, orders are still accepted fast; once it is back, the waiting events arrive in order."""
 
 import json
-import tempfile
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from rest_framework.test import APIClient
 
-from localkafka import LocalBroker, free_port
 from orders.models import OutboxEvent
 from orders.outbox import OutboxPublisher
-from tests.conftest import ARTIFACTS
-from tests.kafka_helpers import create_topic, read_records
+from tests.kafka_helpers import read_records
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def own_broker(kafka_broker, settings):
-    """A broker of this test's own, so stopping it disturbs no other test."""
-    broker = LocalBroker(data_dir=Path(tempfile.mkdtemp(prefix="playground-outage-")), port=free_port(),
-                         controller_port=free_port(), log_path=ARTIFACTS / "kafka-outage-broker.log")
-    broker.start()
-    settings.KAFKA_BOOTSTRAP_SERVERS = broker.bootstrap_servers
-    settings.KAFKA_ORDERS_TOPIC = "orders"
-    create_topic(broker.bootstrap_servers, "orders")
-    yield broker
-    broker.stop()
 
 
 def wait_until_outbox_empty(timeout: float = 30.0) -> None:

@@ -6,21 +6,16 @@ import asyncio
 import base64
 import itertools
 import json
-import tempfile
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from channels.db import database_sync_to_async
 from kafka import KafkaProducer
 
-from localkafka import LocalBroker, free_port
 from orders import events, kafka, relay, services
 from orders.models import OutboxEvent
 from orders.outbox import publish_pending
-from tests.conftest import ARTIFACTS
-from tests.kafka_helpers import create_topic
 from tests.relay_helpers import (
     is_status, open_socket, positions, receive_records, receive_until, records_in, send_records, start_stream,
 )
@@ -249,19 +244,6 @@ async def test_pause_then_resume_sends_what_arrived_meanwhile_once(kafka_broker,
     [after] = await send(kafka_broker, orders_topic, {"value": b"after", "partition": 0})
     assert positions(await receive_records(socket, 1)) == [after]
     await socket.disconnect()
-
-
-@pytest.fixture
-def own_broker(kafka_broker, settings):
-    """A broker of this test's own, so stopping it disturbs no other test."""
-    broker = LocalBroker(data_dir=Path(tempfile.mkdtemp(prefix="playground-relay-")), port=free_port(),
-                         controller_port=free_port(), log_path=ARTIFACTS / "kafka-relay-outage-broker.log")
-    broker.start()
-    settings.KAFKA_BOOTSTRAP_SERVERS = broker.bootstrap_servers
-    settings.KAFKA_ORDERS_TOPIC = "orders"
-    create_topic(broker.bootstrap_servers, "orders")
-    yield broker
-    broker.stop()
 
 
 async def test_the_reader_survives_a_broker_outage_without_a_gap(own_broker):
