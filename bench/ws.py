@@ -39,7 +39,7 @@ def now_ms() -> float:
     return time.time() * 1000
 
 
-def order_record(source: str = "console") -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
+def order_record(source: str = "rest") -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
     """(key, value, headers) of a fresh order.created event, exactly as the publisher puts it on the topic."""
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())
     event = OrderEvent(event_id=str(uuid.uuid4()), type=ORDER_CREATED, occurred_at=stamp, source=source, order={
