@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -98,6 +99,18 @@ class Stack:
                 time.sleep(0.2)
         if "web" in self.processes:
             raise RuntimeError(f"runserver did not answer on {self.base_url} within {timeout} s")
+
+    def unsent_events(self) -> int:
+        """Outbox rows the publisher has not yet seen acknowledged, read straight from this Stack's SQLite file."""
+        with sqlite3.connect(self.database) as connection:
+            return connection.execute("SELECT COUNT(*) FROM orders_outboxevent WHERE sent_at IS NULL").fetchone()[0]
+
+    def wait_outbox_drained(self, timeout: float) -> int:
+        """Wait until every event was acknowledged or `timeout` passed; return how many are still unsent."""
+        deadline = time.monotonic() + timeout
+        while (waiting := self.unsent_events()) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return waiting
 
     def kill(self, name: str) -> None:
         """SIGKILL one process, as a crash would."""

@@ -3,7 +3,6 @@
 import json
 import sqlite3
 import threading
-import time
 
 from playwright.sync_api import expect
 
@@ -13,18 +12,6 @@ from tests.kafka_helpers import read_records
 
 ORDERS = 500
 KILL_AT = 150
-
-
-def wait_for(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.25)
-
-
-def count(database, sql):
-    with sqlite3.connect(database) as connection:
-        return connection.execute(sql).fetchone()[0]
 
 
 def test_burst_through_a_broker_crash_loses_nothing(make_stack, own_broker, browser):
@@ -46,14 +33,14 @@ def test_burst_through_a_broker_crash_loses_nothing(make_stack, own_broker, brow
         assert [status for status, _, _ in results] == [201] * ORDERS
         slowest = max(seconds for _, _, seconds in results)
         assert slowest < 1.0, f"a POST took {slowest:.2f} s while the broker was down"
-        assert count(stack.database, "SELECT COUNT(*) FROM orders_order") == ORDERS
-        assert count(stack.database, "SELECT COUNT(*) FROM orders_outboxevent WHERE sent_at IS NULL") > 0, \
+        with sqlite3.connect(stack.database) as connection:
+            assert connection.execute("SELECT COUNT(*) FROM orders_order").fetchone()[0] == ORDERS
+        assert stack.unsent_events() > 0, \
             "some events should be waiting while the broker is dead"
         expect(page.locator("#kafka-state")).to_have_attribute("data-state", "down", timeout=20_000)
 
         broker.start()
-        wait_for(lambda: count(stack.database, "SELECT COUNT(*) FROM orders_outboxevent WHERE sent_at IS NULL") == 0,
-                 90, "the outbox to drain after the restart")
+        assert stack.wait_outbox_drained(90) == 0, "the outbox should drain after the restart"
         records = read_records(broker.bootstrap_servers, stack.topic, expected=ORDERS, timeout=30)
         on_topic = {json.loads(record.value)["order"]["order_id"] for record in records}
         assert on_topic == {order_id for _, order_id, _ in results}

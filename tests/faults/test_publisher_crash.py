@@ -23,11 +23,6 @@ def post_order(stack, index):
         assert response.status == 201
 
 
-def unsent(database):
-    with sqlite3.connect(database) as connection:
-        return connection.execute("SELECT COUNT(*) FROM orders_outboxevent WHERE sent_at IS NULL").fetchone()[0]
-
-
 @pytest.fixture
 def stack(kafka_broker):
     topic = f"orders-crash-{uuid.uuid4().hex[:8]}"
@@ -51,13 +46,10 @@ def test_event_acknowledged_but_not_marked_is_sent_again_and_deduped_by_event_id
     stack.kill("publisher")
     blocker.execute("ROLLBACK")
     blocker.close()
-    assert unsent(stack.database) == ORDERS
+    assert stack.unsent_events() == ORDERS
 
     stack.start_service("publisher")
-    deadline = time.monotonic() + 30
-    while unsent(stack.database) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert unsent(stack.database) == 0
+    assert stack.wait_outbox_drained(30) == 0
     records = read_records(kafka_broker.bootstrap_servers, stack.topic, expected=2 * ORDERS, timeout=30)
     event_ids = [json.loads(record.value)["event_id"] for record in records]
     assert len(records) == 2 * ORDERS, "each event is on the topic twice: at least once, not exactly once"
