@@ -22,7 +22,7 @@ from playwright.sync_api import sync_playwright
 
 from bench.report import Figure, print_table
 from bench.ws import add_publisher_options, publisher_env, running_stack
-from playground.processes import CHROMIUM, CHROMIUM_ARGS
+from harness.chromium import CHROMIUM, CHROMIUM_ARGS
 
 TRANSPORTS = ("rest", "grpc")
 # Each hop of the timeline as {name: [detail text, ms since the click]}.

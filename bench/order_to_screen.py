@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from bench.report import Figure, percentile, print_table
 from bench.ws import (add_publisher_options, fixed_rate_producer, measured, now_ms, open_sockets, publisher_env,
                       raw_consumer, raw_latencies, running_stack, stream)
-from tests.kafka_helpers import create_topic
+from harness.topics import create_topic
 
 BODY = json.dumps({"created_by": "bench", "equipment": ["KEYBOARD", "MOUSE", "MOUSE", "MONITOR"]}).encode()
 HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}

@@ -42,10 +42,10 @@ def fill_outbox(count: int) -> list:
 
 
 def drain_outbox(batch_size: int, count: int) -> Figure:
-    from orders import kafka
-    from orders.outbox import publish_pending
+    from messaging import clients
+    from outbox.publisher import publish_pending
 
-    producer = kafka.build_producer()
+    producer = clients.build_producer()
     batch_ms, sent, began = [], 0, time.perf_counter()
     while sent < count:
         started = time.perf_counter()
@@ -57,9 +57,9 @@ def drain_outbox(batch_size: int, count: int) -> Figure:
 
 
 def raw_produce(rows: list, topic: str, batch_size: int) -> Figure:
-    from orders import kafka
+    from messaging import clients
 
-    producer = kafka.build_producer()
+    producer = clients.build_producer()
     batch_ms, began = [], time.perf_counter()
     for start in range(0, len(rows), batch_size):
         started = time.perf_counter()
@@ -83,9 +83,9 @@ def main() -> None:
     topic = f"bench-outbox-{uuid.uuid4().hex[:8]}"
     with throwaway_broker() as broker:
         setup_django(broker.bootstrap_servers, topic)
-        from orders import kafka
+        from messaging import clients
 
-        kafka.ensure_topic()
+        clients.ensure_topic()
         rows = fill_outbox(options.events)
         raw_produce(rows[:1000], topic + "-warmup", options.batch_size)
         raw = raw_produce(rows, topic + "-raw", options.batch_size)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bench.load import post_json
 from bench.report import print_table
-from playground.processes import Stack
+from harness.processes import Stack
 
 BODY = {"created_by": "bench", "equipment": ["KEYBOARD", "MOUSE", "MOUSE", "MONITOR"]}
 

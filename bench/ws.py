@@ -22,15 +22,17 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import websockets
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaProducer
 
 from bench.broker import throwaway_broker
+from harness.processes import Stack
+from harness.topics import create_topic
+from messaging.readers import open_reader
 from orders.events import ORDER_CREATED, OrderEvent
-from playground.processes import Stack
-from tests.kafka_helpers import create_topic
 
-# The outbox publisher's durability settings (orders.kafka.build_producer: acks=all, idempotence). Its linger of 5 ms
-# never delays a record, as the publisher flushes right after its sends; linger 0 does the same for one-at-a-time sends.
+# The outbox publisher's durability settings (messaging.clients.build_producer: acks=all, idempotence). Its linger of
+# 5 ms never delays a record, as the publisher flushes right after its sends; linger 0 does the same for one-at-a-time
+# sends.
 PRODUCER_OPTIONS = dict(acks="all", enable_idempotence=True, linger_ms=0)
 SPAWN = multiprocessing.get_context("spawn")  # no fork: kafka-python runs threads
 
@@ -142,12 +144,8 @@ def fixed_rate_producer(bootstrap: str, topic: str, rate: float, count: int) -> 
 
 def _consume(ready, stop, results, bootstrap: str, topic: str) -> None:
     """Every record from the end of `topic` on, until `stop`: {key: (record timestamp, polled at)} in ms."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
-                             client_id="bench-raw-consumer")
-    partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic))]
-    consumer.assign(partitions)
-    consumer.seek_to_end(*partitions)
-    for tp in partitions:
+    consumer = open_reader(topic, client_id="bench-raw-consumer", bootstrap_servers=bootstrap)
+    for tp in consumer.assignment():
         consumer.position(tp)  # resolve "end" now, before anything is produced
     ready.set()
     seen: dict[str, tuple[int, float]] = {}

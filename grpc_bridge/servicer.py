@@ -9,16 +9,14 @@ import threading
 import grpc
 from django.conf import settings
 from django.db import close_old_connections, connection
-from kafka import TopicPartition
 from kafka.errors import KafkaError
 
 from grpc_bridge import translate
 from grpc_bridge.generated import orders_pb2, orders_pb2_grpc
-from orders import events, kafka, services
+from messaging import readers
+from orders import events, rules, selectors, services
 from orders.exceptions import InvalidOrder, OrderError
 
-GET_LIMIT = 1000
-DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 50, 500
 WATCH_POLL_MS = 200
 FIELD_ERRORS_KEY = "field-errors"
 
@@ -61,12 +59,12 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
 
     @rpc
     def Get(self, request, context):
-        orders = services.list_orders()[:GET_LIMIT]
+        orders = selectors.list_orders()[:rules.MAX_UNPAGED_ORDERS]
         return orders_pb2.OrderMessageList(orders=[translate.order_to_proto(order) for order in orders])
 
     @rpc
     def GetOrder(self, request, context):
-        return translate.order_to_proto(services.get_order(order_id=request.id))
+        return translate.order_to_proto(selectors.get_order(order_id=request.id))
 
     @rpc
     def Cancel(self, request, context):
@@ -76,7 +74,7 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
     def List(self, request, context):
         status = translate.status_name(request.status) if request.HasField("status") else None
         size, start = _page(request)
-        matching = services.list_orders(status=status, created_by=request.created_by or None)
+        matching = selectors.list_orders(status=status, created_by=request.created_by or None)
         orders = list(matching[start:start + size + 1])
         more = len(orders) > size
         return orders_pb2.OrderMessageList(
@@ -96,16 +94,13 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
 
     def _watch(self, request, context):
         try:
-            consumer = kafka.build_consumer(client_id="grpc-watch")
+            consumer = readers.open_reader(settings.KAFKA_ORDERS_TOPIC, client_id="grpc-watch",
+                                           start="beginning" if request.from_beginning else "end")
+        except readers.TopicMissing as exc:
+            context.abort(grpc.StatusCode.UNAVAILABLE, f"{exc} yet")
         except KafkaError as exc:
             context.abort(grpc.StatusCode.UNAVAILABLE, f"Kafka is unreachable: {exc}")
         try:
-            topic = settings.KAFKA_ORDERS_TOPIC
-            partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic))]
-            if not partitions:
-                context.abort(grpc.StatusCode.UNAVAILABLE, f"the topic {topic!r} does not exist yet")
-            consumer.assign(partitions)
-            (consumer.seek_to_beginning if request.from_beginning else consumer.seek_to_end)(*partitions)
             while context.is_active():
                 for batch in consumer.poll(timeout_ms=WATCH_POLL_MS).values():
                     for record in batch:
@@ -124,9 +119,7 @@ def _event_or_nothing(record):
 
 
 def _page(request) -> tuple[int, int]:
-    size = request.page_size or DEFAULT_PAGE_SIZE
-    if not 1 <= size <= MAX_PAGE_SIZE:
-        raise InvalidOrder({"page_size": [f"Use 1 to {MAX_PAGE_SIZE} (0 means {DEFAULT_PAGE_SIZE})."]})
+    size = selectors.page_size(request.page_size or None)
     if not request.page_token:
         return size, 0
     token = request.page_token

@@ -19,6 +19,8 @@ from typing import Any, Iterable
 
 from django.utils import timezone
 
+from orders.rules import Equipment, Status
+
 ORDER_CREATED = "order.created"
 ORDER_STATUS_CHANGED = "order.status_changed"
 EVENT_TYPES = (ORDER_CREATED, ORDER_STATUS_CHANGED)
@@ -114,9 +116,6 @@ def _require_exact_keys(data: Any, expected: Iterable[str], what: str) -> None:
 
 def _require_values(data: dict[str, Any]) -> None:
     """Types and enum members, so a reader can trust a parsed event (and map it to proto enums)."""
-    # Imported here: readers outside Django (the benchmark clients) import this module with no app registry.
-    from orders.models import Equipment, Status
-
     order = data["order"]
     texts = [data[name] for name in ("event_id", "occurred_at", "source")]
     texts += [order[name] for name in ("order_id", "created_by", "created_at")]

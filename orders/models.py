@@ -5,27 +5,14 @@ import uuid
 from django.db import models
 from django.utils import timezone
 
-
-class Status(models.TextChoices):
-    QUEUED = "QUEUED"
-    PROCESSING = "PROCESSING"
-    COMPLETED = "COMPLETED"
-    FAILED = "FAILED"
-    CANCELLED = "CANCELLED"
-
-
-class Equipment(models.TextChoices):
-    KEYBOARD = "KEYBOARD"
-    MOUSE = "MOUSE"
-    WEBCAM = "WEBCAM"
-    MONITOR = "MONITOR"
+from orders.rules import MAX_CREATED_BY_LENGTH, Equipment, Status
 
 
 class Order(models.Model):
     """A computer order; `equipment` is a list of Equipment values, repeats allowed."""
 
     order_id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    created_by = models.CharField(max_length=150)
+    created_by = models.CharField(max_length=MAX_CREATED_BY_LENGTH)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     created_at = models.DateTimeField(default=timezone.now)
     equipment = models.JSONField()

@@ -1,27 +1,25 @@
 """GET /health: can this process reach its database and Kafka, and how many events wait in the outbox."""
 
-from django.db import DatabaseError, connection
-from django.db.models import Min
+from django.db import DatabaseError
 from django.http import JsonResponse
 
-from orders import events, kafka
-from orders.models import OutboxEvent
+from messaging import clients
+from orders import events, selectors
 
 
 def health(request):
     body = {"database": {"ok": False}, "kafka": {}, "outbox": {}}
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        waiting = OutboxEvent.objects.filter(sent_at__isnull=True).aggregate(oldest=Min("created_at"))
+        backlog = selectors.outbox_backlog()
         body["database"]["ok"] = True
         body["outbox"] = {
-            "waiting": OutboxEvent.objects.filter(sent_at__isnull=True).count(),
-            "oldest_waiting_at": events.format_timestamp(waiting["oldest"]) if waiting["oldest"] else None,
+            "waiting": backlog.waiting,
+            "oldest_waiting_at": events.format_timestamp(backlog.oldest_waiting_at)
+            if backlog.oldest_waiting_at else None,
         }
     except DatabaseError as exc:
         body["database"]["error"] = str(exc)
-    broker = kafka.broker_status()
+    broker = clients.broker_status()
     body["kafka"] = {"reachable": broker.reachable, "bootstrap_servers": broker.bootstrap_servers}
     if broker.error:
         body["kafka"]["error"] = broker.error

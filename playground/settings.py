@@ -40,8 +40,14 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # The domain, then one room per capability (README, "Where things are").
     "orders",
+    "messaging",
+    "outbox",
+    "rest_api",
     "grpc_bridge",
+    "live",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -59,7 +65,7 @@ ROOT_URLCONF = "playground.urls"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -107,7 +113,6 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / ".staticfiles"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -124,7 +129,7 @@ SECURE_HSTS_PRELOAD = HTTPS
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PARSER_CLASSES": [
-        "orders.api.parsers.SafeJSONParser",
+        "rest_api.parsers.SafeJSONParser",
         # The browsable API posts its forms as form data; JSON clients never need these.
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
@@ -137,7 +142,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "UNAUTHENTICATED_USER": None,
-    "EXCEPTION_HANDLER": "orders.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "rest_api.errors.exception_handler",
 }
 
 SPECTACULAR_SETTINGS = {

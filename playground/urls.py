@@ -4,15 +4,15 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from playground.grpc_gateway import grpc_create
+from dashboard.grpc_gateway import grpc_create
 from playground.health import health
-from playground.views import dashboard
+from dashboard.views import dashboard
 
 urlpatterns = [
     path("", dashboard, name="dashboard"),
     path("dashboard/grpc/create", grpc_create, name="grpc-create"),
     path("health", health, name="health"),
-    path("api/", include("orders.api.urls")),
+    path("api/", include("rest_api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("admin/", admin.site.urls),

@@ -1,19 +1,43 @@
-"""Session fixtures that start real parts once: a throwaway Kafka broker on free ports."""
+"""Fixtures shared by every test folder, and the level markers.
+
+Where a new test goes: in the folder of the component it tests (tests/orders for the domain, tests/rest_api,
+tests/grpc_bridge, tests/live, tests/outbox, tests/messaging, tests/dashboard, tests/playground, tests/localkafka,
+tests/bench); tests/contract for what must hold across transports, tests/stack for the whole set of processes.
+Helpers shared by several folders go in tests/support (the process runner used by benchmarks too is harness/).
+
+Levels are markers, so `pytest -m "not kafka"` runs the fast part without a broker:
+- kafka: needs the real broker (set here on every test that uses `kafka_broker`, directly or through a fixture);
+- browser: drives Debian's Chromium (set on every test that uses `browser`);
+- slow: starts the playground's real processes (set on every test that uses `stack` or `make_stack`);
+- faults: kills or cuts parts on purpose (set by the test module).
+"""
 
 import contextlib
 import os
 import uuid
 from pathlib import Path
 
+import grpc
 import pytest
 from django.conf import settings
 from playwright.sync_api import sync_playwright
 
 from localkafka import BrokerError, LocalBroker
-from playground.processes import CHROMIUM, CHROMIUM_ARGS
-from tests.kafka_helpers import create_topic
+from grpc_bridge.generated import orders_pb2_grpc
+from grpc_bridge.server import build_server
+from harness.chromium import CHROMIUM, CHROMIUM_ARGS
+from harness.processes import Stack
+from harness.topics import create_topic
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+LEVEL_OF_FIXTURE = {"kafka_broker": "kafka", "browser": "browser", "stack": "slow", "make_stack": "slow"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        for fixture, level in LEVEL_OF_FIXTURE.items():
+            if fixture in item.fixturenames:
+                item.add_marker(level)
 
 
 @pytest.fixture(scope="session")
@@ -87,3 +111,43 @@ def open_dashboard(browser, base_url: str):
         yield page
     finally:
         context.close()
+
+
+@pytest.fixture
+def make_stack():
+    """Start a Stack on a broker of the test's choosing; stop it (and whatever is left) afterwards."""
+    started = []
+
+    def make(bootstrap_servers: str, services=("web", "publisher"), create=True, **extra_env) -> Stack:
+        topic = f"orders-stack-{uuid.uuid4().hex[:8]}"
+        if create:
+            create_topic(bootstrap_servers, topic)
+        stack = Stack(bootstrap_servers=bootstrap_servers, topic=topic, log_dir=ARTIFACTS / "stacks",
+                      services=services, extra_env=extra_env)
+        started.append(stack)
+        return stack.start()
+
+    yield make
+    for stack in started:
+        stack.stop()
+
+
+@pytest.fixture
+def grpc_target(transactional_db):
+    """A real gRPC server on a free port in this process; its pool threads use their own DB connections, so the
+    test data must be committed."""
+    running = build_server("127.0.0.1:0", max_workers=4, max_message_bytes=64 * 1024)
+    yield f"127.0.0.1:{running.port}"
+    running.stop(grace=1).wait(5)
+
+
+@pytest.fixture
+def channel(grpc_target):
+    with grpc.insecure_channel(grpc_target) as channel:
+        grpc.channel_ready_future(channel).result(timeout=5)
+        yield channel
+
+
+@pytest.fixture
+def stub(channel):
+    return orders_pb2_grpc.OrderServiceStub(channel)

@@ -1,0 +1,23 @@
+"""The dashboard page: one screen to place an order and follow it across REST or gRPC, Kafka and the websocket."""
+
+from django.conf import settings
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.csrf import ensure_csrf_cookie
+
+from orders.models import Equipment
+
+
+@ensure_csrf_cookie
+def dashboard(request):
+    config = {
+        "rest_url": reverse("order-list"),
+        "grpc_url": reverse("grpc-create"),
+        "ws_path": "/ws/orders/",
+    }
+    return render(request, "dashboard/dashboard.html", {
+        "config": config,
+        "equipment": Equipment.values,
+        "grpc_target": settings.GRPC_TARGET,
+        "topic": settings.KAFKA_ORDERS_TOPIC,
+    })

@@ -1,0 +1,124 @@
+"""Start the playground's real processes on free ports: for end-to-end tests and benchmarks.
+
+Each Stack gets its own SQLite file and runs `manage.py runserver` (daphne), `rungrpc` and `publish_outbox`
+(or the subset named in `services`) against a broker it is given.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+
+from localkafka import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+COMMANDS = {
+    "web": lambda stack: ["runserver", "--noreload", f"127.0.0.1:{stack.web_port}"],
+    "grpc": lambda stack: ["rungrpc", stack.grpc_target],
+    "publisher": lambda stack: ["publish_outbox"],
+}
+
+
+@dataclass
+class Stack:
+    bootstrap_servers: str
+    topic: str
+    log_dir: Path
+    services: tuple[str, ...] = ("web", "grpc", "publisher")
+    extra_env: dict[str, str] = field(default_factory=dict)
+    web_port: int = field(default_factory=free_port)
+    grpc_port: int = field(default_factory=free_port)
+    wakeup_port: int = field(default_factory=free_port)
+    database: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="playground-stack-")) / "db.sqlite3")
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
+
+    @property
+    def grpc_target(self) -> str:
+        return f"127.0.0.1:{self.grpc_port}"
+
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "DATABASE_URL": f"sqlite:///{self.database}",
+            "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
+            "KAFKA_ORDERS_TOPIC": self.topic,
+            "GRPC_TARGET": self.grpc_target,
+            "OUTBOX_WAKEUP_ADDR": f"127.0.0.1:{self.wakeup_port}",
+            "PYTHONUNBUFFERED": "1",
+            **self.extra_env,
+        }
+
+    def start(self) -> Stack:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=self.env(), check=True,
+                       timeout=120)
+        for name in self.services:
+            self.start_service(name)
+        self.wait_ready()
+        return self
+
+    def start_service(self, name: str) -> subprocess.Popen:
+        log = open(self.log_dir / f"stack-{name}.log", "a")
+        self.processes[name] = subprocess.Popen([sys.executable, "manage.py", *COMMANDS[name](self)], cwd=ROOT,
+                                                env=self.env(), stdout=log, stderr=subprocess.STDOUT)
+        return self.processes[name]
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        if "grpc" in self.processes:
+            with grpc.insecure_channel(self.grpc_target) as channel:
+                grpc.channel_ready_future(channel).result(timeout=timeout)
+        while "web" in self.processes and time.monotonic() < deadline:
+            for name, process in self.processes.items():
+                if process.poll() is not None:
+                    raise RuntimeError(f"{name} exited with {process.returncode}; see {self.log_dir}/stack-{name}.log")
+            try:
+                with urllib.request.urlopen(f"{self.base_url}/health", timeout=2):
+                    return
+            except OSError:
+                time.sleep(0.2)
+        if "web" in self.processes:
+            raise RuntimeError(f"runserver did not answer on {self.base_url} within {timeout} s")
+
+    def unsent_events(self) -> int:
+        """Outbox rows the publisher has not yet seen acknowledged, as `manage.py outbox` reports them."""
+        result = subprocess.run([sys.executable, "manage.py", "outbox", "--json"], cwd=ROOT, env=self.env(),
+                                capture_output=True, text=True, timeout=60, check=True)
+        return json.loads(result.stdout)["waiting"]
+
+    def wait_outbox_drained(self, timeout: float) -> int:
+        """Wait until every event was acknowledged or `timeout` passed; return how many are still unsent."""
+        deadline = time.monotonic() + timeout
+        while (waiting := self.unsent_events()) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        return waiting
+
+    def kill(self, name: str) -> None:
+        """SIGKILL one process, as a crash would."""
+        process = self.processes.pop(name)
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            process.terminate()
+        for process in self.processes.values():
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.processes.clear()

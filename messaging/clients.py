@@ -1,0 +1,140 @@
+"""kafka-python clients for the orders topic, built lazily from settings (never at import time).
+
+Read-only readers of a topic come from messaging.readers, which builds on `build_consumer` here.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.errors import KafkaError, KafkaTimeoutError, TopicAlreadyExistsError
+
+logger = logging.getLogger(__name__)
+
+DELIVERY_TIMEOUT_MS = 12_000
+
+
+def build_producer(**overrides) -> KafkaProducer:
+    """A producer whose acknowledgement means the record is durable: acks=all with idempotence.
+
+    Raises KafkaTimeoutError when no broker answers within a few seconds, so callers can retry later.
+    """
+    options = dict(
+        bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS,
+        client_id="orders-outbox",
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=5,
+        request_timeout_ms=5_000,
+        # Every send resolves (acknowledged or expired) within this bound; see outbox.publish_pending.
+        delivery_timeout_ms=DELIVERY_TIMEOUT_MS,
+        # send() waits this long for metadata; the outbox must notice a dead broker quickly.
+        max_block_ms=5_000,
+        bootstrap_timeout_ms=3_000,
+        reconnect_backoff_max_ms=1_000,
+    )
+    options.update(overrides)
+    return KafkaProducer(**options)
+
+
+def close_producer(producer: KafkaProducer, timeout: float) -> None:
+    """Close, giving up on records still buffered after `timeout` (their futures fail; nothing is marked sent).
+
+    kafka-python 3.0 flushes inside close() and raises when that times out, leaving the sender thread running
+    with the records; a broker that is down would thus leak a thread and a socket on every reconnect.
+    """
+    try:
+        producer.close(timeout=timeout)
+    except KafkaTimeoutError:
+        # force_close() makes the sender thread fail the buffered batches; once it is gone, close() has nothing
+        # left to flush.
+        producer._sender.force_close()
+        producer._sender.join(timeout)
+        try:
+            producer.close(timeout=0)
+        except KafkaError:
+            logger.warning("the Kafka producer's sender did not stop within %s s; abandoning it", timeout)
+
+
+def build_admin() -> KafkaAdminClient:
+    return KafkaAdminClient(
+        bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS, client_id="orders-admin",
+        bootstrap_timeout_ms=3_000, request_timeout_ms=5_000,
+    )
+
+
+def ensure_topic(topic: str | None = None) -> bool:
+    """Create the orders topic if missing; return True when this call created it."""
+    admin = build_admin()
+    try:
+        admin.create_topics(
+            {topic or settings.KAFKA_ORDERS_TOPIC: {
+                "num_partitions": settings.KAFKA_ORDERS_PARTITIONS,
+                "replication_factor": settings.KAFKA_REPLICATION_FACTOR,
+            }},
+            wait_for_metadata=True,
+        )
+        return True
+    except TopicAlreadyExistsError:
+        return False
+    finally:
+        admin.close()
+
+
+def build_consumer(*, group_id: str | None = None, from_beginning: bool = False, bootstrap_servers: str | None = None,
+                   **overrides) -> KafkaConsumer:
+    """A consumer of raw bytes. With no group it is an observer: it commits nothing and disturbs no group.
+
+    Settings are read only when `bootstrap_servers` is not given, so processes without Django (benchmark
+    clients) can build one too.
+    """
+    options = dict(
+        bootstrap_servers=bootstrap_servers or settings.KAFKA_BOOTSTRAP_SERVERS,
+        client_id="orders-reader",
+        group_id=group_id,
+        enable_auto_commit=group_id is not None,
+        # Only used when the group has no committed offset (or there is no group): kafka-python #983.
+        auto_offset_reset="earliest" if from_beginning else "latest",
+        bootstrap_timeout_ms=3_000,
+    )
+    options.update(overrides)
+    return KafkaConsumer(**options)
+
+
+@dataclass
+class BrokerStatus:
+    reachable: bool
+    bootstrap_servers: str
+    error: str = ""
+    checked_at: float = 0.0
+
+
+_status_cache: BrokerStatus | None = None
+
+
+def broker_status(max_age: float = 2.0) -> BrokerStatus:
+    """Whether the broker answers a metadata request; cached briefly so /health stays cheap."""
+    global _status_cache
+    now = time.monotonic()
+    if _status_cache and _status_cache.bootstrap_servers == settings.KAFKA_BOOTSTRAP_SERVERS \
+            and now - _status_cache.checked_at < max_age:
+        return _status_cache
+    status = BrokerStatus(reachable=False, bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS, checked_at=now)
+    try:
+        admin = KafkaAdminClient(
+            bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS, client_id="orders-health",
+            bootstrap_timeout_ms=800, request_timeout_ms=1_000,
+        )
+        try:
+            admin.describe_cluster()
+            status.reachable = True
+        finally:
+            admin.close()
+    except (KafkaError, OSError) as exc:
+        status.error = f"{type(exc).__name__}: {exc}"
+    _status_cache = status
+    return status

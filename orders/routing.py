@@ -1,9 +1,0 @@
-"""Websocket routes: /ws/orders/ is the live view of the orders topic."""
-
-from django.urls import path
-
-from orders.consumers import OrdersConsumer
-
-websocket_urlpatterns = [
-    path("ws/orders/", OrdersConsumer.as_asgi()),
-]

@@ -1,0 +1,126 @@
+"""The order rules, written once: limits, choices, status transitions, page sizes, and their messages.
+
+The model, the services, REST and gRPC all read them from here, so one input gets one verdict and one message per
+field whichever transport carried it. Each check returns the broken rules per field; services raise InvalidOrder.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone as dt_timezone
+
+from django.db import models
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+
+class Status(models.TextChoices):
+    """An order's lifecycle; the allowed moves are TRANSITIONS below."""
+
+    QUEUED = "QUEUED"
+    PROCESSING = "PROCESSING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+
+class Equipment(models.TextChoices):
+    KEYBOARD = "KEYBOARD"
+    MOUSE = "MOUSE"
+    WEBCAM = "WEBCAM"
+    MONITOR = "MONITOR"
+
+
+MAX_CREATED_BY_LENGTH = 150
+MAX_EQUIPMENT_ITEMS = 20
+# Lists are paged: a page holds DEFAULT_PAGE_SIZE orders unless the caller asks for 1 to MAX_PAGE_SIZE.
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+# The course's unpaged gRPC `Get` returns at most this many of the newest orders.
+MAX_UNPAGED_ORDERS = 1000
+
+# Which status may follow which; CANCELLED, COMPLETED and FAILED are final.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    Status.QUEUED: frozenset({Status.PROCESSING, Status.CANCELLED}),
+    Status.PROCESSING: frozenset({Status.COMPLETED, Status.FAILED, Status.CANCELLED}),
+    Status.COMPLETED: frozenset(),
+    Status.FAILED: frozenset(),
+    Status.CANCELLED: frozenset(),
+}
+
+Errors = dict[str, list[str]]
+
+
+def can_become(current: str, wanted: str) -> bool:
+    return wanted in TRANSITIONS.get(current, frozenset())
+
+
+def created_by_errors(created_by: object) -> list[str]:
+    if not isinstance(created_by, str) or not created_by.strip():
+        return ["This field may not be blank."]
+    if len(created_by) > MAX_CREATED_BY_LENGTH:
+        return [f"Ensure this field has no more than {MAX_CREATED_BY_LENGTH} characters."]
+    if "\x00" in created_by:
+        return ["Null characters are not allowed."]
+    return []
+
+
+def equipment_errors(equipment: object) -> list[str]:
+    if not isinstance(equipment, (list, tuple)) or not equipment:
+        return ["At least one equipment item is required."]
+    if len(equipment) > MAX_EQUIPMENT_ITEMS:
+        return [f"Ensure this field has no more than {MAX_EQUIPMENT_ITEMS} items."]
+    unknown = sorted({str(item) for item in equipment if item not in Equipment.values}, key=str)
+    if unknown:
+        return [f"Unknown equipment {', '.join(unknown)}; use {', '.join(Equipment.values)}."]
+    return []
+
+
+def status_errors(status: object) -> list[str]:
+    if status not in Status.values:
+        return [f"Unknown status {status}; use {', '.join(Status.values)}."]
+    return []
+
+
+def created_at_errors(created_at: object) -> list[str]:
+    try:
+        parse_created_at(created_at)
+    except ValueError as exc:
+        return [str(exc)]
+    return []
+
+
+def order_errors(*, created_by: object, equipment: object, status: object, created_at: object) -> Errors:
+    """Every broken rule of a new order, per field (empty when it is valid)."""
+    errors = {
+        "created_by": created_by_errors(created_by),
+        "status": status_errors(status),
+        "created_at": created_at_errors(created_at),
+        "equipment": equipment_errors(equipment),
+    }
+    return {field: messages for field, messages in errors.items() if messages}
+
+
+def parse_created_at(value: object) -> datetime | None:
+    """An aware UTC datetime from ISO 8601 text or a datetime (naive is UTC); None for an empty value.
+
+    Raises ValueError with the field's message for anything else.
+    """
+    if value is None or value == "":
+        return None
+    try:
+        parsed = value if isinstance(value, datetime) else parse_datetime(value.strip())
+        if parsed is not None:
+            if timezone.is_naive(parsed):
+                parsed = parsed.replace(tzinfo=dt_timezone.utc)
+            # Years 1 and 9999 with an offset overflow here, not later when the event is written.
+            return parsed.astimezone(dt_timezone.utc)
+    except (ValueError, OverflowError, AttributeError):
+        pass
+    raise ValueError(f"{value!r} is not an ISO 8601 date and time, e.g. 2026-01-31T12:00:00Z.")
+
+
+def page_size_errors(page_size: int | None) -> list[str]:
+    """None means "not given" (gRPC's 0, REST's missing parameter): a page of DEFAULT_PAGE_SIZE."""
+    if page_size is not None and not 1 <= page_size <= MAX_PAGE_SIZE:
+        return [f"Use 1 to {MAX_PAGE_SIZE}; leave it out for {DEFAULT_PAGE_SIZE}."]
+    return []

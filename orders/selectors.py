@@ -1,0 +1,53 @@
+"""Reads of the order domain: orders for the transports, the outbox backlog for health checks, runners and tests."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count, Min, QuerySet
+
+from orders import rules
+from orders.exceptions import InvalidOrder, OrderNotFound
+from orders.models import Order, OutboxEvent
+
+
+def get_order(*, order_id: str | uuid.UUID, orders: QuerySet[Order] | None = None) -> Order:
+    """The order with this id; raise OrderNotFound for an unknown or malformed id."""
+    try:
+        return (Order.objects.all() if orders is None else orders).get(order_id=uuid.UUID(str(order_id)))
+    except (ValueError, Order.DoesNotExist):
+        raise OrderNotFound(order_id) from None
+
+
+def list_orders(*, status: str | None = None, created_by: str | None = None) -> QuerySet[Order]:
+    """Newest first, optionally filtered; an unknown status is an error rather than an empty list."""
+    orders = Order.objects.all()
+    if status:
+        if errors := rules.status_errors(status):
+            raise InvalidOrder({"status": errors})
+        orders = orders.filter(status=status)
+    if created_by:
+        orders = orders.filter(created_by=created_by)
+    return orders
+
+
+def page_size(requested: int | None) -> int:
+    """The number of orders per page; raise InvalidOrder outside the allowed range."""
+    if errors := rules.page_size_errors(requested):
+        raise InvalidOrder({"page_size": errors})
+    return requested or rules.DEFAULT_PAGE_SIZE
+
+
+@dataclass(frozen=True)
+class OutboxBacklog:
+    """Events committed but not yet acknowledged by the broker."""
+
+    waiting: int
+    oldest_waiting_at: datetime | None
+
+
+def outbox_backlog() -> OutboxBacklog:
+    backlog = OutboxEvent.objects.filter(sent_at__isnull=True).aggregate(waiting=Count("id"), oldest=Min("created_at"))
+    return OutboxBacklog(waiting=backlog["waiting"], oldest_waiting_at=backlog["oldest"])

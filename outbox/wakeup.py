@@ -1,0 +1,73 @@
+"""A nudge from the process that committed an event to the outbox publisher, so it need not wait for its poll.
+
+One UDP datagram to OUTBOX_WAKEUP_ADDR on this host; losing it costs nothing but the poll interval, so a
+send never blocks, never fails a request, and needs no reply.
+"""
+
+from __future__ import annotations
+
+import select
+import socket
+import threading
+
+from django.conf import settings
+
+_sender: socket.socket | None = None
+_sender_lock = threading.Lock()
+
+
+def _address(text: str) -> tuple[str, int]:
+    host, port = text.rsplit(":", 1)
+    return host, int(port)
+
+
+def nudge_publisher() -> None:
+    """Tell a waiting publisher that events were committed (a no-op when OUTBOX_WAKEUP_ADDR is empty)."""
+    global _sender
+    if not settings.OUTBOX_WAKEUP_ADDR:
+        return
+    with _sender_lock:
+        if _sender is None:
+            _sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            _sender.setblocking(False)
+        try:
+            _sender.sendto(b"!", _address(settings.OUTBOX_WAKEUP_ADDR))
+        except (OSError, ValueError):
+            pass  # nobody listening, a full buffer or a malformed address: the publisher's poll covers it
+
+
+def on_events_committed(sender, **kwargs) -> None:
+    """Receiver of orders.signals.events_committed."""
+    nudge_publisher()
+
+
+class WakeupListener:
+    """The publisher's end: wait up to a timeout, returning early when a nudge arrives."""
+
+    def __init__(self, address: str):
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.socket.bind(_address(address))
+        self.socket.setblocking(False)
+
+    def wait(self, timeout: float) -> bool:
+        """Return True when a nudge ended the wait, False when the timeout did."""
+        readable, _, _ = select.select([self.socket], [], [], timeout)
+        if readable:
+            self._drain()
+        return bool(readable)
+
+    def _drain(self) -> None:
+        """Many commits may have nudged while a batch was in flight; one look at the outbox serves them all."""
+        while True:
+            try:
+                self.socket.recv(64)
+            except BlockingIOError:
+                return
+
+    def interrupt(self) -> None:
+        """End a wait now (the publisher is stopping)."""
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+            sender.sendto(b"!", self.socket.getsockname())
+
+    def close(self) -> None:
+        self.socket.close()

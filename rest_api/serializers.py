@@ -1,0 +1,96 @@
+"""DRF serializers: the shape and types of REST input and output. The rules themselves are orders.rules, applied
+by orders.services, so a REST client gets the same verdict and message per field as a gRPC client."""
+
+from collections.abc import Mapping
+
+from django.utils.datastructures import MultiValueDict
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.utils import html
+
+from orders import events, rules
+from orders.models import Order
+from orders.rules import Equipment, Status
+
+# Form posts from the browsable API carry these besides the order's own fields.
+FORM_ONLY_FIELDS = {"csrfmiddlewaretoken"}
+
+
+class StrictCharField(serializers.CharField):
+    """Text as it was sent: numbers and booleans are refused instead of quietly turned into text."""
+
+    def __init__(self, **kwargs):
+        super().__init__(trim_whitespace=False, allow_blank=True, **kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+@extend_schema_field({"type": "string", "enum": Status.values})
+class StatusField(StrictCharField):
+    """A status name; orders.rules decides whether it is one."""
+
+
+@extend_schema_field(OpenApiTypes.DATETIME)
+class DateTimeTextField(StrictCharField):
+    """ISO 8601 text; orders.rules parses it, so REST and gRPC accept exactly the same timestamps."""
+
+
+@extend_schema_field({"type": "array", "minItems": 1, "maxItems": rules.MAX_EQUIPMENT_ITEMS,
+                      "items": {"type": "string", "enum": Equipment.values}})
+class EquipmentListField(serializers.ListField):
+    """A list of equipment names, repeats allowed; in HTML forms each select is one item and blanks are skipped."""
+
+    child = StrictCharField()
+
+    def get_value(self, dictionary):
+        value = super().get_value(dictionary)
+        if html.is_html_input(dictionary) and isinstance(value, list):
+            return [item for item in value if item != ""]
+        return value
+
+
+class OrderInputSerializer(serializers.Serializer):
+    """The course's POST body. `order_id` is assigned by the server; unknown fields are refused."""
+
+    created_by = StrictCharField(help_text=f"1 to {rules.MAX_CREATED_BY_LENGTH} characters, not only spaces.")
+    status = StatusField(default=Status.QUEUED, help_text="Defaults to QUEUED.")
+    created_at = DateTimeTextField(
+        required=False, allow_null=True,
+        help_text="ISO 8601 (without an offset: UTC); defaults to the time the server stores the order.",
+    )
+    equipment = EquipmentListField(
+        help_text=f"1 to {rules.MAX_EQUIPMENT_ITEMS} items; repeats allowed.",
+        style={"template": "rest_api/equipment_field.html", "choices": Equipment.values, "slots": range(6)},
+    )
+
+    def to_internal_value(self, data):
+        unknown_errors = {}
+        if isinstance(data, Mapping):
+            allowed = set(self.fields) | (FORM_ONLY_FIELDS if isinstance(data, MultiValueDict) else set())
+            unknown_errors = {name: ["Unknown field."] for name in sorted(set(data) - allowed)}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({**exc.detail, **unknown_errors}) from None
+        if unknown_errors:
+            raise serializers.ValidationError(unknown_errors)
+        return value
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    """An order as REST returns it: the same fields, names and timestamp text as the Kafka payload."""
+
+    equipment = serializers.ListField(child=serializers.ChoiceField(choices=Equipment.choices))
+
+    class Meta:
+        model = Order
+        fields = ["order_id", "created_by", "status", "created_at", "equipment"]
+        read_only_fields = fields
+
+    def to_representation(self, instance):
+        # The fields above describe the schema; the body itself is the Kafka payload's order, byte for byte.
+        return events.order_snapshot(instance)

@@ -1,0 +1,78 @@
+"""The REST transport: check the shape of the input, call one service, render the result."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+
+from orders import selectors, services
+from rest_api.pagination import ComputerOrderPagination
+from rest_api.serializers import OrderInputSerializer, OrderSerializer
+from orders.rules import Status
+
+ERROR_RESPONSES = {
+    400: OpenApiResponse(OpenApiTypes.OBJECT, description="Field errors: {field: [message, ...]}"),
+    404: OpenApiResponse(OpenApiTypes.OBJECT, description="No such order"),
+    409: OpenApiResponse(OpenApiTypes.OBJECT, description="The order can no longer be cancelled"),
+    415: OpenApiResponse(OpenApiTypes.OBJECT, description="Send application/json"),
+}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List orders, newest first",
+        parameters=[
+            OpenApiParameter("status", enum=Status.values, description="Only orders in this status"),
+            OpenApiParameter("created_by", str, description="Only orders by this person"),
+        ],
+        responses={200: OrderSerializer(many=True), 400: ERROR_RESPONSES[400]},
+    ),
+    create=extend_schema(
+        summary="Place an order (also published to Kafka as order.created)",
+        request=OrderInputSerializer,
+        responses={201: OrderSerializer, 400: ERROR_RESPONSES[400], 415: ERROR_RESPONSES[415]},
+    ),
+    retrieve=extend_schema(summary="One order", responses={200: OrderSerializer, 404: ERROR_RESPONSES[404]}),
+)
+class ComputerOrderViewSet(viewsets.GenericViewSet):
+    """Computer orders, the course's REST contract."""
+
+    lookup_field = "order_id"
+    lookup_value_regex = "[^/]+"
+    pagination_class = ComputerOrderPagination
+    serializer_class = OrderSerializer
+
+    def get_serializer_class(self):
+        # The browsable API builds its POST form from this, on the list page too.
+        if self.action in ("list", "create") and self.request.method == "POST":
+            return OrderInputSerializer
+        return OrderSerializer
+
+    def list(self, request: Request) -> Response:
+        orders = selectors.list_orders(
+            status=request.query_params.get("status"), created_by=request.query_params.get("created_by"),
+        )
+        page = self.paginate_queryset(orders)
+        return self.get_paginated_response(OrderSerializer(page, many=True).data)
+
+    def create(self, request: Request) -> Response:
+        payload = OrderInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        order = services.create_order(source="rest", **payload.validated_data)
+        location = reverse("order-detail", kwargs={"order_id": order.order_id}, request=request)
+        return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED, headers={"Location": location})
+
+    def retrieve(self, request: Request, order_id: str) -> Response:
+        return Response(OrderSerializer(selectors.get_order(order_id=order_id)).data)
+
+    @extend_schema(
+        summary="Cancel a QUEUED or PROCESSING order (published as order.status_changed)",
+        request=None,
+        responses={200: OrderSerializer, 404: ERROR_RESPONSES[404], 409: ERROR_RESPONSES[409]},
+    )
+    @action(detail=True, methods=["post"], serializer_class=None)
+    def cancel(self, request: Request, order_id: str) -> Response:
+        return Response(OrderSerializer(services.cancel_order(order_id=order_id, source="rest")).data)

@@ -1,0 +1,87 @@
+"""A three-broker cluster (replication 3, min in-sync 2, acks=all) loses one broker during a burst of orders."""
+
+import json
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from kafka import KafkaAdminClient
+
+from localkafka import LocalCluster
+from tests.support.http_orders import burst
+from harness.topics import read_records
+from tests.support.live_socket import ResumingReader, run_in_own_loop
+
+pytestmark = pytest.mark.faults
+
+ORDERS = 300
+KILL_AT = 100
+
+
+@pytest.fixture
+def cluster():
+    cluster = LocalCluster(data_dir=Path(tempfile.mkdtemp(prefix="playground-cluster-")))
+    cluster.start()
+    yield cluster
+    cluster.kill()
+
+
+def replicas_of(bootstrap_servers, topic, timeout=30.0):
+    """Replica count per partition once the publisher has created the topic."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            if topic in admin.list_topics():
+                [description] = admin.describe_topics([topic])
+                return {p["partition_index"]: len(p["replica_nodes"]) for p in description["partitions"]}
+            time.sleep(0.3)
+        raise AssertionError(f"the publisher did not create {topic}")
+    finally:
+        admin.close()
+
+
+def test_one_broker_killed_mid_burst_loses_no_acknowledged_order(make_stack, cluster):
+    stack = make_stack(cluster.bootstrap_servers, create=False, KAFKA_REPLICATION_FACTOR="3")
+    assert replicas_of(cluster.bootstrap_servers, stack.topic) == {0: 3, 1: 3, 2: 3}
+    publisher = stack.processes["publisher"]
+    reader = ResumingReader(stack.base_url)
+    connected = threading.Event()
+    ordered: set[str] = set()
+
+    async def watch():
+        await reader.connect("latest")
+        connected.set()
+        await reader.read_until(lambda: ordered and ordered <= {frame["key"] for frame in reader.records}, 150)
+
+    watching = threading.Thread(target=run_in_own_loop, args=(watch,))
+    watching.start()
+    assert connected.wait(30), "the websocket did not go live"
+
+    killed = threading.Event()
+
+    def kill_midway(index):
+        if index == KILL_AT and not killed.is_set():
+            killed.set()
+            cluster.nodes[0].kill()
+
+    results = burst(stack.base_url, ORDERS, prefix="cluster", on_each=kill_midway)
+    assert killed.is_set()
+    assert [status for status, _, _ in results] == [201] * ORDERS
+    ordered.update(order_id for _, order_id, _ in results)
+
+    assert stack.wait_outbox_drained(120) == 0, "every event acknowledged with acks=all by the two remaining brokers"
+    assert publisher.poll() is None, "the publisher carried on without a restart"
+
+    survivors = ",".join(node.bootstrap_servers for node in cluster.nodes[1:])
+    records = read_records(survivors, stack.topic, expected=ORDERS, timeout=60)
+    assert {json.loads(record.value)["order"]["order_id"] for record in records} == ordered
+
+    watching.join(150)
+    assert not watching.is_alive()
+    assert stack.processes["web"].poll() is None, "the relay's web process carried on"
+    seen = reader.offsets_seen()
+    assert len(seen) == len(set(seen)), "the relay delivered a record twice"
+    assert {frame["key"] for frame in reader.records} == ordered
