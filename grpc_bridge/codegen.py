@@ -14,7 +14,8 @@ def generate(output_root: Path = ROOT) -> list[Path]:
     """Write grpc_bridge/generated/*_pb2*.py under `output_root`.
 
     Mapping the include path onto the package makes the generated code import its siblings as
-    `grpc_bridge.generated.orders_pb2`, which works from anywhere (RECIPES.md, the import trap).
+    `grpc_bridge.generated.orders_pb2`, which works from anywhere; with a plain `-Iproto` the generated
+    `orders_pb2_grpc` would `import orders_pb2` as a top-level module and fail outside `proto`'s folder.
     """
     (output_root / PACKAGE_DIR).mkdir(parents=True, exist_ok=True)
     protos = sorted(PROTO_DIR.glob("*.proto"))

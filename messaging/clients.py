@@ -30,7 +30,7 @@ def build_producer(**overrides) -> KafkaProducer:
         enable_idempotence=True,
         linger_ms=5,
         request_timeout_ms=5_000,
-        # Every send resolves (acknowledged or expired) within this bound; see outbox.publish_pending.
+        # Every send resolves (acknowledged or expired) within this bound; see outbox.publisher.publish_pending.
         delivery_timeout_ms=DELIVERY_TIMEOUT_MS,
         # send() waits this long for metadata; the outbox must notice a dead broker quickly.
         max_block_ms=5_000,

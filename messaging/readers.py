@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
-from messaging.clients import build_consumer
+from messaging import clients
 
 # A dashboard should see a broker that is back within a second; kafka-python backs off up to 30 s by default.
 READER_OPTIONS = dict(request_timeout_ms=5_000, reconnect_backoff_max_ms=1_000)
@@ -30,8 +30,8 @@ def open_reader(topic: str, *, start: Start = "end", client_id: str = "orders-re
     With a mapping, partitions it leaves out start at their end. Raises TopicMissing, or KafkaError when no
     broker answers; the consumer is closed on any failure.
     """
-    consumer = build_consumer(bootstrap_servers=bootstrap_servers, client_id=client_id,
-                              **{**READER_OPTIONS, **overrides})
+    consumer = clients.build_consumer(bootstrap_servers=bootstrap_servers, client_id=client_id,
+                                      **{**READER_OPTIONS, **overrides})
     try:
         partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
         if not partitions:
