@@ -2,7 +2,7 @@
 
 Server to client, JSON text frames:
 
-- ``{"type": "record", ...}``: one Kafka record, see ``orders.events.record_frame``.
+- ``{"type": "record", ...}``: one Kafka record, see ``live.frames.record_frame``.
 - ``{"type": "status", "state", "topic", "kafka": "starting" | "ok" | "unavailable", ...}`` where state is
   ``connected`` (on open, and when Kafka comes back before any stream was asked for; with ``partitions``,
   ``positions`` where "latest" would start, ``end_offsets``: no records flow until the client asks for a replay),
@@ -30,44 +30,29 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections import deque
 from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from kafka.errors import KafkaError
 
 from live import relay, replay
+from live.stream import Outgoing, Restart, Stream, error_frame
 
 logger = logging.getLogger(__name__)
 
-CONNECTED, REPLAYING, LIVE, PAUSED = "connected", "replaying", "live", "paused"
-# Live frames held per socket while its replay reads history; past this the replay catches up from Kafka instead.
-MAX_BUFFERED_FRAMES = 10_000
 CUT_WAIT_SECONDS = 0.1
 
 
-def _keyed(offsets: dict[int, int]) -> dict[str, int]:
-    return {str(partition): offset for partition, offset in sorted(offsets.items())}
-
-
 class OrdersConsumer(AsyncJsonWebsocketConsumer):
+    """Parses client actions, drives the Kafka side and sends the frames of its live.stream.Stream, in order."""
+
     async def connect(self) -> None:
         self.relay = relay.ensure_started()
-        self.stream_state = CONNECTED
-        # Per partition, the offset after the last record this stream sent: where it goes on from.
-        self.next_offsets: dict[int, int] = {}
-        # While replaying: the relay's positions when the round began (None until then).
-        self.cut: dict[int, int] | None = None
-        self.buffer: deque[relay.PackedRecord] = deque()
-        self.caught_up = True
-        self.last_seq: int | None = None
+        self.stream = Stream(self.relay.topic, self.relay.state)
         self.replay_task: asyncio.Task | None = None
         await self.channel_layer.group_add(self.relay.group, self.channel_name)
         await self.accept()
-        await self.send_json(self._connected_frame())
-        reader = self.relay.state()
-        if reader.kafka == "unavailable":
-            await self.send_json(self._status("kafka_unavailable", kafka="unavailable", error=reader.error))
+        await self._send_all(self.stream.opened())
 
     async def disconnect(self, code: int) -> None:
         if self.replay_task is not None:
@@ -96,147 +81,97 @@ class OrdersConsumer(AsyncJsonWebsocketConsumer):
             _check_partitions(start, self.relay.state().partitions)
         except ValueError as exc:
             return await self._error(str(exc), action="replay")
-        self._start_replay(start)
+        self.stream.start_replay()
+        self._launch(start)
 
     async def _on_pause(self, message: dict[str, Any]) -> None:
-        if self.stream_state != LIVE:
-            return await self._error("only a live stream can be paused", action="pause")
-        self.stream_state = PAUSED
-        await self.send_json(self._status(PAUSED, positions=_keyed(self.next_offsets)))
+        await self._send_all(self.stream.pause())
 
     async def _on_resume(self, message: dict[str, Any]) -> None:
-        if self.stream_state != PAUSED:
-            return await self._error("the stream is not paused", action="resume")
-        self._start_replay(replay.ReplayFrom("offsets", offsets=dict(self.next_offsets)))
+        await self._send_all(self.stream.resume())
 
-    def _start_replay(self, start: replay.ReplayFrom) -> None:
+    def _launch(self, start: replay.ReplayFrom) -> None:
+        """Run this socket's one replay task from `start`, ending any earlier one."""
         if self.replay_task is not None:
             self.replay_task.cancel()
-        self.stream_state, self.cut, self.next_offsets = REPLAYING, None, {}
-        self.buffer.clear()
         self.replay_task = asyncio.create_task(self._replay(start))
 
     async def _replay(self, start: replay.ReplayFrom) -> None:
         """Rounds of cut, history, buffer until one ends with nothing lost, then live; Kafka errors retry."""
         try:
             async with self.relay.replay_slots:
-                while True:
-                    cut = await self._take_cut()
-                    _check_partitions(start, tuple(cut))
-                    try:
-                        await self._send_history(start, cut)
-                    except KafkaError as exc:
-                        await self.send_json(self._status("kafka_unavailable", kafka="unavailable",
-                                                          error=f"replay: {type(exc).__name__}: {exc}"))
-                        await asyncio.sleep(relay.RETRY_SECONDS)
-                    else:
-                        if self.caught_up:
-                            await self.send_json(self._status(LIVE, positions=_keyed(self.next_offsets)))
-                            while self.buffer:
-                                await self._send_if_new(self.buffer.popleft())
-                            if self.caught_up:
-                                self.stream_state, self.cut = LIVE, None
-                                return
+                while not await self._round(start):
                     # Go on from the last record sent (once history has begun), reading from Kafka again.
-                    if self.next_offsets:
-                        start = replay.ReplayFrom("offsets", offsets=dict(self.next_offsets))
+                    if (offsets := self.stream.round_restart()) is not None:
+                        start = replay.ReplayFrom("offsets", offsets=offsets)
         except Exception as exc:  # noqa: BLE001 - a failed replay ends this stream, never the socket
             if not isinstance(exc, ValueError):
                 logger.exception("replay failed")
-            self.stream_state, self.cut = CONNECTED, None
-            self.buffer.clear()
-            await self._error(f"replay failed: {exc}", action="replay")
+            await self._send_all(self.stream.replay_failed(str(exc)))
+
+    async def _round(self, start: replay.ReplayFrom) -> bool:
+        """One round; True once the stream is live, False when another round must follow (a frame was lost)."""
+        cut = await self._take_cut()
+        _check_partitions(start, tuple(cut))
+        try:
+            await self._send_history(start, cut)
+        except KafkaError as exc:
+            await self.send_json(self.stream.unavailable(f"replay: {type(exc).__name__}: {exc}"))
+            await asyncio.sleep(relay.RETRY_SECONDS)
+            return False
+        return await self._finish_round()
 
     async def _take_cut(self) -> dict[int, int]:
         """Wait for the shared reader, take its positions as the cut, and buffer live frames past it from now on."""
         while (reader := self.relay.state()).kafka != "ok":
             await asyncio.sleep(CUT_WAIT_SECONDS)
-        self.cut = dict(reader.positions)
-        self.buffer.clear()
-        self.caught_up = True
-        return self.cut
+        return self.stream.begin_round(reader.positions)
 
     async def _send_history(self, start: replay.ReplayFrom, cut: dict[int, int]) -> None:
         """Send the records from `start` up to the cut; afterwards next_offsets is at or past the cut everywhere."""
         start = start.clamped(cut)
         if not start.needs_history(cut):
             begin = dict(cut) if start.kind == "latest" else {p: start.offsets.get(p, 0) for p in cut}
-            self.next_offsets = dict(begin)
-            await self.send_json(self._status(REPLAYING, **{"from": _keyed(begin)}, until=_keyed(cut), skipped={}))
+            await self._send_all(self.stream.history_started(begin, skipped={}))
         else:
             reader = replay.HistoryReader(self.relay.topic, self.relay.bootstrap, cut)
             try:
                 plan = await asyncio.to_thread(reader.open, start)
-                self.next_offsets = dict(plan.start)
-                await self.send_json(self._status(
-                    REPLAYING, **{"from": _keyed(plan.start)}, until=_keyed(cut), skipped=_keyed(plan.skipped),
-                ))
+                await self._send_all(self.stream.history_started(plan.start, skipped=plan.skipped))
                 while (packed := await asyncio.to_thread(reader.read_chunk)) is not None:
                     for record in packed:
-                        await self._send_record(record)
+                        await self.send(text_data=self.stream.history_record(record))
             finally:
                 # Also on cancel: the lock in HistoryReader makes close() wait for a read still running.
                 await asyncio.to_thread(reader.close)
-        # Offsets below the cut that no record had (compaction, transaction markers) are passed, not awaited.
-        self.next_offsets = {p: max(self.next_offsets.get(p, 0), cut[p]) for p in cut}
+        self.stream.finish_history()
+
+    async def _finish_round(self) -> bool:
+        """Announce live, then drain the buffer one frame at a time (relay messages may still add to it meanwhile)."""
+        await self._send_all(self.stream.finish_round())
+        while (text := self.stream.next_buffered()) is not None:
+            await self.send(text_data=text)
+        return self.stream.go_live()
 
     async def relay_records(self, message: dict[str, Any]) -> None:
         """A batch from the shared reader: send it when live, hold it while a replay reads history."""
-        self._follow_seq(message["seq"])
-        for record in message["records"]:
-            partition, offset, _ = record
-            if self.stream_state == LIVE:
-                await self._send_if_new(record)
-            elif self.stream_state == REPLAYING and self.cut is not None and self.caught_up \
-                    and offset >= self.cut.get(partition, 0):
-                if len(self.buffer) < MAX_BUFFERED_FRAMES:
-                    self.buffer.append(record)
-                else:
-                    self._lose_frames()
+        await self._send_all(self.stream.on_records(message["seq"], message["records"]))
 
     async def relay_status(self, message: dict[str, Any]) -> None:
-        self._follow_seq(message["seq"])
-        if message["kafka"] == "unavailable":
-            await self.send_json(self._status("kafka_unavailable", kafka="unavailable", error=message["error"]))
-        elif self.stream_state == CONNECTED:
-            await self.send_json(self._connected_frame())
-        elif self.stream_state in (LIVE, PAUSED):
-            await self.send_json(self._status(self.stream_state, positions=_keyed(self.next_offsets)))
+        await self._send_all(self.stream.on_status(message["seq"], message["kafka"], message.get("error", "")))
 
-    def _follow_seq(self, seq: int) -> None:
-        if self.last_seq is not None and seq != self.last_seq + 1:
-            self._lose_frames()
-        self.last_seq = seq
-
-    def _lose_frames(self) -> None:
-        """Some live frames will never reach this stream: get them from Kafka instead."""
-        if self.stream_state == LIVE:
-            self._start_replay(replay.ReplayFrom("offsets", offsets=dict(self.next_offsets)))
-        elif self.stream_state == REPLAYING:
-            self.caught_up = False
-            self.buffer.clear()
-
-    async def _send_if_new(self, record: relay.PackedRecord) -> None:
-        partition, offset, _ = record
-        if offset >= self.next_offsets.get(partition, 0):
-            await self._send_record(record)
-
-    async def _send_record(self, record: relay.PackedRecord) -> None:
-        partition, offset, text = record
-        self.next_offsets[partition] = offset + 1
-        await self.send(text_data=text)
-
-    def _status(self, state: str, **detail: Any) -> dict[str, Any]:
-        return {"type": "status", "state": state, "topic": self.relay.topic, "kafka": self.relay.state().kafka,
-                **detail}
-
-    def _connected_frame(self) -> dict[str, Any]:
-        reader = self.relay.state()
-        return self._status(CONNECTED, partitions=list(reader.partitions), positions=_keyed(reader.positions),
-                            end_offsets=_keyed(reader.end_offsets))
+    async def _send_all(self, items: list[Outgoing]) -> None:
+        """Send the stream's frames in order; a Restart starts a new replay from the offsets it carries."""
+        for item in items:
+            if isinstance(item, Restart):
+                self._launch(replay.ReplayFrom("offsets", offsets=item.offsets))
+            elif isinstance(item, str):
+                await self.send(text_data=item)
+            else:
+                await self.send_json(item)
 
     async def _error(self, message: str, **detail: Any) -> None:
-        await self.send_json({"type": "error", "message": message, **detail})
+        await self.send_json(error_frame(message, **detail))
 
 
 def _check_partitions(start: replay.ReplayFrom, partitions: tuple[int, ...]) -> None:

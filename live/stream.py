@@ -1,0 +1,247 @@
+"""One websocket's stream of the orders topic as a plain state machine: events in, frames out (protocol: live.consumers).
+
+No asyncio, websocket or Kafka here: ``OrdersConsumer`` drives the Kafka side (the shared relay, the history reader,
+retries, tasks) and sends what the methods of ``Stream`` return, in order. Each item of that list is one of:
+
+- a ``dict``: a JSON status or error frame (``send_json``);
+- a ``str``: a record frame, already encoded as JSON text by the relay (``send(text_data=...)``);
+- a ``Restart``: live frames were lost, so a new replay from ``offsets`` must read them from Kafka.
+
+Exactly once: ``next_offsets`` holds, per partition, the offset after the last record sent; a record below it is
+never sent again. A replay round takes the relay's positions as the cut, buffers live frames at or past it while the
+history below it is sent, then announces ``live`` and drains the buffer. A lost live frame (a relay ``seq`` jump, or
+the buffer full) while replaying makes the round not caught up, so another round follows from ``next_offsets``.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+CONNECTED, REPLAYING, LIVE, PAUSED = "connected", "replaying", "live", "paused"
+# Live frames held per socket while its replay reads history; past this the replay catches up from Kafka instead.
+MAX_BUFFERED_FRAMES = 10_000
+
+# (partition, offset, the record frame as JSON text): live.relay.PackedRecord.
+PackedRecord = tuple[int, int, str]
+
+
+@dataclass(frozen=True)
+class Restart:
+    """Some live frames will never reach this stream: replay from these offsets (the last records sent)."""
+
+    offsets: dict[int, int]
+
+
+Outgoing = dict[str, Any] | str | Restart
+
+
+class ReaderView(Protocol):
+    """What a stream reads of the shared relay reader's state (live.relay.ReaderState)."""
+
+    kafka: str
+    error: str
+    partitions: tuple[int, ...]
+    positions: dict[int, int]
+    end_offsets: dict[int, int]
+
+
+def keyed(offsets: dict[int, int]) -> dict[str, int]:
+    """Offsets as a JSON object: partition numbers as keys, in order."""
+    return {str(partition): offset for partition, offset in sorted(offsets.items())}
+
+
+def error_frame(message: str, **detail: Any) -> dict[str, Any]:
+    """A bad client message or a failed replay: the socket stays open."""
+    return {"type": "error", "message": message, **detail}
+
+
+class Stream:
+    """One socket's replay/live state: which records it sent, and what it holds back while a replay reads history."""
+
+    def __init__(self, topic: str, reader: Callable[[], ReaderView]) -> None:
+        self.topic, self.reader = topic, reader
+        self.state = CONNECTED
+        # Per partition, the offset after the last record this stream sent: where it goes on from.
+        self.next_offsets: dict[int, int] = {}
+        # While replaying: the relay's positions when the round began (None until then).
+        self.cut: dict[int, int] | None = None
+        self.buffer: deque[PackedRecord] = deque()
+        self.caught_up = True
+        self.last_seq: int | None = None
+
+    # Frames
+
+    def status(self, state: str, **detail: Any) -> dict[str, Any]:
+        """A status frame; ``kafka`` is the shared reader's view at the time the frame is made."""
+        return {"type": "status", "state": state, "topic": self.topic, "kafka": self.reader().kafka, **detail}
+
+    def unavailable(self, error: str) -> dict[str, Any]:
+        """The ``kafka_unavailable`` status: the shared reader or a replay lost the broker."""
+        return self.status("kafka_unavailable", kafka="unavailable", error=error)
+
+    def connected_frame(self) -> dict[str, Any]:
+        """The ``connected`` status: where "latest" would start, and how far the topic goes."""
+        reader = self.reader()
+        return self.status(CONNECTED, partitions=list(reader.partitions), positions=keyed(reader.positions),
+                           end_offsets=keyed(reader.end_offsets))
+
+    def opened(self) -> list[Outgoing]:
+        """The frames a new socket gets: connected, and the outage if the reader is in one."""
+        frames: list[Outgoing] = [self.connected_frame()]
+        reader = self.reader()
+        if reader.kafka == "unavailable":
+            frames.append(self.unavailable(reader.error))
+        return frames
+
+    # Client actions
+
+    def start_replay(self) -> None:
+        """A new replay (asked for, resumed or restarted) begins: nothing sent counts until its history starts."""
+        self.state, self.cut, self.next_offsets = REPLAYING, None, {}
+        self.buffer.clear()
+
+    def pause(self) -> list[Outgoing]:
+        """Stop sending live records; the stream keeps its offsets to resume from."""
+        if self.state != LIVE:
+            return [error_frame("only a live stream can be paused", action="pause")]
+        self.state = PAUSED
+        return [self.status(PAUSED, positions=keyed(self.next_offsets))]
+
+    def resume(self) -> list[Outgoing]:
+        """Go on from where the stream paused: what arrived meanwhile comes from Kafka."""
+        if self.state != PAUSED:
+            return [error_frame("the stream is not paused", action="resume")]
+        return self._restart()
+
+    # Relay messages
+
+    def on_records(self, seq: int, records: Iterable[PackedRecord]) -> list[Outgoing]:
+        """A batch from the shared reader: sent when live, held while a replay reads history, else dropped."""
+        out = self._follow_seq(seq)
+        for record in records:
+            if self.state == LIVE:
+                out.extend(self._if_new(record))
+            elif self._buffers(record):
+                self._hold(record)
+        return out
+
+    def on_status(self, seq: int, kafka: str, error: str) -> list[Outgoing]:
+        """The shared reader lost or found the broker: tell the client where its stream stands."""
+        out = self._follow_seq(seq)
+        if kafka == "unavailable":
+            out.append(self.unavailable(error))
+        elif self.state == CONNECTED:
+            out.append(self.connected_frame())
+        elif self.state in (LIVE, PAUSED):
+            out.append(self.status(self.state, positions=keyed(self.next_offsets)))
+        return out
+
+    # Replay rounds (driven by the consumer's replay task)
+
+    def begin_round(self, positions: dict[int, int]) -> dict[int, int]:
+        """Take the relay's positions as the cut: live frames at or past it are buffered from now on."""
+        self.cut = dict(positions)
+        self.buffer.clear()
+        self.caught_up = True
+        return self.cut
+
+    def history_started(self, start: dict[int, int], skipped: dict[int, int]) -> list[Outgoing]:
+        """The history [start, cut) follows (minus `skipped` old records): announce it."""
+        self.next_offsets = dict(start)
+        return [self.status(REPLAYING, **{"from": keyed(start)}, until=keyed(self._cut()), skipped=keyed(skipped))]
+
+    def history_record(self, record: PackedRecord) -> str:
+        """One record of the history, in offset order per partition: it is sent."""
+        return self._sent(record)
+
+    def finish_history(self) -> None:
+        """Offsets below the cut that no record had (compaction, transaction markers) are passed, not awaited."""
+        cut = self._cut()
+        self.next_offsets = {p: max(self.next_offsets.get(p, 0), cut[p]) for p in cut}
+
+    def finish_round(self) -> list[Outgoing]:
+        """History is sent: announce ``live`` at next_offsets, unless a frame was lost (then another round follows)."""
+        return [self.status(LIVE, positions=keyed(self.next_offsets))] if self.caught_up else []
+
+    def next_buffered(self) -> str | None:
+        """The next held live frame not sent yet, or None: one at a time, as frames may still arrive meanwhile."""
+        while self.caught_up and self.buffer:
+            record = self.buffer.popleft()
+            if self._is_new(record):
+                return self._sent(record)
+        return None
+
+    def go_live(self) -> bool:
+        """The buffer is drained: live now, or False when a frame was lost meanwhile and another round is needed."""
+        if self.caught_up:
+            self.state, self.cut = LIVE, None
+        return self.caught_up
+
+    def round_restart(self) -> dict[int, int] | None:
+        """Where the next round reads from: the last records sent, or None to start over (history not begun)."""
+        return dict(self.next_offsets) if self.next_offsets else None
+
+    def replay_failed(self, reason: str) -> list[Outgoing]:
+        """A replay that cannot go on leaves the stream stopped; the socket stays open."""
+        self.state, self.cut = CONNECTED, None
+        self.buffer.clear()
+        return [error_frame(f"replay failed: {reason}", action="replay")]
+
+    # Internals
+
+    def _follow_seq(self, seq: int) -> list[Outgoing]:
+        """A jump in the relay's seq means a message for this socket was dropped (a full channel layer)."""
+        lost = self.last_seq is not None and seq != self.last_seq + 1
+        self.last_seq = seq
+        return self._lose_frames() if lost else []
+
+    def _lose_frames(self) -> list[Outgoing]:
+        """Some live frames will never reach this stream: get them from Kafka instead."""
+        if self.state == LIVE:
+            return self._restart()
+        if self.state == REPLAYING:
+            self.caught_up = False
+            self.buffer.clear()
+        return []
+
+    def _restart(self) -> list[Outgoing]:
+        """Start a new replay from the last records sent."""
+        offsets = dict(self.next_offsets)
+        self.start_replay()
+        return [Restart(offsets)]
+
+    def _buffers(self, record: PackedRecord) -> bool:
+        """While a caught-up round replays, live frames at or past its cut are held for after the history."""
+        partition, offset, _ = record
+        return self.state == REPLAYING and self.cut is not None and self.caught_up \
+            and offset >= self.cut.get(partition, 0)
+
+    def _hold(self, record: PackedRecord) -> None:
+        """Buffer a live frame; a full buffer loses it, and the round catches up from Kafka instead."""
+        if len(self.buffer) < MAX_BUFFERED_FRAMES:
+            self.buffer.append(record)
+        else:
+            self._lose_frames()
+
+    def _is_new(self, record: PackedRecord) -> bool:
+        """Not sent yet: at or past the offset after the last record sent on its partition."""
+        partition, offset, _ = record
+        return offset >= self.next_offsets.get(partition, 0)
+
+    def _if_new(self, record: PackedRecord) -> list[Outgoing]:
+        """A live record, sent unless this stream already sent its offset."""
+        return [self._sent(record)] if self._is_new(record) else []
+
+    def _sent(self, record: PackedRecord) -> str:
+        """The record's text, to be sent now: the stream goes on after its offset."""
+        partition, offset, text = record
+        self.next_offsets[partition] = offset + 1
+        return text
+
+    def _cut(self) -> dict[int, int]:
+        if self.cut is None:
+            raise RuntimeError("no replay round is under way")
+        return self.cut
