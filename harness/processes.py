@@ -96,8 +96,8 @@ class Stack:
 
     def unsent_events(self) -> int:
         """Outbox rows the publisher has not yet seen acknowledged, as `manage.py outbox` reports them."""
-        result = subprocess.run([sys.executable, "manage.py", "outbox", "--json"], cwd=ROOT, env=self.env(),
-                                capture_output=True, text=True, timeout=60, check=True)
+        result = subprocess.run([sys.executable, "manage.py", "outbox", "status", "--json"], cwd=ROOT,
+                                env=self.env(), capture_output=True, text=True, timeout=60, check=True)
         return json.loads(result.stdout)["waiting"]
 
     def wait_outbox_drained(self, timeout: float) -> int:

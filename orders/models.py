@@ -31,7 +31,7 @@ class Order(models.Model):
 
 
 class OutboxEvent(models.Model):
-    """A Kafka record waiting to be published (sent_at is null) or already acknowledged by the broker.
+    """A Kafka record waiting to be published (sent_at is null), parked (refused for good), or acknowledged.
 
     The row keeps the exact bytes to publish, so a retry sends what was decided at commit time.
     """
@@ -48,6 +48,8 @@ class OutboxEvent(models.Model):
     offset = models.BigIntegerField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True, default="")
+    # Set when the broker refused the event for good: it waits for `manage.py outbox retry` or `drop`.
+    parked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
@@ -56,5 +58,5 @@ class OutboxEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        state = f"sent to {self.partition}@{self.offset}" if self.sent_at else "waiting"
+        state = f"sent to {self.partition}@{self.offset}" if self.sent_at else "parked" if self.parked_at else "waiting"
         return f"{self.event_id} key={self.key} {state}"

@@ -42,12 +42,20 @@ def page_size(requested: int | None) -> int:
 
 @dataclass(frozen=True)
 class OutboxBacklog:
-    """Events committed but not yet acknowledged by the broker."""
+    """Events committed but not yet acknowledged by the broker: waiting to be sent, or parked (refused for good)."""
 
     waiting: int
     oldest_waiting_at: datetime | None
+    parked: int
 
 
 def outbox_backlog() -> OutboxBacklog:
-    backlog = OutboxEvent.objects.filter(sent_at__isnull=True).aggregate(waiting=Count("id"), oldest=Min("created_at"))
-    return OutboxBacklog(waiting=backlog["waiting"], oldest_waiting_at=backlog["oldest"])
+    unsent = OutboxEvent.objects.filter(sent_at__isnull=True)
+    waiting = unsent.filter(parked_at__isnull=True).aggregate(count=Count("id"), oldest=Min("created_at"))
+    return OutboxBacklog(waiting=waiting["count"], oldest_waiting_at=waiting["oldest"],
+                         parked=unsent.filter(parked_at__isnull=False).count())
+
+
+def parked_events() -> QuerySet[OutboxEvent]:
+    """Events the broker refused for good, oldest first, with their reason in `last_error`."""
+    return OutboxEvent.objects.filter(sent_at__isnull=True, parked_at__isnull=False).order_by("id")

@@ -5,6 +5,12 @@ poll interval, whichever comes first. Delivery is at least once: a publisher tha
 acknowledgement but before marking the row sends the event again, so readers dedupe by `event_id`. Several
 publishers may run at once; each sends the oldest waiting events first, so the first copy of one order's events
 on the topic is always in commit order.
+
+An event the broker or the client refuses for itself (too large for the topic, a topic policy, a header that
+cannot be encoded) is parked after OUTBOX_MAX_ATTEMPTS refusals, with its reason in `last_error`; events of other
+keys go on. Per-key order holds: no later event of that key is sent until `manage.py outbox retry` or `drop`
+settles the parked one (events of the key already in flight in the same batch as a refusal the broker reported
+were acknowledged before it).
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from dataclasses import dataclass
 from django.db import DatabaseError, close_old_connections, connection, transaction
 from django.utils import timezone
 from kafka import KafkaProducer
-from kafka.errors import KafkaError, KafkaTimeoutError
+from kafka.errors import KafkaError
 
 from messaging import clients
 from orders.models import OutboxEvent
@@ -25,75 +31,139 @@ from outbox.wakeup import WakeupListener
 logger = logging.getLogger(__name__)
 
 
+# A reason kept with a refused event; broker messages can be long and must not bloat the row.
+MAX_ERROR_LENGTH = 500
+
+
 @dataclass
 class PublishResult:
     sent: int = 0
-    failed: int = 0
+    failed: int = 0  # transient failures: the broker is away or slow; the events are sent again later
+    refused: int = 0  # the broker or the client refused the event itself; `parked` of them for good
+    parked: int = 0
     unsettled: int = 0
     error: str = ""
 
 
-def publish_pending(producer: KafkaProducer, *, limit: int = 500) -> PublishResult:
+@dataclass(frozen=True)
+class Outcome:
+    row_id: int
+    sent_at: object = None
+    partition: int | None = None
+    offset: int | None = None
+    error: str = ""
+    refused: bool = False
+    parked_at: object = None
+
+
+def publish_pending(producer: KafkaProducer, *, limit: int = 500, max_attempts: int = 3) -> PublishResult:
     """Send up to `limit` waiting events in commit order and mark the acknowledged ones sent.
 
     It waits until every send is settled, acknowledged or expired by the producer's delivery timeout:
-    giving up earlier would leave records in the producer's buffer that a retry would then send twice.
+    giving up earlier would leave records in the producer's buffer that a retry would then send twice. An event
+    refused for itself (too large for the topic, a policy, a header the client cannot encode) is parked after
+    `max_attempts` refusals; later events of its key wait behind it, other keys go on.
     """
-    waiting = list(OutboxEvent.objects.filter(sent_at__isnull=True).order_by("id")[:limit])
-    result = PublishResult()
-    in_flight = []
-    for row in waiting:
-        try:
-            future = producer.send(
-                row.topic, key=row.key.encode(), value=row.value.encode(),
-                headers=[(name, value.encode()) for name, value in row.headers],
-            )
-        except KafkaError as exc:
-            # No metadata (the broker is away): later rows would fail the same way, and must not overtake.
-            result.error = f"{type(exc).__name__}: {exc}"
-            break
-        in_flight.append((row, future))
-    try:
-        producer.flush(clients.DELIVERY_TIMEOUT_MS / 1000 + 5)
-    except KafkaTimeoutError:
-        # Unsettled sends count as failed below; the caller must replace this producer (see step()).
-        pass
-    now, outcomes = connection.ops.adapt_datetimefield_value(timezone.now()), []
-    result.unsettled = sum(1 for _, future in in_flight if not future.is_done)
-    for row, future in in_flight:
-        try:
-            metadata = future.get(timeout=0)
-        except KafkaError as exc:
-            result.error = f"{type(exc).__name__}: {exc}"
-            outcomes.append((None, None, None, result.error, row.id))
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    result, outcomes, in_flight = PublishResult(), [], []
+    blocked: set[str] = set()
+    for row in _sendable(limit):
+        if row.key in blocked:
             continue
-        outcomes.append((now, metadata.partition, metadata.offset, "", row.id))
+        try:
+            in_flight.append((row, _send(producer, row)))
+        except KafkaError as exc:
+            if exc.retriable:
+                # No metadata (the broker is away): later rows would fail the same way, and must not overtake.
+                result.error = _describe(exc)
+                break
+            outcomes.append(_refusal(row, exc, max_attempts, now))
+            blocked.add(row.key)
+        except Exception as exc:  # noqa: BLE001 - a row that cannot become a record is refused, not fatal
+            outcomes.append(_refusal(row, exc, max_attempts, now))
+            blocked.add(row.key)
+    _settle(producer)
+    result.unsettled = sum(1 for _, future in in_flight if not future.is_done)
+    outcomes += [_outcome(row, future, max_attempts, now) for row, future in in_flight]
     _record_outcomes(outcomes)
-    result.sent = sum(1 for outcome in outcomes if outcome[0] is not None)
-    result.failed = len(waiting) - result.sent
+    _count(result, outcomes)
     return result
 
 
-def _record_outcomes(outcomes: list[tuple]) -> None:
+def _sendable(limit: int) -> list[OutboxEvent]:
+    """Waiting events, oldest first, except those whose key has a parked event (per-key order)."""
+    parked_keys = OutboxEvent.objects.filter(sent_at__isnull=True, parked_at__isnull=False).values("key")
+    waiting = OutboxEvent.objects.filter(sent_at__isnull=True, parked_at__isnull=True)
+    return list(waiting.exclude(key__in=parked_keys).order_by("id")[:limit])
+
+
+def _send(producer: KafkaProducer, row: OutboxEvent):
+    return producer.send(row.topic, key=row.key.encode(), value=row.value.encode(),
+                         headers=[(name, value.encode()) for name, value in row.headers])
+
+
+def _settle(producer: KafkaProducer) -> None:
+    try:
+        producer.flush(clients.DELIVERY_TIMEOUT_MS / 1000 + 5)
+    except KafkaError:
+        # A timeout, or kafka-python's "Future not done" after a refused batch: each future tells its own outcome,
+        # and unsettled sends count as failed (the caller then replaces this producer, see OutboxPublisher.step).
+        pass
+
+
+def _outcome(row: OutboxEvent, future, max_attempts: int, now) -> Outcome:
+    try:
+        metadata = future.get(timeout=0)
+    except KafkaError as exc:
+        if exc.retriable:
+            return Outcome(row.id, error=_describe(exc))
+        return _refusal(row, exc, max_attempts, now)
+    return Outcome(row.id, sent_at=now, partition=metadata.partition, offset=metadata.offset)
+
+
+def _refusal(row: OutboxEvent, exc: Exception, max_attempts: int, now) -> Outcome:
+    park = row.attempts + 1 >= max_attempts
+    if park:
+        logger.warning("parked outbox event %s (key %s) after %d refusals: %s",
+                       row.event_id, row.key, row.attempts + 1, _describe(exc))
+    return Outcome(row.id, error=_describe(exc), refused=True, parked_at=now if park else None)
+
+
+def _count(result: PublishResult, outcomes: list[Outcome]) -> None:
+    result.sent = sum(1 for outcome in outcomes if outcome.sent_at is not None)
+    result.refused = sum(1 for outcome in outcomes if outcome.refused)
+    result.parked = sum(1 for outcome in outcomes if outcome.parked_at is not None)
+    failures = [outcome.error for outcome in outcomes if outcome.sent_at is None and not outcome.refused]
+    result.failed = len(failures)
+    result.error = result.error or (failures[0] if failures else "")
+
+
+def _describe(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"[:MAX_ERROR_LENGTH]
+
+
+def _record_outcomes(outcomes: list[Outcome]) -> None:
     """One parametrised UPDATE per row via executemany: bulk_update's CASE expressions took 85% of the time."""
     if not outcomes:
         return
     meta, quote = OutboxEvent._meta, connection.ops.quote_name
     column = {name: quote(meta.get_field(name).column) for name in
-              ("sent_at", "partition", "offset", "last_error", "attempts", "id")}
+              ("sent_at", "partition", "offset", "last_error", "parked_at", "attempts", "id")}
     sql = (f"UPDATE {quote(meta.db_table)} SET {column['sent_at']} = %s, {column['partition']} = %s, "
-           f"{column['offset']} = %s, {column['last_error']} = %s, {column['attempts']} = {column['attempts']} + 1 "
-           f"WHERE {column['id']} = %s")
+           f"{column['offset']} = %s, {column['last_error']} = %s, {column['parked_at']} = %s, "
+           f"{column['attempts']} = {column['attempts']} + 1 WHERE {column['id']} = %s")
+    rows = [(o.sent_at, o.partition, o.offset, o.error, o.parked_at, o.row_id) for o in outcomes]
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.executemany(sql, outcomes)
+        cursor.executemany(sql, rows)
 
 
 class OutboxPublisher:
     """A loop that keeps the topic caught up with the outbox and survives the broker coming and going."""
 
     def __init__(self, *, poll_seconds: float, batch_size: int = 500, retry_seconds: float = 1.0,
-                 wakeup_address: str = ""):
+                 wakeup_address: str = "", max_attempts: int = 3):
         self.poll_seconds, self.batch_size, self.retry_seconds = poll_seconds, batch_size, retry_seconds
+        self.max_attempts = max_attempts
         self.stopping = threading.Event()
         self.producer: KafkaProducer | None = None
         self.topic_checked = False
@@ -144,12 +214,13 @@ class OutboxPublisher:
                 self.topic_checked = True
             self.producer = clients.build_producer()
             logger.info("outbox publisher connected to %s", self.producer.config["bootstrap_servers"])
-        result = publish_pending(self.producer, limit=self.batch_size)
+        result = publish_pending(self.producer, limit=self.batch_size, max_attempts=self.max_attempts)
         if result.sent:
             logger.debug("published %d events", result.sent)
         if result.unsettled or (result.failed and not result.sent):
             raise KafkaError(result.error)
-        return result.sent
+        # A refusal not yet parked is tried again at once: counting refusals is what bounds them.
+        return result.sent + result.refused - result.parked
 
     def stop(self) -> None:
         self.stopping.set()

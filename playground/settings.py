@@ -169,6 +169,10 @@ GRPC_CALL_TIMEOUT = float(os.environ.get("GRPC_CALL_TIMEOUT", 5))
 OUTBOX_WAKEUP_ADDR = os.environ.get("OUTBOX_WAKEUP_ADDR", "127.0.0.1:8787")
 # How often the publisher looks at the outbox when no nudge arrives (a publisher on another host, a lost one).
 OUTBOX_POLL_SECONDS = float(os.environ.get("OUTBOX_POLL_SECONDS", 0.5))
+# An event the broker refuses for itself this many times is parked (`manage.py outbox list`).
+OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", 3))
+# /health says "degraded" when the oldest waiting event is older than this (or any event is parked).
+OUTBOX_STALE_SECONDS = float(os.environ.get("OUTBOX_STALE_SECONDS", 30))
 
 # The websocket relay's channel layer: in-memory serves one web process; with REDIS_URL several share Redis.
 # Capacity is messages per websocket channel (the relay batches up to 200 records into one); the default 100

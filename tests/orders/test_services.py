@@ -119,3 +119,9 @@ def test_list_is_newest_first_and_filters():
     assert list(selectors.list_orders(created_by="bo")) == [old]
     with pytest.raises(InvalidOrder):
         selectors.list_orders(status="LOST")
+
+
+def test_a_lone_surrogate_is_refused_by_the_domain_too():
+    with pytest.raises(InvalidOrder) as refused:
+        services.create_order(created_by="a\ud800", equipment=["MOUSE"], source="grpc")
+    assert "surrogate" in refused.value.errors["created_by"][0]

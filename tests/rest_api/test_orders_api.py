@@ -153,3 +153,10 @@ def test_swagger_ui_is_served_without_a_cdn(api):
     html = api.get("/api/docs/").content.decode()
     assert "swagger-ui" in html
     assert "//cdn" not in html and "unpkg" not in html and "jsdelivr" not in html
+
+
+def test_a_lone_surrogate_is_a_field_error_not_a_500(client):
+    body = '{"created_by": "\\ud800", "equipment": ["MOUSE"]}'
+    response = client.post("/api/orders/computers", body, content_type="application/json")
+    assert response.status_code == 400 and "surrogate" in response.json()["created_by"][0].lower()
+    assert not Order.objects.exists() and not OutboxEvent.objects.exists()

@@ -1,23 +1,58 @@
-"""Show the outbox backlog: events committed but not yet acknowledged by the broker."""
+"""The outbox from a terminal: its backlog, and the parked events an operator retries or drops."""
 
 import json
+import uuid
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from orders import events, selectors
+from outbox import parking
 
 
 class Command(BaseCommand):
-    help = "Print how many events wait in the outbox and since when (--json for scripts)."
+    help = "Show the outbox backlog (status), list parked events, or retry or drop them."
 
     def add_arguments(self, parser):
-        parser.add_argument("--json", action="store_true", dest="as_json", help="one JSON object: waiting, oldest_waiting_at")
+        actions = parser.add_subparsers(dest="action", metavar="{status,list,retry,drop}")
+        status = actions.add_parser("status", help="events waiting and parked, and the oldest waiting")
+        status.add_argument("--json", action="store_true", dest="as_json", help="one JSON object")
+        actions.add_parser("list", help="parked events with their reason")
+        for name, text in (("retry", "send parked events again"), ("drop", "delete parked events for good")):
+            action = actions.add_parser(name, help=text)
+            action.add_argument("event_ids", nargs="*", help="event ids (see `list`)")
+            action.add_argument("--all", action="store_true", help="every parked event")
 
-    def handle(self, *args, as_json: bool, **options):
+    def handle(self, *args, action=None, **options):
+        if action in (None, "status"):
+            return self._status(options.get("as_json", False))
+        if action == "list":
+            return self._list()
+        chosen = self._chosen(options["event_ids"], options["all"])
+        count = (parking.retry_parked if action == "retry" else parking.drop_parked)(chosen)
+        self.stdout.write(f"{'retried' if action == 'retry' else 'dropped'} {count} parked event(s)")
+
+    def _status(self, as_json: bool) -> None:
         backlog = selectors.outbox_backlog()
         oldest = events.format_timestamp(backlog.oldest_waiting_at) if backlog.oldest_waiting_at else None
         if as_json:
-            self.stdout.write(json.dumps({"waiting": backlog.waiting, "oldest_waiting_at": oldest}))
+            self.stdout.write(json.dumps({"waiting": backlog.waiting, "oldest_waiting_at": oldest,
+                                          "parked": backlog.parked}))
         else:
-            self.stdout.write(f"waiting {backlog.waiting}" + (f", oldest since {oldest}" if oldest else ""))
+            self.stdout.write(f"waiting {backlog.waiting}" + (f" (oldest since {oldest})" if oldest else "")
+                              + f", parked {backlog.parked}")
 
+    def _list(self) -> None:
+        for event in selectors.parked_events():
+            self.stdout.write(f"{event.event_id} key={event.key} attempts={event.attempts} "
+                              f"parked={events.format_timestamp(event.parked_at)} reason={event.last_error}")
+
+    @staticmethod
+    def _chosen(event_ids: list[str], everything: bool) -> list[str] | None:
+        if everything == bool(event_ids):
+            raise CommandError("name the event ids, or pass --all (not both)")
+        for event_id in event_ids:
+            try:
+                uuid.UUID(event_id)
+            except ValueError:
+                raise CommandError(f"{event_id!r} is not an event id") from None
+        return None if everything else event_ids

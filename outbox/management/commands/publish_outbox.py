@@ -18,7 +18,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, poll, batch_size, **options):
         publisher = OutboxPublisher(poll_seconds=poll, batch_size=batch_size,
-                                    wakeup_address=settings.OUTBOX_WAKEUP_ADDR)
+                                    wakeup_address=settings.OUTBOX_WAKEUP_ADDR,
+                                    max_attempts=settings.OUTBOX_MAX_ATTEMPTS)
         # Stop between batches: a batch in flight is flushed and marked before the process exits.
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: publisher.stop())
