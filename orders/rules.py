@@ -31,6 +31,11 @@ class Equipment(models.TextChoices):
 
 
 MAX_CREATED_BY_LENGTH = 150
+# Whitespace as str.isspace() sees it, spelled out so the OpenAPI schema can state the same rule (JSON Schema
+# regexes are ECMA's, whose \s is another set).
+WHITESPACE = "\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+# created_by: no NUL anywhere and at least one character that is not whitespace.
+CREATED_BY_PATTERN = f"^[^\\x00]*[^\\x00{WHITESPACE}][^\\x00]*$"
 MAX_EQUIPMENT_ITEMS = 20
 # Lists are paged: a page holds DEFAULT_PAGE_SIZE orders unless the caller asks for 1 to MAX_PAGE_SIZE.
 DEFAULT_PAGE_SIZE = 50
@@ -88,7 +93,7 @@ def equipment_errors(equipment: object) -> list[str]:
 
 def status_errors(status: object) -> list[str]:
     if status not in Status.values:
-        return [f"Unknown status {status}; use {', '.join(Status.values)}."]
+        return [f"Unknown status {status or '(empty)'}; use {', '.join(Status.values)}."]
     return []
 
 

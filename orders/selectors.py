@@ -22,9 +22,9 @@ def get_order(*, order_id: str | uuid.UUID, orders: QuerySet[Order] | None = Non
 
 
 def list_orders(*, status: str | None = None, created_by: str | None = None) -> QuerySet[Order]:
-    """Newest first, optionally filtered; an unknown status is an error rather than an empty list."""
+    """Newest first, optionally filtered; an unknown (or empty) status is an error rather than an empty list."""
     orders = Order.objects.all()
-    if status:
+    if status is not None:
         if errors := rules.status_errors(status):
             raise InvalidOrder({"status": errors})
         orders = orders.filter(status=status)

@@ -16,7 +16,7 @@ class ComputerOrderPagination(PageNumberPagination):
     def get_page_size(self, request):
         """The domain's page size rule; out of range is a 400 (as over gRPC), never quietly cut."""
         text = request.query_params.get(self.page_size_query_param)
-        if text is None or text == "":
+        if text is None:
             return selectors.page_size(None)
         try:
             requested = int(text) if len(text) <= 12 else None
@@ -26,6 +26,12 @@ class ComputerOrderPagination(PageNumberPagination):
             raise InvalidOrder({"page_size": ["A whole number is required."]})
         return selectors.page_size(requested)
 
+    def get_page_number(self, request, paginator):
+        """An empty `page` is refused like any other non-number (DRF would quietly take page 1)."""
+        if request.query_params.get(self.page_query_param) == "":
+            raise InvalidOrder({"page": ["A whole number is required."]})
+        return super().get_page_number(request, paginator)
+
     def get_paginated_response(self, data):
         return Response({
             "count": self.page.paginator.count,
@@ -33,6 +39,15 @@ class ComputerOrderPagination(PageNumberPagination):
             "previous": self.get_previous_link(),
             self.results_key: data,
         })
+
+    def get_schema_operation_parameters(self, view):
+        """The page rules in the schema too, so clients (and schemathesis) know what is refused."""
+        parameters = super().get_schema_operation_parameters(view)
+        bounds = {self.page_query_param: {"minimum": 1},
+                  self.page_size_query_param: {"minimum": 1, "maximum": rules.MAX_PAGE_SIZE}}
+        for parameter in parameters:
+            parameter["schema"].update(bounds.get(parameter["name"], {}))
+        return parameters
 
     def get_paginated_response_schema(self, schema):
         response = super().get_paginated_response_schema(schema)

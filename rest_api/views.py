@@ -16,6 +16,7 @@ from orders.rules import Status
 ERROR_RESPONSES = {
     400: OpenApiResponse(OpenApiTypes.OBJECT, description="Field errors: {field: [message, ...]}"),
     404: OpenApiResponse(OpenApiTypes.OBJECT, description="No such order"),
+    "404-page": OpenApiResponse(OpenApiTypes.OBJECT, description="No such page: {\"detail\": \"Invalid page.\"}"),
     409: OpenApiResponse(OpenApiTypes.OBJECT, description="The order can no longer be cancelled"),
     415: OpenApiResponse(OpenApiTypes.OBJECT, description="Send application/json"),
 }
@@ -28,11 +29,12 @@ ERROR_RESPONSES = {
             OpenApiParameter("status", enum=Status.values, description="Only orders in this status"),
             OpenApiParameter("created_by", str, description="Only orders by this person"),
         ],
-        responses={200: OrderSerializer(many=True), 400: ERROR_RESPONSES[400]},
+        responses={200: OrderSerializer(many=True), 400: ERROR_RESPONSES[400], 404: ERROR_RESPONSES["404-page"]},
     ),
     create=extend_schema(
         summary="Place an order (also published to Kafka as order.created)",
-        request=OrderInputSerializer,
+        # JSON is the API; the form encodings the parsers also take exist for the browsable API's own form.
+        request={"application/json": OrderInputSerializer},
         responses={201: OrderSerializer, 400: ERROR_RESPONSES[400], 415: ERROR_RESPONSES[415]},
     ),
     retrieve=extend_schema(summary="One order", responses={200: OrderSerializer, 404: ERROR_RESPONSES[404]}),
