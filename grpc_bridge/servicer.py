@@ -73,8 +73,9 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
     @rpc
     def List(self, request, context):
         status = translate.status_name(request.status) if request.HasField("status") else None
+        matching = selectors.list_orders(status=status, created_by=request.created_by or None,
+                                         page_size=request.page_size or None)
         size, start = _page(request)
-        matching = selectors.list_orders(status=status, created_by=request.created_by or None)
         orders = list(matching[start:start + size + 1])
         more = len(orders) > size
         return orders_pb2.OrderMessageList(

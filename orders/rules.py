@@ -53,6 +53,14 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 Errors = dict[str, list[str]]
+# Messages quote at most this many characters of a client's value.
+ECHO_LIMIT = 40
+
+
+def shown(value: object, limit: int = ECHO_LIMIT) -> str:
+    """A client's value as a message quotes it: cut to `limit` characters, so no answer echoes unbounded input."""
+    text = str(value)
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def can_become(current: str, wanted: str) -> bool:
@@ -87,13 +95,14 @@ def equipment_errors(equipment: object) -> list[str]:
         return [f"Ensure this field has no more than {MAX_EQUIPMENT_ITEMS} items."]
     unknown = sorted({str(item) for item in equipment if item not in Equipment.values}, key=str)
     if unknown:
-        return [f"Unknown equipment {', '.join(unknown)}; use {', '.join(Equipment.values)}."]
+        return [f"Unknown equipment {', '.join(map(shown, unknown[:5]))}{'…' if len(unknown) > 5 else ''}; "
+                f"use {', '.join(Equipment.values)}."]
     return []
 
 
 def status_errors(status: object) -> list[str]:
     if status not in Status.values:
-        return [f"Unknown status {status or '(empty)'}; use {', '.join(Status.values)}."]
+        return [f"Unknown status {shown(status) if status else '(empty)'}; use {', '.join(Status.values)}."]
     return []
 
 
@@ -132,7 +141,7 @@ def parse_created_at(value: object) -> datetime | None:
             return parsed.astimezone(dt_timezone.utc)
     except (ValueError, OverflowError, AttributeError):
         pass
-    raise ValueError(f"{value!r} is not an ISO 8601 date and time, e.g. 2026-01-31T12:00:00Z.")
+    raise ValueError(f"{shown(repr(value))} is not an ISO 8601 date and time, e.g. 2026-01-31T12:00:00Z.")
 
 
 def page_size_errors(page_size: int | None) -> list[str]:

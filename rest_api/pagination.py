@@ -1,5 +1,7 @@
 """Page links beside the course's `computer_orders` key, so the contract's clients keep working."""
 
+import contextlib
+
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
@@ -13,18 +15,18 @@ class ComputerOrderPagination(PageNumberPagination):
     max_page_size = rules.MAX_PAGE_SIZE
     results_key = "computer_orders"
 
-    def get_page_size(self, request):
-        """The domain's page size rule; out of range is a 400 (as over gRPC), never quietly cut."""
+    def requested_page_size(self, request) -> int | None:
+        """The page_size parameter as a number (None when left out); its range is the domain's rule."""
         text = request.query_params.get(self.page_size_query_param)
         if text is None:
-            return selectors.page_size(None)
-        try:
-            requested = int(text) if len(text) <= 12 else None
-        except ValueError:
-            requested = None
-        if requested is None:
-            raise InvalidOrder({"page_size": ["A whole number is required."]})
-        return selectors.page_size(requested)
+            return None
+        if len(text) <= 12:
+            with contextlib.suppress(ValueError):
+                return int(text)
+        raise InvalidOrder({"page_size": ["A whole number is required."]})
+
+    def get_page_size(self, request):
+        return selectors.page_size(self.requested_page_size(request))
 
     def get_page_number(self, request, paginator):
         """An empty `page` is refused like any other non-number (DRF would quietly take page 1)."""

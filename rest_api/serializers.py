@@ -3,11 +3,13 @@ by orders.services, so a REST client gets the same verdict and message per field
 
 from collections.abc import Mapping
 
+from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.datastructures import MultiValueDict
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.utils import html
+from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 from orders import events, rules
 from orders.models import Order
@@ -22,6 +24,10 @@ class StrictCharField(serializers.CharField):
 
     def __init__(self, **kwargs):
         super().__init__(**{"trim_whitespace": False, "allow_blank": True, **kwargs})
+        # DRF refuses NUL and surrogate characters itself; here the domain judges them, as for gRPC.
+        self.validators = [validator for validator in self.validators
+                           if not isinstance(validator, (ProhibitNullCharactersValidator,
+                                                         ProhibitSurrogateCharactersValidator))]
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
@@ -34,11 +40,15 @@ class StrictCharField(serializers.CharField):
 class CreatedByField(StrictCharField):
     """Who placed the order; orders.rules decides (the schema states the same rules for generated clients).
 
-    Blank is refused here only so the schema says minLength 1; the message is the domain's own.
+    allow_blank is off only so the schema says minLength 1: blank text still reaches the domain, which judges it
+    together with every other field, as it does for gRPC.
     """
 
     def __init__(self, **kwargs):
         super().__init__(allow_blank=False, **kwargs)
+
+    def run_validation(self, data=serializers.empty):
+        return "" if data == "" else super().run_validation(data)
 
 
 @extend_schema_field({"type": "string", "enum": Status.values})

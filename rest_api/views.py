@@ -56,6 +56,7 @@ class ComputerOrderViewSet(viewsets.GenericViewSet):
     def list(self, request: Request) -> Response:
         orders = selectors.list_orders(
             status=request.query_params.get("status"), created_by=request.query_params.get("created_by"),
+            page_size=self.paginator.requested_page_size(request),
         )
         page = self.paginate_queryset(orders)
         return self.get_paginated_response(OrderSerializer(page, many=True).data)

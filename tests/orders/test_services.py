@@ -125,3 +125,10 @@ def test_a_lone_surrogate_is_refused_by_the_domain_too():
     with pytest.raises(InvalidOrder) as refused:
         services.create_order(created_by="a\ud800", equipment=["MOUSE"], source="grpc")
     assert "surrogate" in refused.value.errors["created_by"][0]
+
+
+def test_messages_quote_at_most_a_short_piece_of_the_input():
+    with pytest.raises(InvalidOrder) as refused:
+        services.create_order(created_by="ana", equipment=["X" * 10_000] * 20, status="Y" * 10_000,
+                              created_at="Z" * 100_000, source="rest")
+    assert all(len(message) < 300 for messages in refused.value.errors.values() for message in messages)
