@@ -15,6 +15,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from grpc_bridge.generated import orders_pb2 as pb, orders_pb2_grpc
 from localkafka import free_port
+from tests.support.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,6 +34,20 @@ def start_rungrpc(database_path, port, *extra):
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{database_path}", "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen([sys.executable, "manage.py", "rungrpc", f"127.0.0.1:{port}", *extra], cwd=ROOT,
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def opened_database(pid, database_path) -> list[str]:
+    """The files of the SQLite database (the file, -wal, -shm) that process `pid` has open."""
+    database = str(Path(database_path).resolve())
+    opened = []
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue  # closed since the listing
+        if target.startswith(database):
+            opened.append(target)
+    return opened
 
 
 def wait_serving(port):
@@ -74,6 +89,8 @@ def test_sigterm_lets_the_in_flight_call_finish_and_refuses_new_ones(server, dat
     # Hold SQLite's write lock so the Create below is genuinely in flight when SIGTERM arrives.
     blocker = sqlite3.connect(database_url, isolation_level=None, timeout=30)
     blocker.execute("BEGIN IMMEDIATE")
+    # The server connects to its database lazily, on the first call that needs it: only the Create will.
+    assert not opened_database(process.pid, database_url), "the server opened its database before any call"
     outcome = {}
 
     def create():
@@ -84,7 +101,10 @@ def test_sigterm_lets_the_in_flight_call_finish_and_refuses_new_ones(server, dat
 
     call = threading.Thread(target=create)
     call.start()
-    time.sleep(1.0)
+    # The server opening its database means the Create's handler is running; the write lock it needs is ours, so
+    # from there it can only wait for it (SQLite's busy timeout is 20 s here).
+    wait_until(lambda: opened_database(process.pid, database_url), timeout=30,
+               message="the Create never reached the server's database")
     assert call.is_alive(), "the Create should be waiting for the database lock"
     process.send_signal(signal.SIGTERM)
     assert next(health_updates).status == health_pb2.HealthCheckResponse.NOT_SERVING
