@@ -2,7 +2,14 @@
 
 Server to client, JSON text frames:
 
-- ``{"type": "record", ...}``: one Kafka record, see ``live.frames.record_frame``.
+- ``{"type": "record", ...}``: one Kafka record, whatever its bytes (``live.frames``): ``key`` with ``key_format``
+  "text" | "base64" | "null" (``key_reason`` with base64), ``headers`` ``{name: text | null}`` plus
+  ``headers_raw`` ``[{"name", "value", "value_format", "reason"?}]`` when the map is not faithful (a value not
+  UTF-8, a repeated name), ``value`` with ``value_format`` "json-event" | "text" | "base64" | "null" (``value_reason``
+  with base64: not UTF-8, or an event holding escapes UTF-8 cannot encode), ``size``, ``truncated`` (a field over
+  settings.RELAY_FRAME_FIELD_MAX_BYTES is cut; then ``key_size``, ``value_size``). A record the Kafka client cannot
+  decode at all (a header name that is not UTF-8) comes as ``value_format`` "unreadable" with ``error`` and null
+  key and value: the stream passes its offset (resume offsets too) and never stops on it.
 - ``{"type": "status", "state", "topic", "kafka": "starting" | "ok" | "unavailable", ...}`` where state is
   ``connected`` (on open, and when Kafka comes back before any stream was asked for; with ``partitions``,
   ``positions`` where "latest" would start, ``end_offsets``: no records flow until the client asks for a replay),
@@ -21,45 +28,107 @@ is read from its beginning), ``{"action": "pause"}`` and ``{"action": "resume"}`
 Exactly once: a stream sends every record from its start once, in offset order per partition. A replay takes the
 relay's positions as the cut, buffers live frames at or past it, sends the history below it from a short-lived
 reader (at most replay.MAX_REPLAY_RECORDS_PER_PARTITION of the newest per partition; older ones are counted in
-``skipped``), then the buffer, then live. A lost live frame (buffer over MAX_BUFFERED_FRAMES, or a relay message dropped
-by a full channel layer) starts another round from the last offsets sent, read from Kafka.
+``skipped``), then the buffer, then live. A lost live frame (buffer over MAX_BUFFERED_FRAMES or half the byte
+budget, or a relay message dropped by a full channel layer) starts another round from the last offsets sent, read from Kafka.
+
+Bounded, whatever a client does: at most settings.RELAY_MAX_SOCKETS sockets per process (one more gets an error
+frame with ``code`` 4029 and is closed with 4029); per socket, settings.RELAY_SOCKET_BUDGET_BYTES of frames
+queued (written to its TCP transport under daphne and not yet taken by the client, plus live frames held while it
+replays, which may use half): a frame that would pass it closes the socket with 4008 ("too slow"; reconnect and
+resume from the offsets seen). Replays: only one that reads history takes one of the process's
+MAX_CONCURRENT_REPLAYS slots ("latest" takes none), for at most REPLAY_SLOT_SECONDS per round; a new replay on a
+socket replaces its running one, which closes its reader and frees its slot first. Dead clients: daphne (runserver)
+pings every 20 s and drops a socket whose pong does not come within 30 s.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 from kafka.errors import KafkaError
 
 from live import relay, replay
-from live.stream import Outgoing, Restart, Stream, error_frame
+from live.stream import Outgoing, Restart, Stream, error_frame, frame_bytes
 
 logger = logging.getLogger(__name__)
 
 CUT_WAIT_SECONDS = 0.1
+# Close codes (the 4000-4999 range is the application's): the client fell more than its byte budget behind
+# (settings.RELAY_SOCKET_BUDGET_BYTES); the process already serves settings.RELAY_MAX_SOCKETS sockets.
+CLOSE_TOO_SLOW = 4008
+CLOSE_TOO_MANY_SOCKETS = 4029
+# A replay holds its slot (and its Kafka reader) at most this long per round, however slowly its socket takes
+# frames: then the round fails, the slot is given back and the next round goes on from the last record sent.
+REPLAY_SLOT_SECONDS = replay.REPLAY_TIMEOUT_SECONDS + 5
+
+_open_sockets = 0
+
+
+def open_sockets() -> int:
+    """Websockets this process serves now (accepted and counted, not yet disconnected)."""
+    return _open_sockets
+
+
+def transport_backlog(send: Any) -> int | None:
+    """Bytes written to this socket's TCP transport that the client has not taken yet, or None if unknown.
+
+    Under daphne (runserver) the ASGI ``send`` is ``partial(server.handle_reply, protocol)`` and the protocol's
+    Twisted transport buffers what the kernel would not take (daphne applies no backpressure: a client that does
+    not read grows this buffer). Other servers, and the Channels test communicator, have no such transport.
+    """
+    protocol = send.args[0] if isinstance(send, functools.partial) and send.args else None
+    transport = getattr(protocol, "transport", None)
+    try:
+        return len(transport.dataBuffer) - transport.offset + transport._tempDataLen
+    except (AttributeError, TypeError):
+        return None
 
 
 class OrdersConsumer(AsyncJsonWebsocketConsumer):
     """Parses client actions, drives the Kafka side and sends the frames of its live.stream.Stream, in order."""
 
+    counted = False
+    closing = False
+    relay: relay.Relay | None = None
+    replay_task: asyncio.Task | None = None
+
     async def connect(self) -> None:
+        global _open_sockets
+        if _open_sockets >= settings.RELAY_MAX_SOCKETS:
+            await self.accept()
+            await self.send_json(error_frame(f"this process serves {settings.RELAY_MAX_SOCKETS} websockets already; "
+                                             "try again later", code=CLOSE_TOO_MANY_SOCKETS))
+            self.closing = True
+            return await self.close(code=CLOSE_TOO_MANY_SOCKETS)
+        _open_sockets += 1
+        self.counted = True
+        self.budget = settings.RELAY_SOCKET_BUDGET_BYTES
         self.relay = relay.ensure_started()
-        self.stream = Stream(self.relay.topic, self.relay.state)
-        self.replay_task: asyncio.Task | None = None
+        # Half the budget for live frames held while a replay reads history, the rest for frames not yet read.
+        self.stream = Stream(self.relay.topic, self.relay.state, max_buffered_bytes=self.budget // 2)
         await self.channel_layer.group_add(self.relay.group, self.channel_name)
         await self.accept()
         await self._send_all(self.stream.opened())
 
     async def disconnect(self, code: int) -> None:
+        global _open_sockets
+        if self.counted:
+            self.counted = False
+            _open_sockets -= 1
         if self.replay_task is not None:
             self.replay_task.cancel()
-        await self.channel_layer.group_discard(self.relay.group, self.channel_name)
+        if self.relay is not None:
+            await self.channel_layer.group_discard(self.relay.group, self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs) -> None:
+        if self.closing:
+            return None
         if text_data is None:
             return await self._error("send JSON text frames, not binary ones")
         try:
@@ -91,19 +160,23 @@ class OrdersConsumer(AsyncJsonWebsocketConsumer):
         await self._send_all(self.stream.resume())
 
     def _launch(self, start: replay.ReplayFrom) -> None:
-        """Run this socket's one replay task from `start`, ending any earlier one."""
-        if self.replay_task is not None:
-            self.replay_task.cancel()
-        self.replay_task = asyncio.create_task(self._replay(start))
+        """Run this socket's one replay task from `start`, ending any earlier one (it finishes first)."""
+        previous = self.replay_task
+        if previous is not None:
+            previous.cancel()
+        if not self.closing:
+            self.replay_task = asyncio.create_task(self._replay(start, previous))
 
-    async def _replay(self, start: replay.ReplayFrom) -> None:
+    async def _replay(self, start: replay.ReplayFrom, previous: asyncio.Task | None = None) -> None:
         """Rounds of cut, history, buffer until one ends with nothing lost, then live; Kafka errors retry."""
+        if previous is not None:
+            # One replay per socket at a time: the one replaced closes its reader and frees its slot first.
+            await asyncio.wait({previous})
         try:
-            async with self.relay.replay_slots:
-                while not await self._round(start):
-                    # Go on from the last record sent (once history has begun), reading from Kafka again.
-                    if (offsets := self.stream.round_restart()) is not None:
-                        start = replay.ReplayFrom("offsets", offsets=offsets)
+            while not await self._round(start) and not self.closing:
+                # Go on from the last record sent (once history has begun), reading from Kafka again.
+                if (offsets := self.stream.round_restart()) is not None:
+                    start = replay.ReplayFrom("offsets", offsets=offsets)
         except Exception as exc:  # noqa: BLE001 - a failed replay ends this stream, never the socket
             if not isinstance(exc, ValueError):
                 logger.exception("replay failed")
@@ -115,8 +188,12 @@ class OrdersConsumer(AsyncJsonWebsocketConsumer):
         _check_partitions(start, tuple(cut))
         try:
             await self._send_history(start, cut)
-        except KafkaError as exc:
-            await self.send_json(self.stream.unavailable(f"replay: {type(exc).__name__}: {exc}"))
+            if self.closing:
+                return True
+        except (KafkaError, TimeoutError) as exc:
+            error = f"{type(exc).__name__}: {exc}" if isinstance(exc, KafkaError) else \
+                f"the replay did not finish within {REPLAY_SLOT_SECONDS:.0f} s"
+            await self._send_all([self.stream.unavailable(f"replay: {error}")])
             await asyncio.sleep(relay.RETRY_SECONDS)
             return False
         return await self._finish_round()
@@ -134,23 +211,26 @@ class OrdersConsumer(AsyncJsonWebsocketConsumer):
             begin = dict(cut) if start.kind == "latest" else {p: start.offsets.get(p, 0) for p in cut}
             await self._send_all(self.stream.history_started(begin, skipped={}))
         else:
-            reader = replay.HistoryReader(self.relay.topic, self.relay.bootstrap, cut)
-            try:
-                plan = await asyncio.to_thread(reader.open, start)
-                await self._send_all(self.stream.history_started(plan.start, skipped=plan.skipped))
-                while (packed := await asyncio.to_thread(reader.read_chunk)) is not None:
-                    for record in packed:
-                        await self.send(text_data=self.stream.history_record(record))
-            finally:
-                # Also on cancel: the lock in HistoryReader makes close() wait for a read still running.
-                await asyncio.to_thread(reader.close)
+            # Only a replay that reads history takes a slot ("latest" needs none), and gives it back when the
+            # round ends: done, failed, cancelled (replaced, socket gone) or over REPLAY_SLOT_SECONDS.
+            async with self.relay.replay_slots, asyncio.timeout(REPLAY_SLOT_SECONDS):
+                reader = replay.HistoryReader(self.relay.topic, self.relay.bootstrap, cut)
+                try:
+                    plan = await asyncio.to_thread(reader.open, start)
+                    await self._send_all(self.stream.history_started(plan.start, skipped=plan.skipped))
+                    while not self.closing and (packed := await asyncio.to_thread(reader.read_chunk)) is not None:
+                        for record in packed:
+                            await self._send_text(self.stream.history_record(record))
+                finally:
+                    # Also on cancel: the lock in HistoryReader makes close() wait for a read still running.
+                    await asyncio.to_thread(reader.close)
         self.stream.finish_history()
 
     async def _finish_round(self) -> bool:
         """Announce live, then drain the buffer one frame at a time (relay messages may still add to it meanwhile)."""
         await self._send_all(self.stream.finish_round())
         while (text := self.stream.next_buffered()) is not None:
-            await self.send(text_data=text)
+            await self._send_text(text)
         return self.stream.go_live()
 
     async def relay_records(self, message: dict[str, Any]) -> None:
@@ -166,9 +246,26 @@ class OrdersConsumer(AsyncJsonWebsocketConsumer):
             if isinstance(item, Restart):
                 self._launch(replay.ReplayFrom("offsets", offsets=item.offsets))
             elif isinstance(item, str):
-                await self.send(text_data=item)
+                await self._send_text(item)
             else:
-                await self.send_json(item)
+                await self._send_text(await self.encode_json(item))
+
+    async def _send_text(self, text: str) -> None:
+        """Send one frame within this socket's byte budget; past it, close the socket with CLOSE_TOO_SLOW."""
+        if self.closing:
+            return
+        backlog = transport_backlog(self.base_send)
+        if backlog is not None and backlog + self.stream.buffered_bytes + frame_bytes(text) > self.budget:
+            return await self._close_too_slow(backlog)
+        await self.send(text_data=text)
+
+    async def _close_too_slow(self, backlog: int) -> None:
+        logger.warning("closing a websocket %d bytes behind (budget %d)", backlog, self.budget)
+        self.closing = True
+        if self.replay_task is not None and self.replay_task is not asyncio.current_task():
+            self.replay_task.cancel()
+        self.stream.drop_held()
+        await self.close(code=CLOSE_TOO_SLOW)
 
     async def _error(self, message: str, **detail: Any) -> None:
         await self.send_json(error_frame(message, **detail))

@@ -1,50 +1,152 @@
-"""The websocket frame of one Kafka record, whatever its bytes: what the live view shows of it."""
+"""The websocket frame of one Kafka record, whatever its bytes: what the live view shows of it.
+
+Every record gets a frame, and every frame encodes as UTF-8 JSON (``pack_frame``): bytes that decode as UTF-8 are
+shown as text, any other bytes as base64 with the reason. Fields (protocol: live.consumers, README):
+
+- ``key`` / ``key_format``: the key as text ("text"), base64 ("base64", with ``key_reason``) or null ("null");
+- ``headers``: ``{name: text or null}`` for every header whose value is text or null (a repeated name keeps its
+  last value) — what the dashboard shows; ``headers_raw``, only when ``headers`` is not a faithful copy (a value
+  that is not UTF-8, or a repeated name): every header in order, ``{"name", "value", "value_format": "text" |
+  "base64" | "null", "reason"?}``. Header *names* are always text: kafka-python cannot read a record whose header
+  name is not UTF-8 at all, and such a record gets an ``unreadable`` frame (below);
+- ``value`` / ``value_format``: the event dict ("json-event": an order event of this schema whose strings encode
+  as UTF-8), the raw text ("text"), base64 ("base64", with ``value_reason``: not UTF-8, or an event whose JSON
+  holds ``\\ud800``-style escapes UTF-8 cannot encode), or null ("null", a tombstone);
+- ``size``: key + value bytes; ``truncated``: true when a key, value or header value was over FIELD_MAX_BYTES
+  and the frame carries only its first FIELD_MAX_BYTES (text cut at a character boundary; never parsed as an
+  event); then ``key_size`` / ``value_size`` give the full lengths.
+
+A record the client library cannot decode at all gets ``unreadable_frame``: a record frame with
+``value_format`` "unreadable", ``error``, and null key and value, so a client's resume offsets pass it too.
+"""
 
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
+
+from django.conf import settings
 
 from orders.events import EventParseError, OrderEvent
 
 TIMESTAMP_TYPES = {0: "create", 1: "log_append"}
+# Default of settings.RELAY_FRAME_FIELD_MAX_BYTES: the most of one key, value or header value a frame carries.
+FIELD_MAX_BYTES = 128 * 1024
+NOT_UTF8 = "not UTF-8"
+SURROGATES = "an order event whose JSON holds \\u escapes of lone surrogates, which UTF-8 cannot encode"
+
+
+def field_max_bytes() -> int:
+    return getattr(settings, "RELAY_FRAME_FIELD_MAX_BYTES", FIELD_MAX_BYTES)
 
 
 def record_frame(record) -> dict[str, Any]:
-    """The websocket frame of one Kafka ConsumerRecord, whatever its bytes: never raises.
-
-    ``value`` is the event dict when the record is an order event of this schema (``value_format`` "json-event"),
-    else the raw value as text ("text"), base64 when it is not UTF-8 ("base64"), or None for a tombstone ("null").
-    ``headers`` maps each name to its text (a repeated name keeps its last value); ``size`` is key + value bytes.
-    """
-    value, value_format = _frame_value(record.value, record.key)
-    return {
+    """The websocket frame of one Kafka ConsumerRecord, whatever its bytes: never raises (see the module doc)."""
+    cap = field_max_bytes()
+    frame: dict[str, Any] = {
         "type": "record",
         "topic": record.topic,
         "partition": record.partition,
         "offset": record.offset,
-        "key": _text(record.key),
         "timestamp": record.timestamp,
         "timestamp_type": TIMESTAMP_TYPES.get(record.timestamp_type),
-        "headers": {name: _text(raw) for name, raw in record.headers or ()},
-        "value": value,
-        "value_format": value_format,
-        "size": max(record.serialized_key_size, 0) + max(record.serialized_value_size, 0),
     }
+    truncated = False
+    key, key_format, key_reason, cut = _shown(record.key, cap)
+    truncated |= cut
+    frame.update(key=key, key_format=key_format)
+    if key_reason:
+        frame["key_reason"] = key_reason
+    headers, raw, cut = _headers(record.headers or (), cap)
+    truncated |= cut
+    frame["headers"] = headers
+    if raw is not None:
+        frame["headers_raw"] = raw
+    value, value_format, value_reason, cut = _frame_value(record.value, record.key, cap)
+    truncated |= cut
+    frame.update(value=value, value_format=value_format)
+    if value_reason:
+        frame["value_reason"] = value_reason
+    frame["size"] = max(record.serialized_key_size, 0) + max(record.serialized_value_size, 0)
+    frame["truncated"] = truncated
+    if truncated:
+        frame["key_size"] = None if record.key is None else len(record.key)
+        frame["value_size"] = None if record.value is None else len(record.value)
+    return frame
 
 
-def _frame_value(value: bytes | None, key: bytes | None) -> tuple[Any, str]:
-    if value is None:
-        return None, "null"
+def unreadable_frame(topic: str, partition: int, offset: int, error: str) -> dict[str, Any]:
+    """The frame of a record the client library could not decode: which one, and why; the stream passes it."""
+    return {"type": "record", "topic": topic, "partition": partition, "offset": offset, "timestamp": None,
+            "timestamp_type": None, "key": None, "key_format": "null", "headers": {}, "value": None,
+            "value_format": "unreadable", "error": error, "size": None, "truncated": False}
+
+
+def pack_frame(frame: dict[str, Any]) -> str:
+    """The frame as compact JSON text that is sure to encode as UTF-8 (a websocket text frame); never raises.
+
+    Should the frame not encode (it cannot, by construction: this is the last guard), its value is replaced by
+    a note, so one odd record never closes a socket or stops the relay.
+    """
     try:
-        return OrderEvent.from_record(value, key).to_dict(), "json-event"
-    except EventParseError:
-        pass  # not an order event: show the bytes as they are
+        text = json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
+        text.encode()
+        return text
+    except (ValueError, TypeError, RecursionError, UnicodeError) as exc:
+        safe = unreadable_frame(frame.get("topic"), frame.get("partition"), frame.get("offset"),
+                                f"the frame could not be encoded: {type(exc).__name__}")
+        return json.dumps(safe, separators=(",", ":"), ensure_ascii=True)
+
+
+def _shown(raw: bytes | None, cap: int) -> tuple[str | None, str, str | None, bool]:
+    """(shown, format, reason, truncated) of one byte field: text when UTF-8, else base64; cut at `cap` bytes."""
+    if raw is None:
+        return None, "null", None, False
+    raw = bytes(raw)
     try:
-        return value.decode(), "text"
+        raw.decode()
     except UnicodeDecodeError:
-        return base64.b64encode(value).decode("ascii"), "base64"
+        cut = raw[:cap]
+        return base64.b64encode(cut).decode("ascii"), "base64", NOT_UTF8, len(raw) > cap
+    if len(raw) <= cap:
+        return raw.decode(), "text", None, False
+    # The full value is UTF-8; a cut may split a character, which is left out.
+    return raw[:cap].decode(errors="ignore"), "text", None, True
 
 
-def _text(raw: bytes | None) -> str | None:
-    return None if raw is None else raw.decode(errors="replace")
+def _headers(headers, cap: int) -> tuple[dict[str, str | None], list[dict[str, Any]] | None, bool]:
+    shown: dict[str, str | None] = {}
+    raw: list[dict[str, Any]] = []
+    faithful, truncated = True, False
+    for name, value in headers:
+        text, value_format, reason, cut = _shown(value, cap)
+        truncated |= cut
+        entry: dict[str, Any] = {"name": name, "value": text, "value_format": value_format}
+        if reason:
+            entry["reason"] = reason
+        raw.append(entry)
+        if name in shown:
+            faithful = False
+        if value_format == "base64":
+            faithful = False
+        else:
+            shown[name] = text
+    return shown, (None if faithful else raw), truncated
+
+
+def _frame_value(value: bytes | None, key: bytes | None, cap: int) -> tuple[Any, str, str | None, bool]:
+    if value is None:
+        return None, "null", None, False
+    if len(value) <= cap:
+        try:
+            event = OrderEvent.from_record(value, key).to_dict()
+        except EventParseError:
+            pass  # not an order event: show the bytes as they are
+        else:
+            try:
+                json.dumps(event, ensure_ascii=False).encode()
+            except UnicodeEncodeError:
+                return base64.b64encode(value).decode("ascii"), "base64", SURROGATES, False
+            return event, "json-event", None, False
+    return _shown(value, cap)

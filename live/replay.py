@@ -15,9 +15,13 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaTimeoutError
 
 from messaging import readers
-from live.relay import KAFKA_TIMEOUT_MS, POLL_TIMEOUT_MS, PackedRecord, pack
+from live.relay import KAFKA_TIMEOUT_MS, POLL_TIMEOUT_MS, PackedRecord, pack_polled
 
 MAX_REPLAY_RECORDS_PER_PARTITION = 5_000
+# What one history reader holds at once: the bytes one fetch brings (kafka-python defaults to 50 MiB, and fetches
+# ahead while records are handed out), and the records one chunk packs into frames.
+HISTORY_FETCH_MAX_BYTES = 2 * 1024 * 1024
+HISTORY_CHUNK_RECORDS = 100
 REPLAY_TIMEOUT_SECONDS = 30.0
 MAX_OFFSET = 2**63 - 1
 
@@ -97,7 +101,9 @@ class HistoryReader:
     def open(self, start: ReplayFrom) -> ReplayPlan:
         with self._lock:
             self._consumer = readers.open_reader(self.topic, client_id="orders-relay-replay",
-                                                 bootstrap_servers=self.bootstrap)
+                                                 bootstrap_servers=self.bootstrap,
+                                                 fetch_max_bytes=HISTORY_FETCH_MAX_BYTES,
+                                                 max_partition_fetch_bytes=HISTORY_FETCH_MAX_BYTES // 2)
             tps = {tp.partition: tp for tp in readers.assigned(self._consumer) if tp.partition in self.until}
             plan = self._plan(start, tps)
             self._remaining = {tps[p]: self.until[p] for p in tps if plan.start[p] < self.until[p]}
@@ -134,12 +140,12 @@ class HistoryReader:
                 return None
             if time.monotonic() > self._deadline:
                 raise KafkaTimeoutError(f"the replay did not finish within {REPLAY_TIMEOUT_SECONDS:.0f} s")
-            frames = []
-            for tp, records in self._consumer.poll(timeout_ms=POLL_TIMEOUT_MS).items():
-                until = self._remaining.get(tp)
-                if until is not None:
-                    # A fetch returns whole batches, so it may run past the cut; those records come live.
-                    frames.extend(pack(r) for r in records if r.offset < until)
+            polled = readers.poll_stepping_past(self._consumer, timeout_ms=POLL_TIMEOUT_MS,
+                                                max_records=HISTORY_CHUNK_RECORDS)
+            until = {tp.partition: end for tp, end in self._remaining.items()}
+            # A fetch returns whole batches, so it may run past the cut; those records come live.
+            frames = [packed for packed in pack_polled(self.topic, polled)
+                      if packed[1] < until.get(packed[0], -1)]
             for tp, until in list(self._remaining.items()):
                 if (self._consumer.position(tp, KAFKA_TIMEOUT_MS) or 0) >= until:
                     del self._remaining[tp]

@@ -10,7 +10,7 @@ retries, tasks) and sends what the methods of ``Stream`` return, in order. Each 
 Exactly once: ``next_offsets`` holds, per partition, the offset after the last record sent; a record below it is
 never sent again. A replay round takes the relay's positions as the cut, buffers live frames at or past it while the
 history below it is sent, then announces ``live`` and drains the buffer. A lost live frame (a relay ``seq`` jump, or
-the buffer full) while replaying makes the round not caught up, so another round follows from ``next_offsets``.
+the buffer over MAX_BUFFERED_FRAMES or its byte bound) while replaying makes the round not caught up, so another round follows from ``next_offsets``.
 """
 
 from __future__ import annotations
@@ -21,8 +21,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 CONNECTED, REPLAYING, LIVE, PAUSED = "connected", "replaying", "live", "paused"
-# Live frames held per socket while its replay reads history; past this the replay catches up from Kafka instead.
+# Live frames held per socket while its replay reads history; past either bound the replay catches up from Kafka
+# instead. The consumer passes half its socket budget (settings.RELAY_SOCKET_BUDGET_BYTES) as the byte bound.
 MAX_BUFFERED_FRAMES = 10_000
+MAX_BUFFERED_BYTES = 4 * 1024 * 1024
 
 # (partition, offset, the record frame as JSON text): live.relay.PackedRecord.
 PackedRecord = tuple[int, int, str]
@@ -48,6 +50,11 @@ class ReaderView(Protocol):
     end_offsets: dict[int, int]
 
 
+def frame_bytes(text: str) -> int:
+    """The UTF-8 size of a frame's JSON text (what it costs queued to a socket)."""
+    return len(text) if text.isascii() else len(text.encode())
+
+
 def keyed(offsets: dict[int, int]) -> dict[str, int]:
     """Offsets as a JSON object: partition numbers as keys, in order."""
     return {str(partition): offset for partition, offset in sorted(offsets.items())}
@@ -61,14 +68,16 @@ def error_frame(message: str, **detail: Any) -> dict[str, Any]:
 class Stream:
     """One socket's replay/live state: which records it sent, and what it holds back while a replay reads history."""
 
-    def __init__(self, topic: str, reader: Callable[[], ReaderView]) -> None:
-        self.topic, self.reader = topic, reader
+    def __init__(self, topic: str, reader: Callable[[], ReaderView],
+                 max_buffered_bytes: int = MAX_BUFFERED_BYTES) -> None:
+        self.topic, self.reader, self.max_buffered_bytes = topic, reader, max_buffered_bytes
         self.state = CONNECTED
         # Per partition, the offset after the last record this stream sent: where it goes on from.
         self.next_offsets: dict[int, int] = {}
         # While replaying: the relay's positions when the round began (None until then).
         self.cut: dict[int, int] | None = None
         self.buffer: deque[PackedRecord] = deque()
+        self.buffered_bytes = 0  # UTF-8 bytes of the frames in `buffer`
         self.caught_up = True
         self.last_seq: int | None = None
 
@@ -101,7 +110,7 @@ class Stream:
     def start_replay(self) -> None:
         """A new replay (asked for, resumed or restarted) begins: nothing sent counts until its history starts."""
         self.state, self.cut, self.next_offsets = REPLAYING, None, {}
-        self.buffer.clear()
+        self._clear_buffer()
 
     def pause(self) -> list[Outgoing]:
         """Stop sending live records; the stream keeps its offsets to resume from."""
@@ -144,7 +153,7 @@ class Stream:
     def begin_round(self, positions: dict[int, int]) -> dict[int, int]:
         """Take the relay's positions as the cut: live frames at or past it are buffered from now on."""
         self.cut = dict(positions)
-        self.buffer.clear()
+        self._clear_buffer()
         self.caught_up = True
         return self.cut
 
@@ -170,6 +179,7 @@ class Stream:
         """The next held live frame not sent yet, or None: one at a time, as frames may still arrive meanwhile."""
         while self.caught_up and self.buffer:
             record = self.buffer.popleft()
+            self.buffered_bytes -= frame_bytes(record[2])
             if self._is_new(record):
                 return self._sent(record)
         return None
@@ -184,10 +194,15 @@ class Stream:
         """Where the next round reads from: the last records sent, or None to start over (history not begun)."""
         return dict(self.next_offsets) if self.next_offsets else None
 
+    def drop_held(self) -> None:
+        """The socket is closing: let go of the live frames held, and hold no more."""
+        self._clear_buffer()
+        self.caught_up = False
+
     def replay_failed(self, reason: str) -> list[Outgoing]:
         """A replay that cannot go on leaves the stream stopped; the socket stays open."""
         self.state, self.cut = CONNECTED, None
-        self.buffer.clear()
+        self._clear_buffer()
         return [error_frame(f"replay failed: {reason}", action="replay")]
 
     # Internals
@@ -204,7 +219,7 @@ class Stream:
             return self._restart()
         if self.state == REPLAYING:
             self.caught_up = False
-            self.buffer.clear()
+            self._clear_buffer()
         return []
 
     def _restart(self) -> list[Outgoing]:
@@ -221,10 +236,16 @@ class Stream:
 
     def _hold(self, record: PackedRecord) -> None:
         """Buffer a live frame; a full buffer loses it, and the round catches up from Kafka instead."""
-        if len(self.buffer) < MAX_BUFFERED_FRAMES:
+        size = frame_bytes(record[2])
+        if len(self.buffer) < MAX_BUFFERED_FRAMES and self.buffered_bytes + size <= self.max_buffered_bytes:
             self.buffer.append(record)
+            self.buffered_bytes += size
         else:
             self._lose_frames()
+
+    def _clear_buffer(self) -> None:
+        self.buffer.clear()
+        self.buffered_bytes = 0
 
     def _is_new(self, record: PackedRecord) -> bool:
         """Not sent yet: at or past the offset after the last record sent on its partition."""

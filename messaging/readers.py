@@ -7,9 +7,10 @@ this way, so a learner's observer never joins (and never disturbs) a real consum
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from kafka import KafkaConsumer, TopicPartition
-from kafka.errors import KafkaError
+from kafka.errors import CorruptRecordError, KafkaError
 
 from messaging import clients
 
@@ -54,3 +55,59 @@ def open_reader(topic: str, *, start: Start = "end", client_id: str = "orders-re
 def assigned(consumer: KafkaConsumer) -> list[TopicPartition]:
     """The reader's partitions in partition order."""
     return sorted(consumer.assignment(), key=lambda tp: tp.partition)
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A record the client library could not decode: the reader stepped past it."""
+
+    partition: int
+    offset: int
+    error: str
+
+
+@dataclass(frozen=True)
+class Polled:
+    """One poll: the records by partition (as KafkaConsumer.poll returns them) and the offsets stepped past."""
+
+    records: dict[TopicPartition, list] = field(default_factory=dict)
+    unreadable: list[Unreadable] = field(default_factory=list)
+
+
+def poll_stepping_past(consumer: KafkaConsumer, timeout_ms: int, max_records: int | None = None) -> Polled:
+    """consumer.poll, except that a record the client cannot decode is stepped past instead of stopping the reader.
+
+    kafka-python raises CorruptRecordError from poll() for a record it cannot parse (a header name that is not
+    UTF-8, a failed CRC), and then loops forever inside the next poll() unless the partition's position moves
+    (3.0.x). Here the failing partition is found, its position (the bad record's offset) is recorded as
+    Unreadable and the partition is moved one past it; the caller just polls again, and other partitions go on
+    with their next poll. kafka-python parses a batch from its start, so the records after a bad one in the same
+    producer batch fail the same way: each is stepped past (and reported) in turn.
+
+    Any other error (the broker away, a deleted topic) is raised as before.
+    """
+    try:
+        return Polled(records=consumer.poll(timeout_ms=timeout_ms, max_records=max_records))
+    except CorruptRecordError as exc:
+        tp = _failing_partition(consumer)
+        if tp is None:
+            raise
+        offset = consumer.position(tp)
+        consumer.seek(tp, offset + 1)
+        return Polled(unreadable=[Unreadable(tp.partition, offset, _describe(exc))])
+
+
+def _failing_partition(consumer: KafkaConsumer) -> TopicPartition | None:
+    """The partition whose records were being parsed when poll() raised.
+
+    kafka-python 3.0 keeps them as the fetcher's in-line PartitionRecords; no public API names the partition, and
+    polling again to find it would spin forever, so it is read there (None when that internal is gone).
+    """
+    in_line = getattr(getattr(consumer, "_fetcher", None), "_next_partition_records", None)
+    tp = getattr(in_line, "topic_partition", None)
+    return tp if isinstance(tp, TopicPartition) and tp in consumer.assignment() else None
+
+
+def _describe(exc: Exception) -> str:
+    text = str(exc)
+    return text if len(text) <= 300 else text[:297] + "..."
