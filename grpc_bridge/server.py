@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from concurrent import futures
 from dataclasses import dataclass
@@ -11,10 +12,18 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from grpc_bridge.generated import orders_pb2, orders_pb2_grpc
-from grpc_bridge.servicer import OrderServicer
+from grpc_bridge.servicer import DEFAULT_MAX_WATCH_SECONDS, OrderServicer
 
 SERVICE_NAME = orders_pb2.DESCRIPTOR.services_by_name["OrderService"].full_name
 DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+DEFAULT_MAX_WORKERS = 10
+# Connection limits (milliseconds). A Watch can be silent for hours, so only pings tell a dead client from a quiet one.
+KEEPALIVE_TIME_MS = 60_000
+KEEPALIVE_TIMEOUT_MS = 20_000
+PING_TIMEOUT_MS = 20_000
+MAX_CONNECTION_IDLE_MS = 5 * 60_000
+MAX_CONNECTION_AGE_MS = 30 * 60_000
+INT32_MAX = 2**31 - 1  # channel arguments are C ints
 
 
 class PortInUse(RuntimeError):
@@ -33,21 +42,58 @@ class RunningServer:
         return self.server.stop(grace)
 
 
+def max_watches_for(max_workers: int) -> int:
+    """Half the pool may stream Watch; the other half (at least one thread) always serves the unary calls."""
+    return max_workers // 2
+
+
+def server_options(*, max_message_bytes: int, max_watch_seconds: float) -> list[tuple[str, int]]:
+    return [
+        ("grpc.max_receive_message_length", max_message_bytes),
+        ("grpc.max_send_message_length", max_message_bytes),
+        # gRPC sets SO_REUSEPORT by default, which lets a second server share a busy port silently.
+        ("grpc.so_reuseport", 0),
+        # Ping a connection after a minute without traffic: an idle Watch to a client whose host vanished (no FIN,
+        # no RST) is otherwise never noticed, and holds its pool thread and Watch slot for good.
+        ("grpc.keepalive_time_ms", KEEPALIVE_TIME_MS),
+        # A ping unanswered this long means the client is gone: the connection closes and its calls are cancelled.
+        ("grpc.keepalive_timeout_ms", KEEPALIVE_TIMEOUT_MS),
+        # ... but gRPC core 1.85 does not enforce keepalive_timeout: an unanswered ping is judged by this one
+        # (default 60 s; grpc/grpc#39239). Set to the same so a frozen client is let go after 60 + 20 s.
+        ("grpc.http2.ping_timeout_ms", PING_TIMEOUT_MS),
+        # By default the server stops pinging after 2 pings with no data sent; a quiet Watch sends none, so keep
+        # pinging (0 = no limit) or a dead client on a quiet stream goes undetected after two minutes.
+        ("grpc.http2.max_pings_without_data", 0),
+        # A connection with no call at all for 5 minutes is closed (GOAWAY): idle clients hold no server memory.
+        # Calls in flight, a Watch included, keep a connection from being idle.
+        ("grpc.max_connection_idle_ms", MAX_CONNECTION_IDLE_MS),
+        # After 30 minutes a connection is asked to go away (GOAWAY); clients reconnect for new calls on their own.
+        # With the grace below it bounds any stream on one connection, also those the Watch watchdog does not
+        # know (a reflection or health stream of a client that stopped reading; keepalive cannot see those).
+        ("grpc.max_connection_age_ms", MAX_CONNECTION_AGE_MS),
+        # Calls still open after GOAWAY get this long, then the connection is closed and they are cancelled. It
+        # is a Watch's whole lifetime plus a margin, so a Watch started just before the GOAWAY still ends by
+        # itself (OK) instead of being cut.
+        ("grpc.max_connection_age_grace_ms", min(int(max_watch_seconds * 1000) + 30_000, INT32_MAX)),
+    ]
+
+
 def build_server(
-    address: str, *, max_workers: int = 10, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+    address: str, *, max_workers: int = DEFAULT_MAX_WORKERS, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+    max_watch_seconds: float = DEFAULT_MAX_WATCH_SECONDS,
 ) -> RunningServer:
     """Bind `address` and start serving; raise PortInUse when it cannot be bound."""
+    if max_workers < 2:
+        raise ValueError("max_workers must be at least 2: one for Watch streams, one for the other calls")
+    if not (math.isfinite(max_watch_seconds) and max_watch_seconds > 0):
+        raise ValueError("max_watch_seconds must be a number of seconds more than 0")
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="grpc-rpc"),
-        options=[
-            ("grpc.max_receive_message_length", max_message_bytes),
-            ("grpc.max_send_message_length", max_message_bytes),
-            # gRPC sets SO_REUSEPORT by default, which lets a second server share a busy port silently.
-            ("grpc.so_reuseport", 0),
-        ],
+        options=server_options(max_message_bytes=max_message_bytes, max_watch_seconds=max_watch_seconds),
     )
-    # Half the pool may stream Watch; the other half always serves the unary calls.
-    orders_pb2_grpc.add_OrderServiceServicer_to_server(OrderServicer(max_watches=max(1, max_workers // 2)), server)
+    # Watch streams hold a pool thread each; they are capped so Create, Get and the rest always find one free.
+    servicer = OrderServicer(max_watches=max_watches_for(max_workers), max_watch_seconds=max_watch_seconds)
+    orders_pb2_grpc.add_OrderServiceServicer_to_server(servicer, server)
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(

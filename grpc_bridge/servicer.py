@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import functools
-import json
 import threading
+import time
 
 import grpc
 from django.conf import settings
@@ -18,7 +18,16 @@ from orders import events, rules, selectors, services
 from orders.exceptions import InvalidOrder, OrderError
 
 WATCH_POLL_MS = 200
-FIELD_ERRORS_KEY = "field-errors"
+# A Watch ends by itself (OK) after this long; the client calls Watch again. It bounds how long one caller holds a
+# pool thread and a Kafka connection, whatever else fails to notice that it is gone. rungrpc --max-watch-seconds.
+DEFAULT_MAX_WATCH_SECONDS = 3600.0
+# A Watch still running this long after its lifetime is stalled: its client stopped reading, so the stream waits in
+# gRPC's send (flow control) where no check of ours runs. It is cancelled then (the client sees CANCELLED).
+WATCH_STALL_GRACE_SECONDS = 10.0
+FIELD_ERRORS_KEY = translate.FIELD_ERRORS_KEY
+# Trailers of a Watch that ended by itself, so a client can tell it from the server stopping.
+WATCH_END_KEY = "watch-end"
+WATCH_MAX_SECONDS_KEY = "watch-max-seconds"
 
 
 def _fresh_connections() -> None:
@@ -35,11 +44,13 @@ def rpc(method):
         _fresh_connections()
         try:
             return method(self, request, context)
+        except InvalidOrder as error:
+            # Field errors twice: a google.rpc.BadRequest detail (grpcurl, grpcui) and the field-errors JSON
+            # trailer (the dashboard). Bounded: a message may quote what the client sent.
+            context.abort_with_status(translate.invalid_argument_status(error))
         except OrderError as error:
-            if isinstance(error, InvalidOrder):
-                # Machine-readable field errors for clients that want them (the dashboard shows them per field).
-                context.set_trailing_metadata(((FIELD_ERRORS_KEY, json.dumps(error.errors)),))
-            context.abort(translate.status_code_for(error), str(error))
+            # "no order with id …" quotes the id the client sent, of any length.
+            context.abort(translate.status_code_for(error), translate.clipped_details(str(error)))
         finally:
             _fresh_connections()
 
@@ -47,10 +58,11 @@ def rpc(method):
 
 
 class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
-    def __init__(self, *, max_watches: int):
+    def __init__(self, *, max_watches: int, max_watch_seconds: float = DEFAULT_MAX_WATCH_SECONDS):
         # Each Watch holds a pool thread for its whole life; past this many, unary calls would starve.
         self.watch_slots = threading.BoundedSemaphore(max_watches)
         self.max_watches = max_watches
+        self.max_watch_seconds = max_watch_seconds
 
     @rpc
     def Create(self, request, context):
@@ -84,16 +96,31 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
         )
 
     def Watch(self, request, context):
-        """Stream order events from the topic with an observer consumer that lives as long as the call."""
+        """Stream order events from the topic with an observer consumer that lives as long as the call.
+
+        The slot is given back as soon as the call ends, however it ends: the stream runs out its lifetime (OK),
+        the client cancels or its deadline passes, keepalive finds the client dead (server.py), or the watchdog
+        cancels a stream whose client stopped reading. The end callback matters when the call ends while this
+        generator waits at a `yield`: gRPC then drops the generator without resuming it.
+        """
         if not self.watch_slots.acquire(blocking=False):
             context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
                           f"at most {self.max_watches} Watch streams at once; start rungrpc with more --max-workers")
+        # context.cancel works from any thread and wakes a send blocked on flow control.
+        watchdog = threading.Timer(min(self.max_watch_seconds + WATCH_STALL_GRACE_SECONDS, threading.TIMEOUT_MAX),
+                                   context.cancel)
+        watchdog.daemon = True
+        slot = _Slot(self.watch_slots, watchdog)
+        if not context.add_callback(slot.release):
+            slot.release()  # the call ended before it began
+            return
+        watchdog.start()
         try:
-            yield from self._watch(request, context)
+            yield from self._watch(request, context, slot, deadline=time.monotonic() + self.max_watch_seconds)
         finally:
-            self.watch_slots.release()
+            slot.release()
 
-    def _watch(self, request, context):
+    def _watch(self, request, context, slot, *, deadline: float):
         try:
             consumer = readers.open_reader(settings.KAFKA_ORDERS_TOPIC, client_id="grpc-watch",
                                            start="beginning" if request.from_beginning else "end")
@@ -102,21 +129,51 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
         except KafkaError as exc:
             context.abort(grpc.StatusCode.UNAVAILABLE, f"Kafka is unreachable: {exc}")
         try:
-            while context.is_active():
-                for batch in consumer.poll(timeout_ms=WATCH_POLL_MS).values():
+            while not slot.released and context.is_active():
+                left_ms = (deadline - time.monotonic()) * 1000
+                if left_ms <= 0:
+                    # OK with this trailer (gRPC sends no message with OK): the client calls Watch again.
+                    context.set_trailing_metadata(((WATCH_END_KEY, "max-lifetime"),
+                                                   (WATCH_MAX_SECONDS_KEY, f"{self.max_watch_seconds:g}")))
+                    return
+                # A record the client library cannot decode is stepped past: Watch streams order events only.
+                polled = readers.poll_stepping_past(consumer, timeout_ms=max(1, min(WATCH_POLL_MS, int(left_ms))))
+                for batch in polled.records.values():
                     for record in batch:
+                        if time.monotonic() >= deadline:
+                            break  # a slow reader of a long backlog; the check above ends the stream
                         yield from _event_or_nothing(record)
         finally:
             consumer.close()
 
 
+class _Slot:
+    """One taken Watch slot, given back exactly once: from the call's end callback or the generator's end."""
+
+    def __init__(self, semaphore: threading.BoundedSemaphore, watchdog: threading.Timer):
+        self._semaphore = semaphore
+        self._watchdog = watchdog
+        self._lock = threading.Lock()
+        self.released = False
+
+    def release(self) -> None:
+        with self._lock:
+            if self.released:
+                return
+            self.released = True
+        self._watchdog.cancel()
+        self._semaphore.release()
+
+
 def _event_or_nothing(record):
-    """Records that are not order events (a console producer's text, say) are skipped, not fatal."""
+    """Records that are not order events a client can receive (a console producer's text, say) are skipped."""
     try:
         event = events.OrderEvent.from_record(record.value, key=record.key)
-    except events.EventParseError:
+        message = translate.event_to_proto(event, partition=record.partition, offset=record.offset)
+    except (events.EventParseError, ValueError):
+        # ValueError: JSON's "\ud800" escapes parse into text a protobuf string (UTF-8) cannot carry.
         return
-    yield translate.event_to_proto(event, partition=record.partition, offset=record.offset)
+    yield message
 
 
 def _page(request) -> tuple[int, int]:

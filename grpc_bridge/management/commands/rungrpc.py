@@ -1,12 +1,16 @@
 """`manage.py rungrpc [addrport]`: serve OrderService like runserver serves HTTP."""
 
+import math
 import signal
 import threading
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import autoreload
 
-from grpc_bridge.server import DEFAULT_MAX_MESSAGE_BYTES, SERVICE_NAME, PortInUse, build_server
+from grpc_bridge.server import (
+    DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_WATCH_SECONDS, DEFAULT_MAX_WORKERS, SERVICE_NAME, PortInUse, build_server,
+    max_watches_for,
+)
 
 DEFAULT_ADDRPORT = "127.0.0.1:50051"
 
@@ -17,27 +21,37 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("addrport", nargs="?", default=DEFAULT_ADDRPORT,
                             help=f"host:port or port to listen on (default {DEFAULT_ADDRPORT})")
-        parser.add_argument("--max-workers", type=int, default=10, help="threads serving calls at once")
+        parser.add_argument("--max-workers", type=int, default=DEFAULT_MAX_WORKERS,
+                            help="threads serving calls at once (at least 2); half of them may stream Watch")
         parser.add_argument("--max-message-bytes", type=int, default=DEFAULT_MAX_MESSAGE_BYTES,
                             help="largest request or response accepted")
+        parser.add_argument("--max-watch-seconds", type=float, default=DEFAULT_MAX_WATCH_SECONDS,
+                            help=f"a Watch stream ends (OK) after this long; the client calls again "
+                                 f"(default {DEFAULT_MAX_WATCH_SECONDS:g})")
         parser.add_argument("--grace", type=float, default=10.0,
                             help="seconds in-flight calls get to finish on SIGTERM/SIGINT")
         parser.add_argument("--reload", action="store_true",
                             help="restart when Python code changes (development; no graceful stop)")
 
-    def handle(self, *args, addrport, max_workers, max_message_bytes, grace, reload, **options):
+    def handle(self, *args, addrport, max_workers, max_message_bytes, max_watch_seconds, grace, reload, **options):
         address = addrport if ":" in addrport else f"127.0.0.1:{addrport}"
         if not address.rsplit(":", 1)[1].isdigit():
             raise CommandError(f"{addrport!r} is not a port or host:port")
-        serve = lambda: self.serve(address, max_workers, max_message_bytes, grace)  # noqa: E731
+        if max_workers < 2:
+            raise CommandError("--max-workers must be at least 2: Watch streams may take half the threads, "
+                               "the rest always serve Create, Get and the other calls")
+        if not (math.isfinite(max_watch_seconds) and max_watch_seconds > 0):
+            raise CommandError("--max-watch-seconds must be a number of seconds more than 0")
+        serve = lambda: self.serve(address, max_workers, max_message_bytes, max_watch_seconds, grace)  # noqa: E731
         if reload:
             autoreload.run_with_reloader(serve)
         else:
             serve()
 
-    def serve(self, address, max_workers, max_message_bytes, grace):
+    def serve(self, address, max_workers, max_message_bytes, max_watch_seconds, grace):
         try:
-            running = build_server(address, max_workers=max_workers, max_message_bytes=max_message_bytes)
+            running = build_server(address, max_workers=max_workers, max_message_bytes=max_message_bytes,
+                                   max_watch_seconds=max_watch_seconds)
         except PortInUse as exc:
             raise CommandError(f"{exc.args[0].rstrip('.')}. Is another rungrpc running? Pick another port: "
                                "rungrpc 127.0.0.1:50052") from None
@@ -60,7 +74,8 @@ class Command(BaseCommand):
         host = address.rsplit(":", 1)[0]
         target = f"{host}:{running.port}"
         self.stdout.write("\n".join([
-            f"gRPC OrderService listening on {target} (reflection and grpc.health.v1 on). Try:",
+            f"gRPC OrderService listening on {target} (reflection and grpc.health.v1 on; {max_workers} threads, "
+            f"at most {max_watches_for(max_workers)} Watch streams of {max_watch_seconds:g} s). Try:",
             f"  grpcurl -plaintext {target} list",
             f"  grpcurl -plaintext {target} describe {SERVICE_NAME}",
             f"  grpcurl -plaintext -d '{{\"created_by\": \"ana\", \"equipment\": [\"KEYBOARD\", \"MOUSE\"]}}' "
