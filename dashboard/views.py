@@ -12,12 +12,15 @@ from orders.models import Equipment
 def dashboard(request):
     config = {
         "rest_url": reverse("order-list"),
+        "health_url": reverse("health"),
         "grpc_url": reverse("grpc-create"),
         "ws_path": "/ws/orders/",
     }
     return render(request, "dashboard/dashboard.html", {
         "config": config,
         "equipment": Equipment.values,
-        "grpc_target": settings.GRPC_TARGET,
+        # Where rungrpc listens is for the learner's grpcurl on a local run (DEBUG); elsewhere it is an internal
+        # address, which the page does not show.
+        "grpc_target": settings.GRPC_TARGET if settings.DEBUG else "",
         "topic": settings.KAFKA_ORDERS_TOPIC,
     })

@@ -27,6 +27,10 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
+# A websocket is accepted from its own origin: the Origin's scheme, host and port equal the socket's own (its Host
+# header, and ws/wss), with the host in ALLOWED_HOSTS (playground/websocket_origin.py). These exact origins
+# (scheme://host[:port]) are accepted besides, e.g. a page served from another host behind a proxy.
+WEBSOCKET_ALLOWED_ORIGINS = env_list("DJANGO_WEBSOCKET_ALLOWED_ORIGINS", "")
 
 INSTALLED_APPS = [
     # daphne first: it replaces runserver with an ASGI server that also speaks websockets.
@@ -40,6 +44,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     # The domain, then one room per capability (README, "Where things are").
     "orders",
     "messaging",
@@ -58,7 +63,22 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
+
+# Content-Security-Policy (django-csp) on every response: scripts, styles, images, fetch() and the websocket only
+# from this site, and no inline script (the dashboard passes its config as json_script, which is data). The
+# Swagger UI and the browsable API need inline styles: they loosen that for themselves only (playground/urls.py,
+# rest_api/views.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 ROOT_URLCONF = "playground.urls"
 
@@ -138,8 +158,10 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    # The playground is a local learning tool: no login stands between a learner and the API.
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    # The playground is a local learning tool: no login stands between a learner and the API. This class logs
+    # nobody in; it refuses what another site's page could send with a visitor's browser (a form post without
+    # this site's CSRF token), while JSON clients need no token (rest_api/authentication.py).
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_api.authentication.CrossSiteFormCsrf"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "UNAUTHENTICATED_USER": None,
     "EXCEPTION_HANDLER": "rest_api.errors.exception_handler",
@@ -155,6 +177,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The API's one authentication class is a CSRF guard, not a security scheme a client could use.
+    "AUTHENTICATION_WHITELIST": [],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "rest_api.schema.refuse_unknown_fields",
@@ -189,6 +213,13 @@ if REDIS_URL:
     }}
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}}
+# Websockets one web process serves at once; one more is accepted and closed with code 4029.
+RELAY_MAX_SOCKETS = int(os.environ.get("RELAY_MAX_SOCKETS", 500))
+# Bytes of frames one websocket may have queued (written, not yet read by its client, plus live frames held while
+# it replays); a client that falls further behind is closed with code 4008 and resumes from its offsets.
+RELAY_SOCKET_BUDGET_BYTES = int(os.environ.get("RELAY_SOCKET_BUDGET_BYTES", 8 * 1024 * 1024))
+# The most of one key, value or header value a record frame carries; the rest is cut ("truncated": true).
+RELAY_FRAME_FIELD_MAX_BYTES = int(os.environ.get("RELAY_FRAME_FIELD_MAX_BYTES", 128 * 1024))
 
 LOGGING = {
     "version": 1,

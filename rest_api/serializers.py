@@ -5,7 +5,6 @@ from collections.abc import Mapping
 
 from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.datastructures import MultiValueDict
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.utils import html
@@ -53,10 +52,15 @@ class CreatedByField(StrictCharField):
 
 @extend_schema_field({"type": "string", "enum": Status.values})
 class StatusField(StrictCharField):
-    """A status name; orders.rules decides whether it is one."""
+    """A status name; orders.rules decides whether it is one. A form's empty box means the default."""
+
+    def get_value(self, dictionary):
+        value = super().get_value(dictionary)
+        return serializers.empty if html.is_html_input(dictionary) and value == "" else value
 
 
-@extend_schema_field(OpenApiTypes.DATETIME)
+# The first and last day of the calendar may fall outside it once converted to UTC: the domain refuses them.
+@extend_schema_field({"type": "string", "format": "date-time", "pattern": "^(?!0001-01-01|9999-12-31)"})
 class DateTimeTextField(StrictCharField):
     """ISO 8601 text; orders.rules parses it, so REST and gRPC accept exactly the same timestamps."""
 

@@ -4,6 +4,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
+from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
@@ -15,11 +16,18 @@ from orders.rules import Status
 
 ERROR_RESPONSES = {
     400: OpenApiResponse(OpenApiTypes.OBJECT, description="Field errors: {field: [message, ...]}"),
+    403: OpenApiResponse(OpenApiTypes.OBJECT, description="A form post without this site's CSRF token "
+                                                          "(JSON needs none): {\"detail\": \"CSRF Failed: ...\"}"),
     404: OpenApiResponse(OpenApiTypes.OBJECT, description="No such order"),
     "404-page": OpenApiResponse(OpenApiTypes.OBJECT, description="No such page: {\"detail\": \"Invalid page.\"}"),
     409: OpenApiResponse(OpenApiTypes.OBJECT, description="The order can no longer be cancelled"),
     415: OpenApiResponse(OpenApiTypes.OBJECT, description="Send application/json"),
 }
+
+# The browsable API's pages (DRF's templates, our equipment selects, Pygments' <style>) carry inline styles, so
+# those pages alone add 'unsafe-inline' for styles to the site's CSP (playground/settings.py). Inline script stays
+# refused: styles cannot run code, and everything an order holds is escaped by the templates.
+BROWSABLE_API_CSP = {"style-src": ["'self'", "'unsafe-inline'"]}
 
 
 @extend_schema_view(
@@ -35,7 +43,8 @@ ERROR_RESPONSES = {
         summary="Place an order (also published to Kafka as order.created)",
         # JSON is the API; the form encodings the parsers also take exist for the browsable API's own form.
         request={"application/json": OrderInputSerializer},
-        responses={201: OrderSerializer, 400: ERROR_RESPONSES[400], 415: ERROR_RESPONSES[415]},
+        responses={201: OrderSerializer, 400: ERROR_RESPONSES[400], 403: ERROR_RESPONSES[403],
+                   415: ERROR_RESPONSES[415]},
     ),
     retrieve=extend_schema(summary="One order", responses={200: OrderSerializer, 404: ERROR_RESPONSES[404]}),
 )
@@ -52,6 +61,12 @@ class ComputerOrderViewSet(viewsets.GenericViewSet):
         if self.action in ("list", "create") and self.request.method == "POST":
             return OrderInputSerializer
         return OrderSerializer
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if isinstance(getattr(response, "accepted_renderer", None), BrowsableAPIRenderer):
+            response._csp_update = BROWSABLE_API_CSP  # django-csp's csp_update, for the HTML rendering only
+        return response
 
     def list(self, request: Request) -> Response:
         orders = selectors.list_orders(
@@ -74,7 +89,8 @@ class ComputerOrderViewSet(viewsets.GenericViewSet):
     @extend_schema(
         summary="Cancel a QUEUED or PROCESSING order (published as order.status_changed)",
         request=None,
-        responses={200: OrderSerializer, 404: ERROR_RESPONSES[404], 409: ERROR_RESPONSES[409]},
+        responses={200: OrderSerializer, 403: ERROR_RESPONSES[403], 404: ERROR_RESPONSES[404],
+                   409: ERROR_RESPONSES[409]},
     )
     @action(detail=True, methods=["post"], serializer_class=None)
     def cancel(self, request: Request, order_id: str) -> Response:

@@ -84,3 +84,36 @@ def test_order_text_is_shown_as_text_never_run(page):
     expect(page.locator("#feed tr.detail:not([hidden])")).to_contain_text("onerror=alert(1)")
     assert page.locator("main img").count() == 0
     assert page.dialogs == []
+
+
+def test_the_page_runs_under_its_content_security_policy_with_no_violation(page):
+    """The policy is enforced (default-src 'self', no inline script) and the page needs nothing it forbids."""
+    console = []
+    page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
+    page.context.add_init_script(
+        "document.addEventListener('securitypolicyviolation', (e) =>"
+        " console.error(`Content Security Policy violation: ${e.violatedDirective} ${e.blockedURI}`));")
+    response = page.reload()
+    assert "default-src 'self'" in response.headers["content-security-policy"]
+    wait_live(page)
+    for transport in ("rest", "grpc"):
+        place_order(page, f"csp-{transport}", ["MOUSE"], transport)
+        expect(page.locator("#timeline")).to_contain_text("shown here", timeout=15_000)
+    page.locator("#feed tr.record button.link").first.click()
+    assert [line for line in console if "Content Security Policy" in line] == []
+
+    # And the policy bites: an injected inline script does not run, and the listener above hears of it.
+    page.evaluate("() => { const s = document.createElement('script'); s.textContent = 'window.inlineRan = 1';"
+                  " document.body.append(s); }")
+    assert page.evaluate("() => window.inlineRan") is None
+    for _ in range(50):
+        if any("Content Security Policy" in line for line in console):
+            break
+        page.wait_for_timeout(100)
+    assert any("Content Security Policy" in line for line in console), console
+
+
+def test_the_header_shows_the_outbox_backlog(page):
+    wait_live(page)
+    expect(page.locator("#outbox-state")).to_contain_text(re.compile(r"Outbox: \d+ waiting.*\d+ parked"),
+                                                          timeout=15_000)

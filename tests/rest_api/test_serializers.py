@@ -39,3 +39,11 @@ def test_html_form_skips_blank_selects_and_keeps_repeats():
 def test_rules_are_left_to_the_domain():
     serializer = OrderInputSerializer(data={"created_by": "   ", "equipment": ["TOASTER"] * 30, "status": "LOST"})
     assert serializer.is_valid(), serializer.errors
+
+
+def test_an_empty_status_box_in_a_form_means_the_default():
+    form = QueryDict(mutable=True)
+    form.update({"created_by": "ana", "status": "", "equipment": "MOUSE"})
+    serializer = OrderInputSerializer(data=form)
+    assert serializer.is_valid(), serializer.errors
+    assert serializer.validated_data["status"] == "QUEUED"

@@ -1,6 +1,7 @@
 """The broker is SIGKILLed during a burst of 500 orders and restarted: nothing is lost, the dashboard shows each once."""
 
 import json
+import re
 import threading
 import urllib.request
 
@@ -41,6 +42,7 @@ def test_burst_through_a_broker_crash_loses_nothing(make_stack, own_broker, brow
         assert stack.unsent_events() > 0, \
             "some events should be waiting while the broker is dead"
         expect(page.locator("#kafka-state")).to_have_attribute("data-state", "down", timeout=20_000)
+        expect(page.locator("#outbox-state")).to_contain_text(re.compile(r"Outbox: [1-9]\d* waiting"), timeout=20_000)
 
         broker.start()
         assert stack.wait_outbox_drained(90) == 0, "the outbox should drain after the restart"

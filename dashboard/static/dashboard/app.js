@@ -54,7 +54,7 @@ function showFieldErrors(errors) {
 async function placeOverRest(body) {
   const response = await fetch(config.rest_url, {
     method: "POST",
-    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
     body: JSON.stringify(body),
   });
   const payload = await response.json().catch(() => ({}));
@@ -161,6 +161,11 @@ const timeline = {
 
 // ---- the orders table --------------------------------------------------------------------------------
 
+// A page left open for a day must not grow without bound: the table keeps the newest rows, the feed the newest
+// event ids it dedupes against.
+const MAX_ORDER_ROWS = 500;
+const MAX_SEEN_EVENTS = 20000;
+
 const orders = {
   rows: new Map(),
   upsert(order, via) {
@@ -170,6 +175,11 @@ const orders = {
       row = el("tr", { "data-order-id": order.order_id });
       this.rows.set(order.order_id, row);
       $("orders").prepend(row);
+      if (this.rows.size > MAX_ORDER_ROWS) {
+        const oldest = this.rows.keys().next().value;
+        this.rows.get(oldest).remove();
+        this.rows.delete(oldest);
+      }
     }
     const equipment = (order.equipment || []).join(", ");
     const status = el("span", { className: `status status-${order.status || "QUEUED"}`, text: order.status || "QUEUED" });
@@ -221,6 +231,7 @@ const feed = {
     const event = frame.value_format === "json-event" ? frame.value : null;
     const duplicate = event && this.seenEvents.has(event.event_id);
     if (event) this.seenEvents.add(event.event_id);
+    if (this.seenEvents.size > MAX_SEEN_EVENTS) this.seenEvents.delete(this.seenEvents.values().next().value);
     if (duplicate && !$("show-duplicates").checked) {
       this.duplicatesHidden += 1;
       $("duplicates-count").textContent = String(this.duplicatesHidden);
@@ -294,6 +305,21 @@ function setBadge(id, state, text) {
   badge.dataset.state = state;
   badge.textContent = text;
 }
+
+// The outbox backlog from /health: events committed but not yet acknowledged, and those parked for good.
+async function showOutbox() {
+  try {
+    const response = await fetch(config.health_url, { headers: { Accept: "application/json" } });
+    const outbox = (await response.json()).outbox || {};
+    const age = outbox.waiting ? `, oldest ${Math.round(outbox.oldest_waiting_seconds)} s` : "";
+    const state = outbox.parked || outbox.stale ? "down" : outbox.waiting ? "busy" : "ok";
+    setBadge("outbox-state", state, `Outbox: ${outbox.waiting} waiting${age}, ${outbox.parked} parked`);
+  } catch (error) {
+    setBadge("outbox-state", "unknown", "Outbox: unknown");
+  }
+}
+showOutbox();
+setInterval(showOutbox, 2000);
 
 const relay = {
   socket: null,
