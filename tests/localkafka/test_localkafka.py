@@ -20,7 +20,9 @@ def test_sigterm_stops_the_broker_and_the_wrapper(tmp_path):
     )
     deadline = time.monotonic() + 90
     while not broker_answers(f"127.0.0.1:{port}"):
-        assert process.poll() is None and time.monotonic() < deadline, "the broker did not come up"
+        if process.poll() is not None or time.monotonic() >= deadline:
+            process.kill()
+            raise AssertionError(f"the broker did not come up:\n{process.communicate()[0][-3000:]}")
         time.sleep(0.5)
     started = time.monotonic()
     process.send_signal(signal.SIGTERM)
