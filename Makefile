@@ -7,7 +7,7 @@ JARS := .kafka/lib/.fetched-from
 export PATH := $(BIN):$(PATH)
 
 # With an external broker named, `make run` starts everything but the local one.
-PROCESSES := $(if $(KAFKA_BOOTSTRAP_SERVERS),publisher web grpc announce,)
+PROCESSES := $(if $(KAFKA_BOOTSTRAP_SERVERS),publisher web grpc worker announce,)
 
 .PHONY: run test kafka proto install jars migrate check clean
 

@@ -15,6 +15,10 @@ def dashboard(request):
         "health_url": reverse("health"),
         "grpc_url": reverse("grpc-create"),
         "ws_path": "/ws/orders/",
+        "fulfilment_state_url": reverse("fulfilment-state"),
+        "fulfilment_controls_url": reverse("fulfilment-controls"),
+        "fulfilment_kill_url": reverse("fulfilment-kill"),
+        "fulfilment_broker_url": reverse("fulfilment-broker"),
     }
     return render(request, "dashboard/dashboard.html", {
         "config": config,
@@ -23,4 +27,5 @@ def dashboard(request):
         # address, which the page does not show.
         "grpc_target": settings.GRPC_TARGET if settings.DEBUG else "",
         "topic": settings.KAFKA_ORDERS_TOPIC,
+        "group_id": settings.FULFILMENT_GROUP,
     })

@@ -26,6 +26,7 @@ COMMANDS = {
     "web": lambda stack: ["runserver", "--noreload", f"127.0.0.1:{stack.web_port}"],
     "grpc": lambda stack: ["rungrpc", stack.grpc_target],
     "publisher": lambda stack: ["publish_outbox"],
+    "worker": lambda stack: ["fulfil_orders"],
 }
 
 

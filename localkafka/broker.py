@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import os
 import shutil
 import signal
@@ -222,36 +223,82 @@ def broker_answers(bootstrap_servers: str, timeout_ms: int = 1000) -> bool:
         admin.close()
 
 
-def run_foreground(data_dir: Path, port: int, controller_port: int) -> int:
-    """Run the broker until SIGTERM or SIGINT, passing the signal on for a controlled shutdown."""
+def run_foreground(data_dir: Path, port: int, controller_port: int, control_file: Path | None = None) -> int:
+    """Run the broker until SIGTERM or SIGINT, passing the signal on for a controlled shutdown.
+
+    SIGUSR1 stops the broker and SIGUSR2 starts it again while this process stays (the playground's page stops
+    and starts the local broker this way). With `control_file`, its pid, address and state are written there.
+    """
     broker = LocalBroker(data_dir=data_dir, port=port, controller_port=controller_port)
     if broker_answers(broker.bootstrap_servers):
         print(f"A Kafka broker already answers on {broker.bootstrap_servers}; not starting another.", flush=True)
         return _wait_for_signal()
-    stopping = []
+    stopping, requests = [], []
 
     def forward(signum, _frame):
         # Only pass the signal on: waiting here, inside a handler that interrupted process.wait(), deadlocks on
         # Popen's wait lock. The JVM's controlled shutdown ends the wait below.
-        stopping.append(signum)
-        if broker.process is not None and broker.process.poll() is None:
+        if signum in (signal.SIGTERM, signal.SIGINT):
+            stopping.append(signum)
+        else:
+            requests.append(signum)
+        if signum != signal.SIGUSR2 and broker.process is not None and broker.process.poll() is None:
             broker.process.send_signal(signal.SIGTERM)
 
-    signal.signal(signal.SIGTERM, forward)
-    signal.signal(signal.SIGINT, forward)
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1, signal.SIGUSR2):
+        signal.signal(signum, forward)
+    state = _ControlFile(control_file, broker.bootstrap_servers)
     try:
-        broker.start()
-    except BrokerError as exc:
+        return _serve(broker, data_dir, stopping, requests, state)
+    finally:
+        state.remove()
+
+
+def _serve(broker: LocalBroker, data_dir: Path, stopping: list, requests: list, state: _ControlFile) -> int:
+    while True:
+        state.write("starting")
+        try:
+            broker.start()
+        except BrokerError as exc:
+            if stopping:
+                return 0
+            print(exc, file=sys.stderr, flush=True)
+            return 1
+        if stopping:
+            broker.stop()
+            return 0
+        requests.clear()
+        state.write("running")
+        print(f"Kafka broker ready on {broker.bootstrap_servers} (data in {data_dir})", flush=True)
+        code = broker.process.wait()
+        if stopping or signal.SIGUSR1 not in requests:
+            return 0 if stopping else code
+        state.write("stopped")
+        print("Kafka broker stopped on request; SIGUSR2 starts it again", flush=True)
+        while not stopping and signal.SIGUSR2 not in requests:
+            time.sleep(0.2)
         if stopping:
             return 0
-        print(exc, file=sys.stderr, flush=True)
-        return 1
-    if stopping:
-        broker.stop()
-        return 0
-    print(f"Kafka broker ready on {broker.bootstrap_servers} (data in {data_dir})", flush=True)
-    code = broker.process.wait()
-    return 0 if stopping else code
+
+
+@dataclass
+class _ControlFile:
+    """{"pid", "bootstrap_servers", "state"} of a broker run in the foreground, for whoever may stop and start it."""
+
+    path: Path | None
+    bootstrap_servers: str
+
+    def write(self, state: str) -> None:
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = self.path.with_suffix(".tmp")
+            temporary.write_text(json.dumps({"pid": os.getpid(), "bootstrap_servers": self.bootstrap_servers,
+                                             "state": state}))
+            temporary.replace(self.path)
+
+    def remove(self) -> None:
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
 
 
 def _wait_for_signal() -> int:

@@ -60,11 +60,10 @@ def close_producer(producer: KafkaProducer, timeout: float) -> None:
             logger.warning("the Kafka producer's sender did not stop within %s s; abandoning it", timeout)
 
 
-def build_admin() -> KafkaAdminClient:
-    return KafkaAdminClient(
-        bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS, client_id="orders-admin",
-        bootstrap_timeout_ms=3_000, request_timeout_ms=5_000,
-    )
+def build_admin(**overrides) -> KafkaAdminClient:
+    options = dict(bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS, client_id="orders-admin",
+                   bootstrap_timeout_ms=3_000, request_timeout_ms=5_000)
+    return KafkaAdminClient(**{**options, **overrides})
 
 
 def ensure_topic(topic: str | None = None) -> bool:

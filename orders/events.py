@@ -5,7 +5,8 @@ Topic `orders` (setting KAFKA_ORDERS_TOPIC). Each record:
 - key: the order id, UTF-8, so all events of one order land in one partition, in order;
 - value: UTF-8 JSON ``{"event_id", "type", "occurred_at", "source", "order": {"order_id", "created_by",
   "status", "created_at", "equipment"}}`` where type is ``order.created`` or ``order.status_changed``;
-- headers: ``event-type``, ``content-type`` (application/json), ``schema-version`` (1), ``source``, ``event-id``.
+- headers: ``event-type``, ``content-type`` (application/json), ``schema-version`` (1), ``source``, ``event-id``,
+  and ``reason`` on a status change that has one (why the worker FAILED an order).
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ SCHEMA_VERSION = "1"
 CONTENT_TYPE = "application/json"
 EVENT_FIELDS = ("event_id", "type", "occurred_at", "source", "order")
 ORDER_FIELDS = ("order_id", "created_by", "status", "created_at", "equipment")
-SOURCES = ("rest", "grpc")
+SOURCES = ("rest", "grpc", "worker")
+# A reason is a short sentence of ours, never client input; the header carries at most this many characters.
+MAX_REASON_LENGTH = 200
 # Prefix of the Channels group the live relay fans records out through; each web process adds its own suffix.
 ORDERS_GROUP = "orders-topic"
 
@@ -62,6 +65,8 @@ class OrderEvent:
     occurred_at: str
     source: str
     order: dict[str, Any]
+    # Carried in the `reason` header only, so the value keeps its exact schema.
+    reason: str = ""
 
     @property
     def key(self) -> str:
@@ -80,7 +85,7 @@ class OrderEvent:
             ("schema-version", SCHEMA_VERSION.encode()),
             ("source", self.source.encode()),
             ("event-id", self.event_id.encode()),
-        ]
+        ] + ([("reason", self.reason.encode())] if self.reason else [])
 
     @classmethod
     def from_record(cls, value: bytes | str, key: bytes | str | None = None) -> OrderEvent:
@@ -128,7 +133,7 @@ def _require_values(data: dict[str, Any]) -> None:
         raise EventParseError("equipment must be a list of known equipment names")
 
 
-def new_event(event_type: str, order, source: str) -> OrderEvent:
+def new_event(event_type: str, order, source: str, reason: str = "") -> OrderEvent:
     if source not in SOURCES:
         raise ValueError(f"unknown event source {source!r}; add it to SOURCES")
     return OrderEvent(
@@ -137,6 +142,7 @@ def new_event(event_type: str, order, source: str) -> OrderEvent:
         occurred_at=format_timestamp(timezone.now()),
         source=source,
         order=order_snapshot(order),
+        reason=reason[:MAX_REASON_LENGTH],
     )
 
 
@@ -144,5 +150,5 @@ def order_created(order, *, source: str) -> OrderEvent:
     return new_event(ORDER_CREATED, order, source)
 
 
-def order_status_changed(order, *, source: str) -> OrderEvent:
-    return new_event(ORDER_STATUS_CHANGED, order, source)
+def order_status_changed(order, *, source: str, reason: str = "") -> OrderEvent:
+    return new_event(ORDER_STATUS_CHANGED, order, source, reason)

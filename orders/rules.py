@@ -67,6 +67,11 @@ def can_become(current: str, wanted: str) -> bool:
     return wanted in TRANSITIONS.get(current, frozenset())
 
 
+def is_final(status: str) -> bool:
+    """No rule moves an order on from here (COMPLETED, FAILED, CANCELLED)."""
+    return not TRANSITIONS.get(status)
+
+
 def created_by_errors(created_by: object) -> list[str]:
     if not isinstance(created_by, str) or not created_by.strip():
         return ["This field may not be blank."]

@@ -63,3 +63,18 @@ def outbox_backlog() -> OutboxBacklog:
 def parked_events() -> QuerySet[OutboxEvent]:
     """Events the broker refused for good, oldest first, with their reason in `last_error`."""
     return OutboxEvent.objects.filter(sent_at__isnull=True, parked_at__isnull=False).order_by("id")
+
+
+def unfinished_orders(*, created_since: datetime, limit: int = 2000) -> QuerySet[Order]:
+    """Orders not yet in a final status (QUEUED or PROCESSING) created since a moment, newest first."""
+    final = [status for status in rules.Status.values if rules.is_final(status)]
+    return Order.objects.filter(created_at__gte=created_since).exclude(status__in=final)[:limit]
+
+
+def first_record_positions(order_ids: list) -> dict[str, tuple[int, int]]:
+    """Where each order's first event (its `order.created`) landed on the topic: (partition, offset) per order id,
+    for the orders whose first event the broker has acknowledged."""
+    first = (OutboxEvent.objects.filter(key__in=[str(order_id) for order_id in order_ids])
+             .values("key").annotate(first_id=Min("id")).values("first_id"))
+    sent = OutboxEvent.objects.filter(id__in=first, sent_at__isnull=False)
+    return {row.key: (row.partition, row.offset) for row in sent.only("key", "partition", "offset")}

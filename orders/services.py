@@ -62,11 +62,20 @@ def create_order(
 
 def cancel_order(*, order_id: str | uuid.UUID, source: str) -> Order:
     """Cancel a QUEUED or PROCESSING order and record `order.status_changed`; raise InvalidTransition otherwise."""
+    return change_status(order_id=order_id, to=Status.CANCELLED, source=source)
+
+
+def change_status(*, order_id: str | uuid.UUID, to: str, source: str, reason: str = "") -> Order:
+    """Move an order along rules.TRANSITIONS and record `order.status_changed` (with `reason`, e.g. why it FAILED).
+
+    Raise InvalidTransition when the rules do not allow the move (a CANCELLED order stays CANCELLED), and
+    OrderNotFound for an unknown id. Inside a caller's transaction the change commits with the caller's writes.
+    """
     with transaction.atomic():
         order = selectors.get_order(order_id=order_id, orders=Order.objects.select_for_update())
-        if not rules.can_become(order.status, Status.CANCELLED):
-            raise InvalidTransition(order.order_id, order.status, Status.CANCELLED)
-        order.status = Status.CANCELLED
+        if not rules.can_become(order.status, to):
+            raise InvalidTransition(order.order_id, order.status, to)
+        order.status = to
         order.save(update_fields=["status", "updated_at"])
-        _record(events.order_status_changed(order, source=source))
+        _record(events.order_status_changed(order, source=source, reason=reason))
     return order

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "rest_api",
     "grpc_bridge",
     "live",
+    "fulfilment",
     "dashboard",
 ]
 
@@ -202,6 +203,16 @@ OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", 3))
 # /health says "degraded" when the oldest waiting event is older than this (or any event is parked).
 OUTBOX_STALE_SECONDS = float(os.environ.get("OUTBOX_STALE_SECONDS", 30))
 
+# The fulfilment worker (fulfilment/): its consumer group, the seconds each step of an order takes (slow enough to
+# watch), the share of orders it fails, and whether the page may steer it (pause, members, kill, delivery mode,
+# the local broker). Controls are on for local runs (DEBUG) and answer 403 when off.
+FULFILMENT_GROUP = os.environ.get("FULFILMENT_GROUP", "fulfilment")
+FULFILMENT_STEP_DELAY_MS = int(os.environ.get("FULFILMENT_STEP_DELAY_MS", 1000))
+FULFILMENT_FAILURE_RATE = float(os.environ.get("FULFILMENT_FAILURE_RATE", 0.1))
+FULFILMENT_CONTROLS = env_bool("FULFILMENT_CONTROLS", DEBUG)
+# The local broker `make run` started writes its pid here; the page can stop and start only that one.
+LOCAL_KAFKA_PIDFILE = Path(os.environ.get("LOCAL_KAFKA_PIDFILE", BASE_DIR / ".kafka" / "run.json"))
+
 # The websocket relay's channel layer: in-memory serves one web process; with REDIS_URL several share Redis.
 # Capacity is messages per websocket channel (the relay batches up to 200 records into one); the default 100
 # overflows silently.
@@ -229,6 +240,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "orders": {"level": os.environ.get("ORDERS_LOG_LEVEL", "INFO")},
+        # One line per record a member handles: what the worker did, as it happens.
+        "fulfilment": {"level": os.environ.get("FULFILMENT_LOG_LEVEL", "INFO")},
         # kafka-python logs every reconnect attempt at WARNING/ERROR while a broker is down.
         "kafka": {"level": "CRITICAL"},
         # runserver already prints each request; without this the root handler prints it twice.

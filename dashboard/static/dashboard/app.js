@@ -113,8 +113,18 @@ const timeline = {
     if (trip !== this.trip) return;
     Object.assign(trip, { result, respondedAt: Date.now() });
     trip.orderId = result.order ? result.order.order_id : null;
+    if (trip.orderId && orders.steps.has(trip.orderId)) {
+      trip.steps = orders.steps.get(trip.orderId).filter((step) => step.status !== "QUEUED");
+    }
     const seen = trip.orderId && feed.firstRecordFor(trip.orderId);
     if (seen) this.recorded(seen.frame, seen.shownAt);
+    this.render();
+  },
+  // The worker's steps for the trip's order, as its status events arrive.
+  stepped(orderId, steps) {
+    const trip = this.trip;
+    if (!trip || trip.orderId !== orderId) return;
+    trip.steps = steps.filter((step) => step.status !== "QUEUED");
     this.render();
   },
   recorded(frame, shownAt) {
@@ -144,6 +154,10 @@ const timeline = {
         detail: `partition ${r.partition}, offset ${r.offset}, ${r.timestamp_type || "?"} time ${clockTime(r.timestamp)}` });
       hops.push({ name: "shown here", detail: `live feed at ${clockTime(trip.shownAt)}`, at: trip.shownAt - trip.sentAt });
     }
+    for (const step of trip.steps || []) {
+      hops.push({ name: step.status, detail: `worker${step.reason ? `: ${step.reason}` : ""} at ${clockTime(step.at)}`,
+        at: step.at - trip.sentAt });
+    }
     hops.sort((a, b) => a.at - b.at);
     const row = (name, detail, ms, at) => el("li", at === undefined ? {} : { "data-hop": name, "data-at": String(at) },
       el("span", { className: "hop", text: name }), el("span", { text: detail }), el("span", { className: "ms", text: ms }));
@@ -168,6 +182,26 @@ const MAX_SEEN_EVENTS = 20000;
 
 const orders = {
   rows: new Map(),
+  steps: new Map(),  // order id -> [{status, at, reason}]: what the feed showed happening to it, in order
+  // An event of the feed: the order's status at that moment, and when it happened (the event's occurred_at).
+  stepped(event, reason) {
+    const id = event.order.order_id;
+    const steps = this.steps.get(id) || [];
+    const at = Date.parse(event.occurred_at);
+    if (!steps.some((step) => step.status === event.order.status && step.at === at)) {
+      steps.push({ status: event.order.status, at, reason: reason || "" });
+      steps.sort((a, b) => a.at - b.at);
+    }
+    this.steps.set(id, steps);
+    timeline.stepped(id, steps);
+  },
+  stepsText(id) {
+    const steps = this.steps.get(id) || [];
+    return steps.map((step, index) => {
+      const ms = index ? ` +${Math.max(0, step.at - steps[index - 1].at)} ms` : "";
+      return `${step.status}${step.reason ? ` (${step.reason})` : ""}${ms}`;
+    }).join(" → ");
+  },
   upsert(order, via) {
     if (!order || !order.order_id) return;
     let row = this.rows.get(order.order_id);
@@ -179,15 +213,22 @@ const orders = {
         const oldest = this.rows.keys().next().value;
         this.rows.get(oldest).remove();
         this.rows.delete(oldest);
+        this.steps.delete(oldest);
       }
     }
     const equipment = (order.equipment || []).join(", ");
-    const status = el("span", { className: `status status-${order.status || "QUEUED"}`, text: order.status || "QUEUED" });
+    // A response or a page load can come after the feed showed a later step: the newest step wins.
+    const steps = this.steps.get(order.order_id) || [];
+    const last = steps[steps.length - 1];
+    const current = (last && last.status) || order.status || "QUEUED";
+    const status = el("span", { className: `status status-${current}`, text: current,
+      title: last && last.reason ? last.reason : "" });
     row.replaceChildren(
       el("td", { title: order.order_id }, el("code", { text: shortId(order.order_id) })),
       el("td", { text: order.created_by || "" }),
       el("td", { text: equipment }),
       el("td", {}, status),
+      el("td", { className: "steps", text: this.stepsText(order.order_id) }),
       el("td", { text: order.created_at || "" }),
       el("td", { text: via || row.dataset.via || "" }),
     );
@@ -216,7 +257,10 @@ const feed = {
     if (this.byKey.size > 5000) this.byKey.delete(this.byKey.keys().next().value);
     timeline.recorded(frame, shownAt);
     const event = frame.value_format === "json-event" ? frame.value : null;
-    if (event) orders.upsert(event.order, event.source);
+    if (event) {
+      orders.stepped(event, frame.headers && frame.headers.reason);
+      orders.upsert(event.order, event.type === "order.created" ? event.source : undefined);
+    }
     if (this.paused) {
       this.held.push(frame);
       if (this.held.length > this.limit()) this.held.shift();  // the buffer bound holds while paused too

@@ -1,0 +1,152 @@
+"""One member of the fulfilment consumer group: reads `order.created` events and fulfils each order.
+
+The member commits offsets itself, one record at a time, before or after the work as the delivery mode says. It
+reads the group's controls (pause, step delay, delivery mode, failure rate) before every record, keeps a heartbeat
+row with the order it works on, steps past records it cannot read or that are no order event, and outlives the
+broker going away: a consumer that fails is closed and a new one joins the group a moment later.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+
+from django.conf import settings
+from django.db import DatabaseError, close_old_connections
+from django.utils import timezone
+from kafka import KafkaConsumer, TopicPartition
+from kafka.errors import CommitFailedError, KafkaError
+from kafka.structs import OffsetAndMetadata
+
+from fulfilment import controls
+from fulfilment.models import DeliveryMode, Member
+from fulfilment.processing import Work, fulfil
+from messaging import clients
+from messaging.readers import poll_stepping_past
+from orders.events import ORDER_CREATED, EventParseError, OrderEvent
+
+logger = logging.getLogger(__name__)
+
+# A killed member is noticed by the group after this; the broker's minimum (group.min.session.timeout.ms) is 6 s.
+SESSION_TIMEOUT_MS = 6_000
+HEARTBEAT_SECONDS = 1.0
+
+
+def member_name() -> str:
+    return f"fulfilment-{socket.gethostname()}-{os.getpid()}"
+
+
+class GroupMember:
+    def __init__(self, *, name: str | None = None, retry_seconds: float = 1.0):
+        self.name = name or member_name()
+        self.retry_seconds = retry_seconds
+        self.stopping = threading.Event()
+        self.beat_at = 0.0
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def run(self) -> None:
+        """Consume until stopped; a consumer that fails is replaced after `retry_seconds`."""
+        try:
+            while not self.stopping.is_set():
+                try:
+                    self._consume()
+                except KafkaError as exc:
+                    logger.warning("%s: Kafka unavailable (%s); joining again", self.name, exc)
+                except DatabaseError:
+                    logger.exception("%s: database error; starting over", self.name)
+                    close_old_connections()
+                self.stopping.wait(self.retry_seconds)
+        finally:
+            Member.objects.filter(name=self.name).delete()
+
+    def _consume(self) -> None:
+        consumer = clients.build_consumer(
+            group_id=settings.FULFILMENT_GROUP, from_beginning=True, client_id=self.name,
+            enable_auto_commit=False, session_timeout_ms=SESSION_TIMEOUT_MS, heartbeat_interval_ms=1_000,
+            # Rebalances wait for a busy member up to this: a record's work is two steps of at most 10 s.
+            max_poll_interval_ms=60_000, reconnect_backoff_max_ms=1_000,
+        )
+        try:
+            consumer.subscribe([settings.KAFKA_ORDERS_TOPIC])
+            while not self.stopping.is_set():
+                self._poll_once(consumer)
+        finally:
+            # Leaving the group hands the partitions over at once; what was finished is already committed.
+            consumer.close(autocommit=False)
+
+    def _poll_once(self, consumer: KafkaConsumer) -> None:
+        control = controls.current()
+        self._beat()
+        if control.paused:
+            consumer.pause(*consumer.assignment())
+            consumer.poll(timeout_ms=300)  # keeps the membership; paused partitions return nothing
+            return
+        consumer.resume(*consumer.paused())
+        polled = poll_stepping_past(consumer, timeout_ms=300, max_records=1)
+        for unreadable in polled.unreadable:
+            logger.warning("%s: stepped past unreadable record %d@%d: %s", self.name, unreadable.partition,
+                           unreadable.offset, unreadable.error)
+            self._commit(consumer, TopicPartition(settings.KAFKA_ORDERS_TOPIC, unreadable.partition),
+                         unreadable.offset + 1)
+        for tp, records in polled.records.items():
+            for record in records:
+                self._handle(consumer, tp, record, control)
+
+    def _handle(self, consumer: KafkaConsumer, tp: TopicPartition, record, control) -> None:
+        before = control.delivery_mode == DeliveryMode.AT_MOST_ONCE
+        if before:
+            self._commit(consumer, tp, record.offset + 1)
+        outcome = self._fulfil(record, control)
+        logger.info("%s: %d@%d %s", self.name, tp.partition, record.offset, outcome)
+        if outcome == "retry":
+            consumer.seek(tp, record.offset)
+            self.stopping.wait(self.retry_seconds)
+        elif outcome != "handed back" and not before:
+            self._commit(consumer, tp, record.offset + 1)
+
+    def _fulfil(self, record, control) -> str:
+        try:
+            event = OrderEvent.from_record(record.value, record.key)
+        except EventParseError as exc:
+            return f"not an order event ({exc}): skipped"
+        if event.type != ORDER_CREATED:
+            return f"{event.type}: nothing to do"
+        work = Work(event=event, partition=record.partition, offset=record.offset, member=self.name,
+                    mode=control.delivery_mode, step_delay_ms=control.step_delay_ms,
+                    failure_rate=control.failure_rate)
+        self._beat(order_id=event.key, step="", force=True)
+        try:
+            return fulfil(work, self.stopping, on_step=lambda step: self._beat(event.key, step, force=True))
+        except DatabaseError:
+            logger.exception("%s: database error on order %s; trying again", self.name, event.key)
+            close_old_connections()
+            return "retry"
+        except Exception:  # noqa: BLE001 - one order that cannot be fulfilled must not stop the member
+            logger.exception("%s: order %s could not be fulfilled; skipped", self.name, event.key)
+            return "failed to process: skipped"
+        finally:
+            self._beat(force=True)
+
+    def _commit(self, consumer: KafkaConsumer, tp: TopicPartition, offset: int) -> None:
+        try:
+            consumer.commit({tp: OffsetAndMetadata(offset, "", -1)})
+        except CommitFailedError as exc:
+            # The group rebalanced: the partition's new owner starts from the last commit.
+            logger.warning("%s: commit of %d@%d refused (%s)", self.name, tp.partition, offset, exc)
+
+    def _beat(self, order_id: str | None = None, step: str = "", force: bool = False) -> None:
+        """The heartbeat row the page and the supervisor read: alive, and mid-order (`step` START) or not."""
+        now = time.monotonic()
+        if not force and now - self.beat_at < HEARTBEAT_SECONDS:
+            return
+        self.beat_at = now
+        Member.objects.update_or_create(name=self.name, defaults={
+            "pid": os.getpid(), "host": socket.gethostname(), "order_id": order_id, "step": step,
+            "heartbeat_at": timezone.now(),
+        })
+

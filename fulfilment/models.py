@@ -1,0 +1,60 @@
+"""What the fulfilment worker group keeps in the database: its controls, its live members and the steps it did."""
+
+from django.db import models
+from django.utils import timezone
+
+
+class DeliveryMode(models.TextChoices):
+    """When a member commits a record's offset, and whether it dedupes: the three delivery guarantees."""
+
+    AT_MOST_ONCE = "at-most-once", "commit before processing"
+    AT_LEAST_ONCE = "at-least-once", "commit after processing"
+    EFFECTIVELY_ONCE = "effectively-once", "commit after processing, dedupe by event_id"
+
+
+class WorkerControl(models.Model):
+    """The group's knobs (one row): set from the page or by `manage.py fulfil_orders` options, read by members."""
+
+    paused = models.BooleanField(default=False)
+    step_delay_ms = models.PositiveIntegerField(default=1000)
+    members = models.PositiveSmallIntegerField(default=1)
+    delivery_mode = models.CharField(max_length=20, choices=DeliveryMode.choices,
+                                     default=DeliveryMode.EFFECTIVELY_ONCE)
+    failure_rate = models.FloatField(default=0.1)
+    # Counters of lost and repeated orders count orders created since the mode was last set.
+    mode_since = models.DateTimeField(default=timezone.now)
+    # Set by the page, cleared by the supervisor once it has killed a member mid-order.
+    kill_requested_at = models.DateTimeField(null=True, blank=True)
+    last_kill = models.JSONField(default=dict, blank=True)
+
+
+class Member(models.Model):
+    """A running member's heartbeat, and the order it is working on (the kill control picks one mid-order)."""
+
+    name = models.CharField(primary_key=True, max_length=100)
+    pid = models.PositiveIntegerField()
+    host = models.CharField(max_length=255)
+    order_id = models.UUIDField(null=True, blank=True)
+    step = models.CharField(max_length=20, blank=True)
+    heartbeat_at = models.DateTimeField(default=timezone.now)
+
+
+class ProcessedEvent(models.Model):
+    """One step a member did for one event: the processed-events record.
+
+    In effectively-once mode `dedupe_key` ("<event_id>:<step>") is set and unique, so a redelivered event's step
+    is skipped; in the other modes it is null and a redelivery that repeats a step shows up here twice.
+    """
+
+    event_id = models.UUIDField()
+    step = models.CharField(max_length=20)
+    order_id = models.UUIDField(db_index=True)
+    member = models.CharField(max_length=100)
+    delivery_mode = models.CharField(max_length=20, choices=DeliveryMode.choices)
+    partition = models.IntegerField()
+    offset = models.BigIntegerField()
+    processed_at = models.DateTimeField(default=timezone.now)
+    dedupe_key = models.CharField(max_length=80, null=True, blank=True, unique=True)
+
+    class Meta:
+        ordering = ["id"]

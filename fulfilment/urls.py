@@ -1,0 +1,12 @@
+"""Routes of the fulfilment panel, under /fulfilment/."""
+
+from django.urls import path
+
+from fulfilment import views
+
+urlpatterns = [
+    path("state", views.FulfilmentState.as_view(), name="fulfilment-state"),
+    path("controls", views.FulfilmentControls.as_view(), name="fulfilment-controls"),
+    path("kill", views.KillMember.as_view(), name="fulfilment-kill"),
+    path("broker", views.LocalBrokerControl.as_view(), name="fulfilment-broker"),
+]

@@ -1,0 +1,73 @@
+"""The fulfilment panel's endpoints: its state for everyone; the controls only where FULFILMENT_CONTROLS is on.
+
+They serve the dashboard's panel and are left out of the orders API's OpenAPI schema, as the dashboard's gRPC
+gateway is; `manage.py fulfilment` is their terminal twin.
+"""
+
+from django.conf import settings
+from drf_spectacular.utils import extend_schema
+from rest_framework import permissions, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from fulfilment import controls, local_broker, panel
+
+
+class ControlsEnabled(permissions.BasePermission):
+    message = "The controls are off here (FULFILMENT_CONTROLS=0)."
+
+    def has_permission(self, request, view) -> bool:
+        return request.method in permissions.SAFE_METHODS or settings.FULFILMENT_CONTROLS
+
+
+@extend_schema(exclude=True)
+class FulfilmentState(APIView):
+    """GET: the worker group, its members, partitions, lag, counters and controls (the panel polls it)."""
+
+    def get(self, request):
+        return Response(panel.state())
+
+
+@extend_schema(exclude=True)
+class FulfilmentControls(APIView):
+    """POST {paused?, step_delay_ms?, members?, delivery_mode?, failure_rate?}: all applied, or a 400 per field."""
+
+    permission_classes = [ControlsEnabled]
+
+    def post(self, request):
+        if not isinstance(request.data, dict):
+            return Response({"non_field_errors": ["Send a JSON object."]}, status=status.HTTP_400_BAD_REQUEST)
+        try:
+            controls.update(**request.data)
+        except controls.InvalidControl as exc:
+            return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
+        return Response(panel.state()["control"])
+
+
+@extend_schema(exclude=True)
+class KillMember(APIView):
+    """POST: SIGKILL a member in the middle of an order, as soon as one is (the supervisor does it)."""
+
+    permission_classes = [ControlsEnabled]
+
+    def post(self, request):
+        controls.request_kill()
+        return Response({"kill_requested": True}, status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema(exclude=True)
+class LocalBrokerControl(APIView):
+    """POST {"action": "stop" | "start"}: the local broker `make run` started, and only that one."""
+
+    permission_classes = [ControlsEnabled]
+    ACTIONS = {"stop": local_broker.stop, "start": local_broker.start}
+
+    def post(self, request):
+        action = request.data.get("action") if isinstance(request.data, dict) else None
+        if action not in self.ACTIONS:
+            return Response({"action": ["Use stop or start."]}, status=status.HTTP_400_BAD_REQUEST)
+        try:
+            self.ACTIONS[action]()
+        except local_broker.NotControllable as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return Response({"action": action}, status=status.HTTP_202_ACCEPTED)
