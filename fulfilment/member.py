@@ -113,7 +113,7 @@ class GroupMember:
         try:
             event = OrderEvent.from_record(record.value, record.key)
         except EventParseError as exc:
-            return f"not an order event ({exc}): skipped"
+            return f"not an order event ({str(exc)[:200]}): skipped"
         if event.type != ORDER_CREATED:
             return f"{event.type}: nothing to do"
         work = Work(event=event, partition=record.partition, offset=record.offset, member=self.name,

@@ -59,6 +59,8 @@ class Stack:
             "KAFKA_ORDERS_TOPIC": self.topic,
             "GRPC_TARGET": self.grpc_target,
             "OUTBOX_WAKEUP_ADDR": f"127.0.0.1:{self.wakeup_port}",
+            # A group of its own per stack: stacks on one broker never rebalance each other's workers.
+            "FULFILMENT_GROUP": f"fulfilment-{self.topic}",
             "PYTHONUNBUFFERED": "1",
             **self.extra_env,
         }
@@ -95,11 +97,28 @@ class Stack:
         if "web" in self.processes:
             raise RuntimeError(f"runserver did not answer on {self.base_url} within {timeout} s")
 
+    def manage(self, *args: str) -> str:
+        """Run a management command against this stack's database and broker; return what it printed."""
+        result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env(), capture_output=True,
+                                text=True, timeout=60, check=True)
+        return result.stdout
+
     def unsent_events(self) -> int:
         """Outbox rows the publisher has not yet seen acknowledged, as `manage.py outbox` reports them."""
-        result = subprocess.run([sys.executable, "manage.py", "outbox", "status", "--json"], cwd=ROOT,
-                                env=self.env(), capture_output=True, text=True, timeout=60, check=True)
-        return json.loads(result.stdout)["waiting"]
+        return json.loads(self.manage("outbox", "status", "--json"))["waiting"]
+
+    def get_json(self, path: str):
+        with urllib.request.urlopen(f"{self.base_url}{path}", timeout=10) as response:
+            return json.load(response)
+
+    def fulfilment(self) -> dict:
+        """The worker group's state as the dashboard's panel shows it (GET /fulfilment/state)."""
+        return self.get_json("/fulfilment/state")
+
+    def statuses(self) -> dict[str, str]:
+        """The status of each order (up to 500), by order id."""
+        return {order["order_id"]: order["status"]
+                for order in self.get_json("/api/orders/computers?page_size=500")["computer_orders"]}
 
     def wait_outbox_drained(self, timeout: float) -> int:
         """Wait until every event was acknowledged or `timeout` passed; return how many are still unsent."""

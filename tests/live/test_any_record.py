@@ -17,26 +17,13 @@ from kafka import KafkaProducer
 
 from live import relay
 from orders import events
+from tests.support.raw_records import RawHeaderName
 from tests.support.relay_sockets import open_socket, receive_records, start_stream
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.kafka]
 
 PARTITIONS = 3
 BIG = 200 * 1024  # over settings.RELAY_FRAME_FIELD_MAX_BYTES (128 KiB): the frame carries a cut value
-
-
-class RawHeaderName(str):
-    """A header name whose bytes need not be UTF-8: kafka-python's producer accepts only str names and writes
-    ``name.encode("utf-8")``, so this str subclass hands it the raw bytes (the record on the wire is exactly what
-    another client could write)."""
-
-    def __new__(cls, raw: bytes) -> RawHeaderName:
-        name = str.__new__(cls, raw.decode("latin-1"))
-        name.raw = raw
-        return name
-
-    def encode(self, encoding: str = "utf-8", errors: str = "strict") -> bytes:
-        return self.raw
 
 
 def name_text(name: str) -> str:
