@@ -37,7 +37,8 @@ def snapshot(topic: str | None = None) -> dict:
             result = _read(_connected(), topic)
         except (KafkaError, OSError) as exc:
             _drop_admin()
-            result = {"topic": topic, "error": f"{type(exc).__name__}: {exc}"[:300], "partitions": [], "groups": []}
+            text = str(exc) if str(exc).startswith(type(exc).__name__) else f"{type(exc).__name__}: {exc}"
+            result = {"topic": topic, "error": text[:300], "partitions": [], "groups": []}
         _cache = (time.monotonic(), topic, result)
         return result
 

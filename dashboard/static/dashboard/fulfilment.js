@@ -75,8 +75,11 @@ const panel = {
     }
     $("pause-worker").textContent = control.paused ? "Resume group" : "Pause group";
     $("pause-worker").dataset.paused = String(control.paused);
+    // The command shown is the one the button would run now.
+    const now = { pause: control.paused ? "resume" : "pause",
+      broker_stop: state.broker.state === "stopped" ? "broker_start" : "broker_stop" };
     for (const code of document.querySelectorAll("code.cmd")) {
-      code.textContent = state.commands[code.dataset.command === "pause" && control.paused ? "resume" : code.dataset.command] || "";
+      code.textContent = state.commands[now[code.dataset.command] || code.dataset.command] || "";
     }
     $("kill-member").disabled = control.kill_requested || !state.controls_enabled;
     $("last-kill").textContent = control.kill_requested ? "Waiting for a member to be in the middle of an order…"

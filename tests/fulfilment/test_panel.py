@@ -1,0 +1,153 @@
+"""The fulfilment panel in Chromium against the real processes: lag, rebalances, kills and a stopped broker."""
+
+import collections
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+from playwright.sync_api import expect
+
+from harness.processes import ROOT
+from harness.topics import create_topic, read_records
+from localkafka import free_port
+from tests.conftest import ARTIFACTS, open_dashboard
+from tests.support.waiting import wait_until
+
+SERVICES = ("web", "publisher", "worker")
+SHOTS = ARTIFACTS / "fulfilment"
+
+
+def place_on_page(page, created_by: str, transport: str = "rest") -> None:
+    """Place an order from the form and wait for its answer in the timeline."""
+    page.fill("#created-by", created_by)
+    if not page.locator("#equipment-chips li").count():
+        page.click("button.add[data-item=MONITOR]")
+    page.check(f"input[name=transport][value={transport}]")
+    page.click("#place-order")
+    expect(page.locator('#timeline li[data-hop="response"]')).to_contain_text(
+        "HTTP 201" if transport == "rest" else "gRPC OK", timeout=10_000)
+    expect(page.locator("#place-order")).to_be_enabled()
+
+
+def created_rows(page):
+    return page.locator("#feed tr.record", has=page.locator("td", has_text="order.created"))
+
+
+def test_paused_group_lags_by_what_was_placed_and_catches_up_on_resume(make_stack, kafka_broker, browser):
+    stack = make_stack(kafka_broker.bootstrap_servers, services=SERVICES, FULFILMENT_STEP_DELAY_MS="200",
+                       FULFILMENT_FAILURE_RATE="0")
+    with open_dashboard(browser, stack.base_url) as page:
+        expect(page.locator("#members tr[data-member]")).to_have_count(1, timeout=30_000)
+        page.click("#pause-worker")
+        expect(page.locator("#pause-worker")).to_have_text("Resume group")
+        for index in range(5):
+            place_on_page(page, f"paused-{index}")
+        expect(created_rows(page)).to_have_count(5, timeout=20_000)
+        went = collections.Counter(created_rows(page).evaluate_all("rows => rows.map(r => r.dataset.partition)"))
+        expect(page.locator("#total-lag")).to_have_text("5", timeout=10_000)
+        for partition in range(3):
+            expect(page.locator(f'#partitions tr[data-partition="{partition}"] td.lag')).to_have_text(
+                str(went.get(str(partition), 0)))
+        expect(page.locator("#orders .status-QUEUED")).to_have_count(5)
+        page.screenshot(path=str(SHOTS / "paused-lag-5.png"), full_page=True)
+
+        page.click("#pause-worker")
+        expect(page.locator("#total-lag")).to_have_text("0", timeout=30_000)
+        expect(page.locator("#orders .status-COMPLETED")).to_have_count(5, timeout=30_000)
+        for partition, count in went.items():
+            expect(page.locator(f'#partitions tr[data-partition="{partition}"] td.committed')).to_have_text(
+                re.compile(r"\d+"))
+        steps = page.locator("#orders td.steps").all_text_contents()
+        assert all(re.fullmatch(r"QUEUED → PROCESSING \+\d+ ms → COMPLETED \+\d+ ms", text) for text in steps), steps
+        page.screenshot(path=str(SHOTS / "resumed-lag-0.png"), full_page=True)
+
+
+def test_two_members_split_the_three_partitions(make_stack, kafka_broker, browser):
+    stack = make_stack(kafka_broker.bootstrap_servers, services=SERVICES, FULFILMENT_STEP_DELAY_MS="100")
+    with open_dashboard(browser, stack.base_url) as page:
+        expect(page.locator("#members tr[data-member]")).to_have_count(1, timeout=30_000)
+        expect(page.locator("#members td.owned")).to_have_text("0, 1, 2")
+        page.select_option("#members-wanted", "2")
+        expect(page.locator("#members tr[data-member]")).to_have_count(2, timeout=40_000)
+        expect(page.locator("#group-state")).to_have_text("Stable", timeout=20_000)
+        owned = [text.split(", ") for text in page.locator("#members td.owned").all_text_contents()]
+        assert sorted(sum(owned, [])) == ["0", "1", "2"] and all(owned), owned
+        members = set(page.locator("#members tr[data-member]").evaluate_all("rows => rows.map(r => r.dataset.member)"))
+        assert set(page.locator("#partitions td.member").all_text_contents()) == members
+        page.screenshot(path=str(SHOTS / "two-members.png"), full_page=True)
+
+
+@pytest.mark.faults
+def test_a_member_killed_mid_order_costs_what_the_delivery_mode_says(make_stack, kafka_broker, browser):
+    stack = make_stack(kafka_broker.bootstrap_servers, services=SERVICES, FULFILMENT_STEP_DELAY_MS="2500",
+                       FULFILMENT_FAILURE_RATE="0")
+    # What each mode must show after the kill: (lost, processed twice, the order's final status).
+    expected = {"at-most-once": ("1", "0", "PROCESSING"), "at-least-once": ("0", "1", "COMPLETED"),
+                "effectively-once": ("0", "0", "COMPLETED")}
+    with open_dashboard(browser, stack.base_url) as page:
+        expect(page.locator("#members tr[data-member]")).to_have_count(1, timeout=30_000)
+        for mode, (lost, twice, final) in expected.items():
+            page.select_option("#delivery-mode", mode)
+            expect(page.locator("#counters-since")).to_contain_text(f"{mode} was set")
+            place_on_page(page, f"kill-{mode}")
+            page.click("#kill-member")
+            expect(page.locator("#last-kill")).to_contain_text(f"({mode})", timeout=20_000)
+            order_id = stack.get_json("/fulfilment/state")["control"]["last_kill"]["order_id"]
+            row = page.locator(f'#orders tr[data-order-id="{order_id}"]')
+            # The group is whole again (a new member, nothing left to read) before the counters are read.
+            expect(page.locator("#members tr[data-member]")).to_have_count(1, timeout=40_000)
+            expect(page.locator("#total-lag")).to_have_text("0", timeout=40_000)
+            expect(row.locator(".status")).to_have_text(final, timeout=20_000)
+            expect(page.locator("#lost-count")).to_have_text(lost, timeout=10_000)
+            expect(page.locator("#twice-count")).to_have_text(twice)
+            page.screenshot(path=str(SHOTS / f"killed-{mode}.png"), full_page=True)
+
+
+@pytest.fixture
+def runner_broker(kafka_broker, tmp_path):
+    """A broker run as `make run` runs it (`python -m localkafka run`), with the control file the page uses."""
+    port, control = free_port(), tmp_path / "run.json"
+    log = open(ARTIFACTS / "kafka-runner.log", "ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "localkafka", "run", "--data-dir", str(tmp_path / "data"), "--port", str(port),
+         "--controller-port", str(free_port()), "--control-file", str(control)],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    wait_until(lambda: control.exists() and json.loads(control.read_text())["state"] == "running", timeout=90,
+               message="the foreground broker did not come up")
+    create_topic(f"127.0.0.1:{port}", "orders")
+    yield f"127.0.0.1:{port}", control
+    process.terminate()
+    process.wait(40)
+
+
+@pytest.mark.faults
+def test_a_broker_stopped_from_the_page_buffers_orders_that_drain_in_order(make_stack, runner_broker, browser):
+    bootstrap, control = runner_broker
+    stack = make_stack(bootstrap, services=("web", "grpc", "publisher", "worker"), LOCAL_KAFKA_PIDFILE=str(control),
+                       FULFILMENT_STEP_DELAY_MS="100", FULFILMENT_FAILURE_RATE="0")
+    with open_dashboard(browser, stack.base_url) as page:
+        expect(page.locator("#broker-state")).to_have_text("running", timeout=20_000)
+        page.click("#broker-stop")
+        expect(page.locator("#broker-state")).to_have_text("stopped", timeout=40_000)
+        placed = []
+        for index, transport in enumerate(["rest", "grpc", "rest"]):
+            place_on_page(page, f"offline-{index}", transport)
+            placed.append(page.locator("#orders tr").first.get_attribute("data-order-id"))
+        expect(page.locator("#outbox-state")).to_contain_text(re.compile(r"Outbox: 3 waiting, oldest \d+ s"),
+                                                              timeout=10_000)
+        page.screenshot(path=str(SHOTS / "broker-stopped.png"), full_page=True)
+
+        page.click("#broker-start")
+        expect(page.locator("#broker-state")).to_have_text("running", timeout=60_000)
+        expect(page.locator("#outbox-state")).to_contain_text("Outbox: 0 waiting", timeout=60_000)
+        expect(page.locator("#orders .status-COMPLETED")).to_have_count(3, timeout=60_000)
+        created = {json.loads(record.value)["order"]["order_id"]: record.timestamp
+                   for record in read_records(bootstrap, stack.topic, expected=9)
+                   if json.loads(record.value)["type"] == "order.created"}
+        assert sorted(created) == sorted(placed)
+        sent_at = [created[order_id] for order_id in placed]
+        # Records of one flush may share a millisecond; the outbox sends them in commit order, never earlier.
+        assert sent_at == sorted(sent_at), "the outbox sends the waiting events in the order they were committed"
+        page.screenshot(path=str(SHOTS / "broker-started.png"), full_page=True)
