@@ -119,7 +119,6 @@ class GroupMember:
         work = Work(event=event, partition=record.partition, offset=record.offset, member=self.name,
                     mode=control.delivery_mode, step_delay_ms=control.step_delay_ms,
                     failure_rate=control.failure_rate)
-        self._beat(order_id=event.key, step="", force=True)
         try:
             return fulfil(work, self.stopping, on_step=lambda step: self._beat(event.key, step, force=True))
         except DatabaseError:
@@ -145,8 +144,7 @@ class GroupMember:
         if not force and now - self.beat_at < HEARTBEAT_SECONDS:
             return
         self.beat_at = now
-        Member.objects.update_or_create(name=self.name, defaults={
-            "pid": os.getpid(), "host": socket.gethostname(), "order_id": order_id, "step": step,
-            "heartbeat_at": timezone.now(),
-        })
+        fields = {"order_id": order_id, "step": step, "heartbeat_at": timezone.now()}
+        if not Member.objects.filter(name=self.name).update(**fields):
+            Member.objects.create(name=self.name, pid=os.getpid(), host=socket.gethostname(), **fields)
 

@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = ["rest_create", "grpc_create", "outbox_publish", "relay_latency", "fanout", "order_to_screen",
-           "click_to_record"]
+           "click_to_record", "worker_throughput"]
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
