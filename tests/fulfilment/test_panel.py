@@ -7,6 +7,8 @@ import subprocess
 import sys
 
 import pytest
+from kafka import KafkaConsumer, TopicPartition
+from kafka.structs import OffsetAndMetadata
 from playwright.sync_api import expect
 
 from harness.processes import ROOT
@@ -64,9 +66,18 @@ def test_paused_group_lags_by_what_was_placed_and_catches_up_on_resume(make_stac
         page.screenshot(path=str(SHOTS / "resumed-lag-0.png"), full_page=True)
 
 
+def commit_as_group(bootstrap_servers: str, topic: str, group_id: str, offsets: dict[int, int]) -> None:
+    """Commit offsets for a group that then leaves: what `kafka_consume --group` leaves behind."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=group_id, enable_auto_commit=False)
+    consumer.commit({TopicPartition(topic, p): OffsetAndMetadata(offset, "", -1) for p, offset in offsets.items()})
+    consumer.close()
+
+
 def test_two_members_split_the_three_partitions(make_stack, kafka_broker, browser):
     stack = make_stack(kafka_broker.bootstrap_servers, services=SERVICES, FULFILMENT_STEP_DELAY_MS="100")
+    commit_as_group(kafka_broker.bootstrap_servers, stack.topic, "learners", {0: 0, 1: 0, 2: 0})
     with open_dashboard(browser, stack.base_url) as page:
+        expect(page.locator('#other-groups tr[data-group="learners"]')).to_contain_text("Empty", timeout=20_000)
         expect(page.locator("#members tr[data-member]")).to_have_count(1, timeout=30_000)
         expect(page.locator("#members td.owned")).to_have_text("0, 1, 2")
         page.select_option("#members-wanted", "2")

@@ -55,13 +55,16 @@ const panel = {
         el("td", { text: order }));
     }) : [el("tr", {}, el("td", { colspan: "4", className: "muted", text: "No member in the group right now." }))]));
   },
+  // Every other group reading the topic, the most behind first: its members and where each partition stands.
   renderOthers(state) {
-    const others = state.topic.groups.filter((group) => group.group_id !== state.group_id);
-    $("other-groups").replaceChildren(...(others.length ? others.map((group) => el("tr", {},
+    const others = state.topic.groups.filter((group) => group.group_id !== state.group_id)
+      .sort((a, b) => b.lag - a.lag || a.group_id.localeCompare(b.group_id));
+    const committed = (row) => `${row.partition}: ${row.committed === null ? "–" : row.committed}/${row.log_end} lag ${row.lag}`;
+    $("other-groups").replaceChildren(...(others.length ? others.map((group) => el("tr", { "data-group": group.group_id },
       el("td", { text: group.group_id }),
       el("td", { text: group.state }),
-      el("td", { text: String(group.members.length) }),
-      el("td", { text: group.partitions.map((row) => `${row.partition}: ${row.lag}`).join(", ") }),
+      el("td", { text: group.members.map((m) => `${m.client_id}@${m.host} [${m.partitions.join(", ")}]`).join("; ") || "none" }),
+      el("td", { text: group.partitions.map(committed).join(" · ") }),
       el("td", { text: String(group.lag) }))) : [el("tr", {}, el("td", { colspan: "5", className: "muted", text: "none" }))]));
   },
   renderControls(state) {
