@@ -7,29 +7,12 @@ and send the same bytes; the outbox side also reads the rows and marks them sent
 """
 
 import argparse
-import os
-import tempfile
 import time
 import uuid
-from pathlib import Path
 
 from bench.broker import throwaway_broker
+from bench.in_process import setup_django
 from bench.report import Figure, print_table
-
-
-def setup_django(bootstrap_servers: str, topic: str) -> None:
-    os.environ.update({
-        "DJANGO_SETTINGS_MODULE": "bench.settings",
-        "DATABASE_URL": f"sqlite:///{Path(tempfile.mkdtemp(prefix='bench-outbox-')) / 'db.sqlite3'}",
-        "KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers,
-        "KAFKA_ORDERS_TOPIC": topic,
-        "ORDERS_LOG_LEVEL": "WARNING",
-    })
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", verbosity=0)
 
 
 def fill_outbox(count: int) -> list:

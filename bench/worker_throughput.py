@@ -10,31 +10,13 @@ the next.
 """
 
 import argparse
-import os
-import tempfile
 import threading
 import time
 import uuid
-from pathlib import Path
 
 from bench.broker import throwaway_broker
+from bench.in_process import setup_django
 from bench.report import Figure, print_table
-
-
-def setup_django(bootstrap_servers: str, topic: str) -> None:
-    os.environ.update({
-        "DJANGO_SETTINGS_MODULE": "bench.settings",
-        "DATABASE_URL": f"sqlite:///{Path(tempfile.mkdtemp(prefix='bench-worker-')) / 'db.sqlite3'}",
-        "KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers,
-        "KAFKA_ORDERS_TOPIC": topic,
-        "ORDERS_LOG_LEVEL": "WARNING",
-        "FULFILMENT_LOG_LEVEL": "WARNING",
-    })
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", verbosity=0)
 
 
 def publish_orders(count: int) -> None:
@@ -103,7 +85,7 @@ def main() -> None:
                         choices=["at-most-once", "at-least-once", "effectively-once"])
     options = parser.parse_args()
     with throwaway_broker() as broker:
-        setup_django(broker.bootstrap_servers, f"bench-worker-{uuid.uuid4().hex[:8]}")
+        setup_django(broker.bootstrap_servers, f"bench-worker-{uuid.uuid4().hex[:8]}", FULFILMENT_LOG_LEVEL="WARNING")
         from messaging import clients
 
         clients.ensure_topic()

@@ -14,6 +14,7 @@ import threading
 from datetime import timedelta
 from pathlib import Path
 
+from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
 
 from fulfilment import controls
@@ -39,14 +40,22 @@ class Supervisor:
     def run(self) -> None:
         try:
             while not self.stopping.is_set():
-                control = controls.current()
-                self._reap()
-                self._scale(control.members)
-                if control.kill_requested_at:
-                    self._kill_mid_order(control)
+                try:
+                    self._tick()
+                except DatabaseError:
+                    # A locked or restarted database must not take the members down with the supervisor.
+                    logger.exception("reading the group's controls failed; trying again")
+                    close_old_connections()
                 self.stopping.wait(self.tick_seconds)
         finally:
             self._stop_all()
+
+    def _tick(self) -> None:
+        control = controls.current()
+        self._reap()
+        self._scale(control.members)
+        if control.kill_requested_at:
+            self._kill_mid_order(control)
 
     def _spawn(self) -> None:
         child = subprocess.Popen([sys.executable, str(MANAGE), "fulfil_orders", "--member"])
@@ -70,7 +79,7 @@ class Supervisor:
 
     def _kill_mid_order(self, control) -> None:
         pids = {child.pid: child for child in self.children}
-        busy = Member.objects.filter(pid__in=pids, step=START, order_id__isnull=False).first()
+        busy = Member.objects.filter(pid__in=list(pids), step=START, order_id__isnull=False).first()
         if busy is None:
             if timezone.now() - control.kill_requested_at > KILL_WAIT:
                 controls.update_fields(kill_requested_at=None, last_kill={

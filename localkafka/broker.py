@@ -140,7 +140,8 @@ class LocalBroker:
         command = [
             "java", "-cp", f"{lib_dir(self.home)}/*", f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",
             "kafka.tools.StorageTool", "format", "--ignore-formatted",
-            "-t", cluster_file.read_text().strip(), "-c", str(self.properties_path),
+            # `=`: a cluster id may start with "-", which would otherwise read as an option.
+            f"--cluster-id={cluster_file.read_text().strip()}", f"--config={self.properties_path}",
         ]
         try:
             result = subprocess.run(command, capture_output=True, text=True)

@@ -40,6 +40,8 @@ def main() -> int:
             f"    gRPC           {GRPC}  (grpcurl -plaintext {GRPC} list)",
             f"    Kafka          {os.environ.get('KAFKA_BOOTSTRAP_SERVERS', '127.0.0.1:9092')} topic "
             f"{os.environ.get('KAFKA_ORDERS_TOPIC', 'orders')}",
+            f"    worker         consumer group {os.environ.get('FULFILMENT_GROUP', 'fulfilment')}"
+            "  (python manage.py fulfilment status)",
             "  Ctrl-C stops everything.",
             "",
         ]), flush=True)

@@ -3,6 +3,7 @@ broker; the strategies of tests/live/test_any_record.py), the next real order st
 
 import queue
 import threading
+import time
 
 import grpc
 import pytest
@@ -35,11 +36,24 @@ class WatchReader:
             self.events.put(error)
 
     def until_order(self, order_id: str, timeout: float = 30.0):
+        deadline = time.monotonic() + timeout
         while True:
-            item = self.events.get(timeout=timeout)
+            item = self.events.get(timeout=max(deadline - time.monotonic(), 0.01))
             assert not isinstance(item, grpc.RpcError), f"Watch ended: {item.code()} {item.details()}"
             if item.order.id == order_id:
                 return item
+
+    def until_live(self, publisher, timeout: float = 30.0) -> None:
+        """Watch starts at the topic's end once its reader is assigned: place orders until one comes through."""
+        deadline = time.monotonic() + timeout
+        while True:
+            order = services.create_order(created_by="warm-up", equipment=["MOUSE"], source="grpc")
+            assert publish_pending(publisher).sent == 1
+            try:
+                self.until_order(str(order.order_id), timeout=2)
+                return
+            except queue.Empty:
+                assert time.monotonic() < deadline, "Watch never streamed a new order"
 
 
 def test_watch_delivers_real_orders_after_any_records(stub, kafka_broker, orders_topic):
@@ -47,6 +61,8 @@ def test_watch_delivers_real_orders_after_any_records(stub, kafka_broker, orders
     producer = KafkaProducer(bootstrap_servers=kafka_broker.bootstrap_servers, linger_ms=0)
     publisher = clients.build_producer()
     try:
+        reader.until_live(publisher)
+
         @hsettings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
         @given(records=st.lists(a_record(), min_size=1, max_size=6))
         def orders_still_arrive(records):
