@@ -1,7 +1,8 @@
 """What a kill cost under the current delivery mode: orders lost and orders processed twice.
 
 Both count orders since the delivery mode was last set (WorkerControl.mode_since):
-- processed twice: orders whose first step (the work starting) was done more than once, by any member;
+- processed twice: orders whose first step (the work starting) was done more than once, by any member (a step
+  skipped because the processed-events record says it was done does not count);
 - lost: orders still QUEUED or PROCESSING whose `order.created` record lies below the group's committed offset
   on its partition (the group will never read it again) and that no live member is working on.
 """
@@ -25,7 +26,7 @@ def counters(control: WorkerControl, committed: dict[int, int | None] | None) ->
     """`committed`: the group's committed offset per partition (None where it never committed); None as a whole
     while Kafka cannot be asked, and then `lost` is unknown (None)."""
     since = control.mode_since
-    twice = (ProcessedEvent.objects.filter(step=START, processed_at__gte=since).values("order_id")
+    twice = (ProcessedEvent.objects.filter(step=START, skipped=False, processed_at__gte=since).values("order_id")
              .annotate(starts=Count("id")).filter(starts__gt=1).count())
     return {"since": since.isoformat(), "delivery_mode": control.delivery_mode, "processed_twice": twice,
             "lost": None if committed is None else len(lost_orders(since, committed))}

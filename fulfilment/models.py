@@ -40,10 +40,11 @@ class Member(models.Model):
 
 
 class ProcessedEvent(models.Model):
-    """One step a member did for one event: the processed-events record.
+    """One step a member did, or skipped, for one event: the processed-events record.
 
     In effectively-once mode `dedupe_key` ("<event_id>:<step>") is set and unique, so a redelivered event's step
-    is skipped; in the other modes it is null and a redelivery that repeats a step shows up here twice.
+    is skipped, and the skip is recorded too (`skipped`, no key) for the page to show; in the other modes the key
+    is null and a redelivery that repeats a step shows up here twice.
     """
 
     event_id = models.UUIDField()
@@ -55,6 +56,7 @@ class ProcessedEvent(models.Model):
     offset = models.BigIntegerField()
     processed_at = models.DateTimeField(default=timezone.now)
     dedupe_key = models.CharField(max_length=80, null=True, blank=True, unique=True)
+    skipped = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["id"]

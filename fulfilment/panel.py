@@ -9,7 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from fulfilment import controls, counters, groups, local_broker
-from fulfilment.models import DeliveryMode, Member
+from fulfilment.models import DeliveryMode, Member, ProcessedEvent
 
 # What each control does from a terminal; {group} and {bootstrap} are filled in.
 COMMANDS = {
@@ -42,6 +42,7 @@ def state() -> dict:
         },
         "delivery_modes": [{"value": value, "label": label} for value, label in DeliveryMode.choices],
         "members": [_member(member) for member in Member.objects.order_by("name")],
+        "last_kill_deliveries": _deliveries(control.last_kill.get("order_id")),
         "topic": topic,
         "counters": counters.counters(control, committed),
         "broker": local_broker.status(),
@@ -54,3 +55,12 @@ def _member(member: Member) -> dict:
     return {"name": member.name, "pid": member.pid, "host": member.host,
             "order_id": str(member.order_id) if member.order_id else None, "step": member.step,
             "heartbeat_seconds": round((timezone.now() - member.heartbeat_at).total_seconds(), 1)}
+
+
+def _deliveries(order_id: str | None) -> list[dict]:
+    """What each delivery of the killed order's event did, step by step: the redelivery made visible."""
+    if not order_id:
+        return []
+    rows = ProcessedEvent.objects.filter(order_id=order_id).order_by("id")[:20]
+    return [{"step": row.step, "member": row.member, "at": row.processed_at.isoformat(), "skipped": row.skipped,
+             "partition": row.partition, "offset": row.offset} for row in rows]

@@ -49,6 +49,7 @@ def fulfil(work: Work, stopping: threading.Event, on_step=lambda step: None) -> 
     """
     if work.mode == DeliveryMode.EFFECTIVELY_ONCE and \
             ProcessedEvent.objects.filter(dedupe_key=_dedupe_key(work, FINISH)).exists():
+        _record_skip(work, FINISH)
         return "duplicate"
     if not _step(work, START, Status.PROCESSING):
         return "skipped"
@@ -73,17 +74,23 @@ def _step(work: Work, step: str, to: str, reason: str = "") -> bool:
     dedupe = work.mode == DeliveryMode.EFFECTIVELY_ONCE
     try:
         with transaction.atomic():
-            ProcessedEvent.objects.create(
-                event_id=work.event.event_id, step=step, order_id=work.event.key, member=work.member,
-                delivery_mode=work.mode, partition=work.partition, offset=work.offset,
-                dedupe_key=_dedupe_key(work, step) if dedupe else None,
-            )
+            _record(work, step, dedupe_key=_dedupe_key(work, step) if dedupe else None)
             _move(work.event.key, to, reason)
     except IntegrityError:
-        return True  # done by an earlier delivery of this event: skip the step, go on
+        _record_skip(work, step)  # done by an earlier delivery of this event: skip the step, go on
     except _Settled:
         return False
     return True
+
+
+def _record(work: Work, step: str, **fields) -> None:
+    ProcessedEvent.objects.create(event_id=work.event.event_id, step=step, order_id=work.event.key,
+                                  member=work.member, delivery_mode=work.mode, partition=work.partition,
+                                  offset=work.offset, **fields)
+
+
+def _record_skip(work: Work, step: str) -> None:
+    _record(work, step, skipped=True)
 
 
 def _dedupe_key(work: Work, step: str) -> str:

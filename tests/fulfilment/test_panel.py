@@ -94,12 +94,14 @@ def test_two_members_split_the_three_partitions(make_stack, kafka_broker, browse
 def test_a_member_killed_mid_order_costs_what_the_delivery_mode_says(make_stack, kafka_broker, browser):
     stack = make_stack(kafka_broker.bootstrap_servers, services=SERVICES, FULFILMENT_STEP_DELAY_MS="2500",
                        FULFILMENT_FAILURE_RATE="0")
-    # What each mode must show after the kill: (lost, processed twice, the order's final status).
-    expected = {"at-most-once": ("1", "0", "PROCESSING"), "at-least-once": ("0", "1", "COMPLETED"),
-                "effectively-once": ("0", "0", "COMPLETED")}
+    # What each mode must show after the kill: (lost, processed twice, the order's final status, and each
+    # delivery's steps: "start" done, "start!" skipped as done before).
+    expected = {"at-most-once": ("1", "0", "PROCESSING", ["start"]),
+                "at-least-once": ("0", "1", "COMPLETED", ["start", "start", "finish"]),
+                "effectively-once": ("0", "0", "COMPLETED", ["start", "start!", "finish"])}
     with open_dashboard(browser, stack.base_url) as page:
         expect(page.locator("#members tr[data-member]")).to_have_count(1, timeout=30_000)
-        for mode, (lost, twice, final) in expected.items():
+        for mode, (lost, twice, final, deliveries) in expected.items():
             page.select_option("#delivery-mode", mode)
             expect(page.locator("#counters-since")).to_contain_text(f"{mode} was set")
             place_on_page(page, f"kill-{mode}")
@@ -113,6 +115,9 @@ def test_a_member_killed_mid_order_costs_what_the_delivery_mode_says(make_stack,
             expect(row.locator(".status")).to_have_text(final, timeout=20_000)
             expect(page.locator("#lost-count")).to_have_text(lost, timeout=10_000)
             expect(page.locator("#twice-count")).to_have_text(twice)
+            shown = page.locator("#deliveries li").evaluate_all(
+                "items => items.map(i => i.dataset.step + (i.dataset.skipped === 'true' ? '!' : ''))")
+            assert shown == deliveries, (mode, shown)
             page.screenshot(path=str(SHOTS / f"killed-{mode}.png"), full_page=True)
 
 

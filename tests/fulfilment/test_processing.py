@@ -84,9 +84,10 @@ def test_effectively_once_a_redelivered_event_changes_nothing_twice():
     order = new_order()
     work = work_for(order)
     fulfil(work, threading.Event())
-    before = (OutboxEvent.objects.count(), ProcessedEvent.objects.count())
+    before = (OutboxEvent.objects.count(), ProcessedEvent.objects.filter(skipped=False).count())
     assert fulfil(work, threading.Event()) == "duplicate"
-    assert (OutboxEvent.objects.count(), ProcessedEvent.objects.count()) == before
+    assert (OutboxEvent.objects.count(), ProcessedEvent.objects.filter(skipped=False).count()) == before
+    assert ProcessedEvent.objects.filter(skipped=True).count() == 1
 
 
 @pytest.mark.parametrize("mode, starts", [(DeliveryMode.EFFECTIVELY_ONCE, 1), (DeliveryMode.AT_LEAST_ONCE, 2)])
@@ -97,7 +98,8 @@ def test_a_redelivery_after_a_crash_mid_order_finishes_it_and_repeats_the_work_o
     fulfil(work, stopping, on_step=lambda step: stopping.set())  # the member dies during the work
     assert fulfil(work, threading.Event()) == "completed"
     assert Order.objects.get().status == Status.COMPLETED
-    assert ProcessedEvent.objects.filter(step=START).count() == starts
+    assert ProcessedEvent.objects.filter(step=START, skipped=False).count() == starts
+    assert ProcessedEvent.objects.filter(step=START, skipped=True).count() == 2 - starts  # the dedupe, recorded
     assert ProcessedEvent.objects.filter(step=FINISH).count() == 1
     statuses = [value["order"]["status"] for value, _ in events_of(order)]
     assert statuses == ["QUEUED", "PROCESSING", "COMPLETED"]  # the rules never move an order twice

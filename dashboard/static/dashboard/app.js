@@ -229,7 +229,7 @@ const orders = {
       el("td", { text: equipment }),
       el("td", {}, status),
       el("td", { className: "steps", text: this.stepsText(order.order_id) }),
-      el("td", { text: order.created_at || "" }),
+      el("td", { className: "created-at", text: order.created_at || "" }),
       el("td", { text: via || row.dataset.via || "" }),
     );
     if (via) row.dataset.via = via;

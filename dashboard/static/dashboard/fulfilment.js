@@ -89,6 +89,11 @@ const panel = {
       : control.last_kill.error ? control.last_kill.error
       : control.last_kill.member ? `Killed ${control.last_kill.member} at ${clockTime(Date.parse(control.last_kill.at))} `
         + `in the middle of order ${shortId(control.last_kill.order_id)} (${control.last_kill.delivery_mode}).` : "";
+    $("deliveries").replaceChildren(...state.last_kill_deliveries.map((row) => el("li", {
+      className: row.skipped ? "skipped" : "", "data-step": row.step, "data-skipped": String(row.skipped),
+      text: `${row.step} of ${row.partition}@${row.offset} by ${row.member} at ${clockTime(Date.parse(row.at))}`
+        + (row.skipped ? ": skipped, the processed-events record says it was done" : ""),
+    })));
     const counters = state.counters;
     $("lost-count").textContent = counters.lost === null ? "?" : String(counters.lost);
     $("twice-count").textContent = String(counters.processed_twice);
