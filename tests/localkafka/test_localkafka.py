@@ -29,6 +29,8 @@ def run_wrapper(tmp_path: Path) -> tuple[subprocess.Popen, int, Path]:
             process.kill()
             raise AssertionError(f"the broker did not come up:\n{process.communicate()[0][-3000:]}")
         time.sleep(0.5)
+    # The runner writes "running" once its own readiness probe has answered, a moment after ours may have.
+    wait_until(lambda: state_of(control) == "running", timeout=30, message="the control file never said running")
     return process, port, control
 
 
