@@ -19,6 +19,11 @@ def dashboard(request):
         "fulfilment_controls_url": reverse("fulfilment-controls"),
         "fulfilment_kill_url": reverse("fulfilment-kill"),
         "fulfilment_broker_url": reverse("fulfilment-broker"),
+        "produce_url": reverse("workbench-produce"),
+        # For the copy-as commands: what a terminal on this machine would name.
+        "bootstrap_servers": settings.KAFKA_BOOTSTRAP_SERVERS if settings.DEBUG else "<bootstrap servers>",
+        "topic": settings.KAFKA_ORDERS_TOPIC,
+        "newest_per_partition": 20,
     }
     return render(request, "dashboard/dashboard.html", {
         "config": config,

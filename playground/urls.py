@@ -1,4 +1,4 @@
-"""Top-level routes: the dashboard, the REST API and its docs, the fulfilment panel, health."""
+"""Top-level routes: the dashboard, the REST API and its docs, the fulfilment panel, the workbench, health."""
 
 from csp.decorators import csp_update
 from django.contrib import admin
@@ -15,6 +15,7 @@ urlpatterns = [
     path("health", health, name="health"),
     path("api/", include("rest_api.urls")),
     path("fulfilment/", include("fulfilment.urls")),
+    path("workbench/", include("workbench.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file (?script), not inline, so no script exception is
     # needed. Its page has one inline <style> and its stylesheet draws icons as data: SVG images: those two only.

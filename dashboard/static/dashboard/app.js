@@ -244,6 +244,28 @@ const orders = {
 
 // ---- the Kafka feed ----------------------------------------------------------------------------------
 
+// Builders of extra controls under a record's payload (workbench.js adds copy-as commands and re-produce).
+const recordExtras = [];
+
+// What the filters ask for; a record is shown when it matches all of them.
+function filterOf() {
+  return { partition: $("filter-partition").value, key: $("filter-key").value, type: $("filter-type").value,
+    source: $("filter-source").value, text: $("filter-text").value.toLowerCase() };
+}
+
+function matches(frame, filter) {
+  const event = frame.value_format === "json-event" ? frame.value : null;
+  if (filter.partition !== "" && String(frame.partition) !== filter.partition) return false;
+  if (filter.key && !String(frame.key || "").includes(filter.key)) return false;
+  if (filter.type === "other" ? event !== null : filter.type && (!event || event.type !== filter.type)) return false;
+  if (filter.source && (!event || event.source !== filter.source)) return false;
+  if (filter.text) {
+    const haystack = `${JSON.stringify(frame.value)} ${JSON.stringify(frame.headers_raw || frame.headers)}`;
+    if (!haystack.toLowerCase().includes(filter.text)) return false;
+  }
+  return true;
+}
+
 const feed = {
   paused: false,
   held: [],
@@ -296,12 +318,37 @@ const feed = {
       el("td", { text: event ? event.source : "" }),
       el("td", { text: event ? event.order.status + (duplicate ? " (duplicate)" : "") : String(frame.value).slice(0, 60) }),
       el("td", {}, toggle));
-    const detailRow = el("tr", { className: "detail", hidden: "" }, el("td", { colspan: "8" }, details));
+    const detailRow = el("tr", { className: "detail", hidden: "" },
+      el("td", { colspan: "8" }, details, ...recordExtras.map((extra) => extra(frame))));
     toggle.addEventListener("click", () => { detailRow.hidden = !detailRow.hidden; });
+    row.frame = frame;
+    row.detail = detailRow;
+    row.hidden = !matches(frame, filterOf());
     $("feed").prepend(detailRow);
     $("feed").prepend(row);
     this.count += 1;
     this.trim();
+  },
+  // Rows the filters let through, oldest first (the order of the topic), and a count of them.
+  shown() {
+    return [...$("feed").querySelectorAll("tr.record:not([hidden])")].reverse();
+  },
+  filter() {
+    const filter = filterOf();
+    for (const row of $("feed").querySelectorAll("tr.record")) {
+      row.hidden = !matches(row.frame, filter);
+      if (row.hidden) row.detail.hidden = true;
+    }
+    this.trim();
+  },
+  // What is shown, as JSON lines: one record frame per line, oldest first.
+  exportShown() {
+    const lines = this.shown().map((row) => JSON.stringify(row.frame)).join("\n");
+    const link = el("a", { href: URL.createObjectURL(new Blob([lines ? `${lines}\n` : ""], { type: "application/x-ndjson" })),
+      download: `${config.topic}-feed.jsonl` });
+    document.body.append(link);
+    link.click();
+    link.remove();
   },
   trim() {
     const body = $("feed");
@@ -311,6 +358,8 @@ const feed = {
       this.count -= 1;
     }
     $("feed-count").textContent = `${this.count} record${this.count === 1 ? "" : "s"}`;
+    const shown = $("feed").querySelectorAll("tr.record:not([hidden])").length;
+    $("filter-count").textContent = shown === this.count ? "" : `${shown} of ${this.count} match`;
   },
   clear() {
     $("feed").replaceChildren();
@@ -337,9 +386,45 @@ const feed = {
 $("pause").addEventListener("click", () => feed.togglePause());
 $("clear").addEventListener("click", () => feed.clear());
 $("buffer-size").addEventListener("change", () => feed.trim());
-$("replay").addEventListener("click", () => {
-  feed.clear();
-  relay.replay("beginning");
+$("export").addEventListener("click", () => feed.exportShown());
+for (const id of ["filter-partition", "filter-type", "filter-source"]) $(id).addEventListener("change", () => feed.filter());
+for (const id of ["filter-key", "filter-text"]) $(id).addEventListener("input", () => feed.filter());
+
+// Where a new stream starts: the newest records, the beginning, offsets per partition or a time.
+function startFrom() {
+  const choice = $("start-from").value;
+  if (choice === "newest") return relay.newest();
+  if (choice === "beginning") return "beginning";
+  if (choice === "time") {
+    const ms = new Date($("start-time").value).getTime();
+    if (!Number.isFinite(ms)) throw new Error("Pick a date and time.");
+    return { timestamp: ms };
+  }
+  const offsets = {};
+  for (const part of $("start-offsets").value.split(",").map((text) => text.trim()).filter(Boolean)) {
+    const match = /^(\d+)\s*:\s*(\d+)$/.exec(part);
+    if (!match) throw new Error(`"${part}" is not partition:offset, e.g. 0:12.`);
+    offsets[match[1]] = Number(match[2]);
+  }
+  if (!Object.keys(offsets).length) throw new Error("Give at least one partition:offset, e.g. 0:12, 1:7.");
+  // Partitions left out start at their end: only new records of theirs are shown.
+  return { ...relay.ends(), ...offsets };
+}
+
+$("start-from").addEventListener("change", () => {
+  $("start-offsets").hidden = $("start-from").value !== "offsets";
+  $("start-time").hidden = $("start-from").value !== "time";
+});
+$("feed-start").addEventListener("submit", (event) => {
+  event.preventDefault();
+  try {
+    const from = startFrom();
+    $("start-error").textContent = "";
+    feed.clear();
+    relay.replay(from);
+  } catch (error) {
+    $("start-error").textContent = error.message;
+  }
 });
 
 // ---- the websocket -----------------------------------------------------------------------------------
@@ -368,6 +453,7 @@ setInterval(showOutbox, 2000);
 const relay = {
   socket: null,
   positions: {},  // next offset per partition: what a reconnect resumes from
+  endOffsets: {},  // the topic's end per partition when the socket connected
   retryMs: 500,
   connect() {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
@@ -376,8 +462,9 @@ const relay = {
     socket.addEventListener("open", () => {
       this.retryMs = 500;
       setBadge("ws-state", "ok", "WebSocket: connected");
-      // A socket streams nothing until asked: resume exactly after the last record seen, or start live.
-      this.replay(Object.keys(this.positions).length ? this.positions : "latest");
+      // A socket streams nothing until asked: resume exactly after the last record seen; a fresh page asks for
+      // the newest records once the "connected" status says where the topic ends.
+      if (Object.keys(this.positions).length) this.replay(this.positions);
     });
     socket.addEventListener("message", (message) => this.receive(JSON.parse(message.data)));
     socket.addEventListener("close", () => {
@@ -391,12 +478,49 @@ const relay = {
       this.socket.send(JSON.stringify({ action: "replay", from }));
     }
   },
+  // The newest records already on the topic: the last few of each partition (a partition's log start is the
+  // server's to apply), or only new ones when the ends are not known.
+  ends() {
+    const ends = { ...this.endOffsets };
+    for (const [partition, offset] of Object.entries(this.positions)) ends[partition] = Math.max(ends[partition] || 0, offset);
+    return ends;
+  },
+  newest() {
+    const ends = this.ends();
+    if (!Object.keys(ends).length) return "latest";
+    return Object.fromEntries(Object.entries(ends).map(([partition, end]) =>
+      [partition, Math.max(0, end - config.newest_per_partition)]));
+  },
+  connected(frame) {
+    this.endOffsets = frame.end_offsets || {};
+    this.listPartitions(frame.partitions || []);
+    if (Object.keys(this.positions).length) return;
+    // The first socket of a web process may connect before the shared reader knows the topic's ends: then go
+    // live first, and ask for the newest records once the live status says where the topic ends.
+    this.newestPending = !Object.keys(this.endOffsets).length;
+    this.replay(this.newest());
+  },
+  listPartitions(partitions) {
+    const select = $("filter-partition");
+    if (select.options.length === 1) {
+      select.append(...partitions.map((p) => el("option", { value: String(p), text: `partition ${p}` })));
+    }
+  },
+  wentLive(positions) {
+    this.listPartitions(Object.keys(positions || {}));
+    if (!this.newestPending) return;
+    this.newestPending = false;
+    this.endOffsets = positions || {};
+    if (Object.keys(this.endOffsets).length) this.replay(this.newest());
+  },
   receive(frame) {
+    if (frame.type === "status" && frame.state === "connected") this.connected(frame);
     if (frame.type === "record") {
       this.positions[frame.partition] = Math.max(this.positions[frame.partition] || 0, frame.offset + 1);
       feed.add(frame);
     } else if (frame.type === "status") {
       if (frame.state === "live") {
+        this.wentLive(frame.positions);
         // Partitions with no record seen yet resume from here too, not from their beginning.
         for (const [partition, offset] of Object.entries(frame.positions || {})) {
           this.positions[partition] = Math.max(this.positions[partition] || 0, offset);

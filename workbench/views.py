@@ -1,0 +1,41 @@
+"""The workbench's endpoints, for the dashboard's page; left out of the orders API's OpenAPI schema."""
+
+from django.conf import settings
+from drf_spectacular.utils import extend_schema
+from kafka.errors import KafkaError
+from rest_framework import permissions, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from workbench import produce
+
+
+class ProduceEnabled(permissions.BasePermission):
+    message = "Producing from the page is off here (WORKBENCH_PRODUCE=0)."
+
+    def has_permission(self, request, view) -> bool:
+        return settings.WORKBENCH_PRODUCE
+
+
+@extend_schema(exclude=True)
+class ProduceRecord(APIView):
+    """POST {"key": text|null, "value": text|null, "headers": [[name, text|null], ...]}: one record on the topic."""
+
+    permission_classes = [ProduceEnabled]
+
+    def post(self, request):
+        body = request.data if isinstance(request.data, dict) else {}
+        unknown = sorted(set(body) - {"key", "value", "headers"})
+        if unknown or not isinstance(request.data, dict):
+            errors = {name: ["Unknown field."] for name in unknown} or {"non_field_errors": ["Send a JSON object."]}
+            return Response(errors, status=status.HTTP_400_BAD_REQUEST)
+        try:
+            produced = produce.produce(key=body.get("key"), value=body.get("value"), headers=body.get("headers"))
+        except produce.InvalidRecord as exc:
+            return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
+        except KafkaError as exc:
+            return Response({"detail": f"Kafka did not take the record: {type(exc).__name__}"},
+                            status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        return Response({"topic": settings.KAFKA_ORDERS_TOPIC, "partition": produced.partition,
+                         "offset": produced.offset, "timestamp": produced.timestamp},
+                        status=status.HTTP_201_CREATED)
