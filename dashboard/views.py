@@ -20,6 +20,7 @@ def dashboard(request):
         "fulfilment_kill_url": reverse("fulfilment-kill"),
         "fulfilment_broker_url": reverse("fulfilment-broker"),
         "produce_url": reverse("workbench-produce"),
+        "schema_url": reverse("schema") + "?format=json",
         # For the copy-as commands: what a terminal on this machine would name.
         "bootstrap_servers": settings.KAFKA_BOOTSTRAP_SERVERS if settings.DEBUG else "<bootstrap servers>",
         "topic": settings.KAFKA_ORDERS_TOPIC,

@@ -2,7 +2,7 @@
 
 Where a new test goes: in the folder of the component it tests (tests/orders for the domain, tests/rest_api,
 tests/grpc_bridge, tests/live, tests/outbox, tests/fulfilment, tests/messaging, tests/dashboard, tests/playground,
-tests/localkafka, tests/bench); tests/contract for what must hold across transports, tests/stack for the whole set of processes.
+tests/localkafka, tests/workbench, tests/bench); tests/contract for what must hold across transports, tests/stack for the whole set of processes.
 Helpers shared by several folders go in tests/support (the process runner used by benchmarks too is harness/).
 
 Levels are markers, so `pytest -m "not kafka"` runs the fast part without a broker:

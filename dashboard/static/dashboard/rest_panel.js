@@ -1,0 +1,113 @@
+// The REST workbench: every operation of the OpenAPI schema (not a hand-written list), a form for its
+// parameters and body, the request and response with their headers, and the same call as curl.
+"use strict";
+
+const rest = {
+  schema: null,
+  operations: [],
+  async load() {
+    const response = await fetch(config.schema_url, { headers: { Accept: "application/json" } });
+    this.schema = await response.json();
+    for (const [path, methods] of Object.entries(this.schema.paths)) {
+      for (const [method, operation] of Object.entries(methods)) {
+        this.operations.push({ path, method: method.toUpperCase(), operation });
+      }
+    }
+    $("rest-operation").replaceChildren(...this.operations.map((op, index) => el("option",
+      { value: String(index), "data-operation-id": op.operation.operationId, text: `${op.method} ${op.path}` })));
+    this.choose();
+  },
+  resolve(schema) {
+    let resolved = schema || {};
+    while (resolved.$ref) resolved = resolved.$ref.split("/").slice(1).reduce((node, key) => node[key], this.schema);
+    return resolved;
+  },
+  // An example value from a schema: the required fields, the first enum member, one array item.
+  example(schema) {
+    const resolved = this.resolve(schema);
+    if (resolved.enum) return resolved.enum[0];
+    if (resolved.type === "object" || resolved.properties) {
+      return Object.fromEntries((resolved.required || []).map((name) => [name, this.example(resolved.properties[name])]));
+    }
+    if (resolved.type === "array") return [this.example(resolved.items)];
+    if (resolved.type === "integer") return 1;
+    if (resolved.type === "boolean") return true;
+    return "ana";
+  },
+  current() { return this.operations[Number($("rest-operation").value)]; },
+  choose() {
+    const { operation } = this.current();
+    $("rest-summary").textContent = operation.summary || operation.description || "";
+    $("rest-params").replaceChildren(...(operation.parameters || []).map((param) => {
+      const schema = this.resolve(param.schema);
+      const id = `rest-param-${param.name}`;
+      const input = schema.enum
+        ? el("select", { id }, el("option", { value: "", text: "(none)" }), ...schema.enum.map((v) => el("option", { value: v, text: v })))
+        : el("input", { id, placeholder: schema.type || "" });
+      input.dataset.param = param.name;
+      input.dataset.in = param.in;
+      if (param.in === "path" && param.name === "order_id") input.value = latestOrderId();
+      return el("label", { className: "inline param" }, `${param.name} (${param.in}) `, input);
+    }));
+    const body = operation.requestBody && operation.requestBody.content["application/json"];
+    $("rest-body-box").hidden = !body;
+    $("rest-body").value = body ? JSON.stringify(this.example(body.schema), null, 1) : "";
+    this.showCurl();
+  },
+  request() {
+    const { path, method, operation } = this.current();
+    let url = path;
+    const query = new URLSearchParams();
+    for (const input of $("rest-params").querySelectorAll("[data-param]")) {
+      if (input.dataset.in === "path") url = url.replace(`{${input.dataset.param}}`, encodeURIComponent(input.value));
+      else if (input.value !== "") query.append(input.dataset.param, input.value);
+    }
+    const headers = Object.fromEntries($("rest-headers").value.split("\n").filter((line) => line.includes(":"))
+      .map((line) => [line.slice(0, line.indexOf(":")).trim(), line.slice(line.indexOf(":") + 1).trim()]));
+    const hasBody = Boolean(operation.requestBody) && $("rest-body").value.trim() !== "";
+    if (hasBody) headers["Content-Type"] = "application/json";
+    return { method, url: `${url}${query.toString() ? `?${query}` : ""}`, headers, body: hasBody ? $("rest-body").value : null };
+  },
+  showCurl() {
+    const call = this.request();
+    const quote = (text) => `'${String(text).replace(/'/g, "'\\''")}'`;
+    const parts = ["curl", "-sS", "-i", "-X", call.method, quote(`${location.origin}${call.url}`),
+      ...Object.entries(call.headers).flatMap(([name, value]) => ["-H", quote(`${name}: ${value}`)])];
+    if (call.body !== null) parts.push("--data-raw", quote(call.body));
+    $("rest-curl").textContent = parts.join(" ");
+  },
+  async send() {
+    const call = this.request();
+    const started = performance.now();
+    const response = await fetch(call.url, { method: call.method, body: call.body,
+      headers: { ...call.headers, "X-CSRFToken": csrfToken() } });
+    const text = await response.text();
+    const took = performance.now() - started;
+    const pretty = (() => { try { return JSON.stringify(JSON.parse(text), null, 2); } catch (error) { return text; } })();
+    $("rest-exchange").hidden = false;
+    $("rest-status").textContent = `HTTP ${response.status} ${response.statusText}`;
+    $("rest-status").dataset.status = String(response.status);
+    $("rest-duration").textContent = `${took.toFixed(1)} ms`;
+    $("rest-request").textContent = [`${call.method} ${call.url}`,
+      ...Object.entries(call.headers).map(([name, value]) => `${name}: ${value}`),
+      "X-CSRFToken: (this page's token; JSON from curl needs none)", "", call.body || ""].join("\n");
+    $("rest-response").textContent = [`HTTP ${response.status} ${response.statusText}`,
+      ...[...response.headers.entries()].map(([name, value]) => `${name}: ${value}`), "", pretty].join("\n");
+    const created = response.status === 201 && JSON.parse(text);
+    if (created && created.order_id) orders.upsert(created, "rest");
+  },
+};
+
+function latestOrderId() {
+  const row = document.querySelector("#orders tr[data-order-id]");
+  return row ? row.dataset.orderId : "";
+}
+
+$("rest-operation").addEventListener("change", () => rest.choose());
+$("rest-call").addEventListener("input", () => rest.showCurl());
+$("rest-call").addEventListener("change", () => rest.showCurl());
+$("rest-call").addEventListener("submit", (event) => {
+  event.preventDefault();
+  rest.send().catch((error) => { $("rest-status").textContent = `network error: ${error.message}`; });
+});
+rest.load();
