@@ -21,6 +21,9 @@ def dashboard(request):
         "fulfilment_broker_url": reverse("fulfilment-broker"),
         "produce_url": reverse("workbench-produce"),
         "schema_url": reverse("schema") + "?format=json",
+        "grpc_services_url": reverse("workbench-grpc-services"),
+        "grpc_call_url": reverse("workbench-grpc-call"),
+        "grpc_target": settings.GRPC_TARGET if settings.DEBUG else "<rungrpc address>",
         # For the copy-as commands: what a terminal on this machine would name.
         "bootstrap_servers": settings.KAFKA_BOOTSTRAP_SERVERS if settings.DEBUG else "<bootstrap servers>",
         "topic": settings.KAFKA_ORDERS_TOPIC,

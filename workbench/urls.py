@@ -6,4 +6,6 @@ from workbench import views
 
 urlpatterns = [
     path("produce", views.ProduceRecord.as_view(), name="workbench-produce"),
+    path("grpc/services", views.GrpcServices.as_view(), name="workbench-grpc-services"),
+    path("grpc/call", views.GrpcCall.as_view(), name="workbench-grpc-call"),
 ]

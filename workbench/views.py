@@ -1,5 +1,6 @@
 """The workbench's endpoints, for the dashboard's page; left out of the orders API's OpenAPI schema."""
 
+import grpc
 from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from kafka.errors import KafkaError
@@ -7,7 +8,7 @@ from rest_framework import permissions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from workbench import produce
+from workbench import grpc_calls, produce
 
 
 class ProduceEnabled(permissions.BasePermission):
@@ -39,3 +40,32 @@ class ProduceRecord(APIView):
         return Response({"topic": settings.KAFKA_ORDERS_TOPIC, "partition": produced.partition,
                          "offset": produced.offset, "timestamp": produced.timestamp},
                         status=status.HTTP_201_CREATED)
+
+
+@extend_schema(exclude=True)
+class GrpcServices(APIView):
+    """GET: every service and method rungrpc lists through reflection, with each request message's fields."""
+
+    def get(self, request):
+        try:
+            return Response({"target": settings.GRPC_TARGET if settings.DEBUG else "", "services": grpc_calls.services()})
+        except grpc.RpcError:
+            return Response({"detail": grpc_calls.FIXED_MESSAGES[grpc.StatusCode.UNAVAILABLE]},
+                            status=status.HTTP_503_SERVICE_UNAVAILABLE)
+
+
+@extend_schema(exclude=True)
+class GrpcCall(APIView):
+    """POST {"method": "/pkg.Service/Method", "request": {...proto3 JSON}, "metadata": [[k, v]], "deadline_ms"}."""
+
+    def post(self, request):
+        body = request.data if isinstance(request.data, dict) else {}
+        try:
+            report = grpc_calls.call(path=body.get("method"), request=body.get("request"),
+                                     metadata=body.get("metadata"), deadline_ms=body.get("deadline_ms"))
+        except grpc_calls.InvalidCall as exc:
+            return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
+        except grpc.RpcError:
+            return Response({"detail": grpc_calls.FIXED_MESSAGES[grpc.StatusCode.UNAVAILABLE]},
+                            status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        return Response(report)

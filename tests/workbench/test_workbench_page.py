@@ -54,6 +54,9 @@ def test_the_copy_as_commands_print_exactly_that_record(make_stack, kafka_broker
         row = page.locator(f'#feed tr.record[data-key="{order_ids[2]}"]')
         expect(row).to_have_count(1, timeout=15_000)
         row.locator("button.link").click()
+        # The other panels refresh every second; the commands must still be there after they did.
+        expect(page.locator("#group-state")).not_to_have_text("unknown")
+        page.wait_for_function("() => document.querySelectorAll('#members tr').length > 0")
         detail = page.locator("#feed tr.detail:not([hidden])")
         commands = {name: detail.locator(f'code[data-copy="{name}"]').text_content()
                     for name in ("Kafka's console consumer", "manage.py kafka_consume")}

@@ -81,7 +81,7 @@ const panel = {
     // The command shown is the one the button would run now.
     const now = { pause: control.paused ? "resume" : "pause",
       broker_stop: state.broker.state === "stopped" ? "broker_start" : "broker_stop" };
-    for (const code of document.querySelectorAll("code.cmd")) {
+    for (const code of document.querySelectorAll("#fulfilment-card code.cmd[data-command]")) {
       code.textContent = state.commands[now[code.dataset.command] || code.dataset.command] || "";
     }
     $("kill-member").disabled = control.kill_requested || !state.controls_enabled;

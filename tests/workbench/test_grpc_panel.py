@@ -1,0 +1,80 @@
+"""The gRPC workbench in Chromium against a real rungrpc: methods from server reflection, each unary method
+called from its form, BadRequest violations, a deadline, headers and trailers, and the proto3 lens."""
+
+import json
+import urllib.request
+
+from playwright.sync_api import expect
+
+from grpc_bridge.generated import orders_pb2 as pb
+from tests.conftest import ARTIFACTS, open_dashboard
+
+
+def call(page, method: str, fields: dict | None = None, deadline_ms: int = 5000, metadata: str = "") -> str:
+    """Call a method from its form; return the status code name shown."""
+    page.select_option("#grpc-method", label=method)
+    for name, value in (fields or {}).items():
+        field = page.locator(f"#grpc-field-{name}")
+        if field.evaluate("node => node.tagName") == "SELECT":
+            field.select_option(value)
+        else:
+            field.fill(value)
+    page.fill("#grpc-deadline", str(deadline_ms))
+    page.fill("#grpc-metadata", metadata)
+    page.evaluate("() => { document.getElementById('grpc-duration').textContent = ''; }")
+    page.click("#grpc-send")
+    expect(page.locator("#grpc-duration")).not_to_have_text("", timeout=10_000)
+    return page.locator("#grpc-status").get_attribute("data-code")
+
+
+def shown_response(page) -> dict:
+    return json.loads(page.locator("#grpc-response").text_content())
+
+
+def test_every_unary_method_from_reflection_is_called_from_the_page(make_stack, kafka_broker, browser):
+    stack = make_stack(kafka_broker.bootstrap_servers, services=("web", "grpc", "publisher"))
+    with urllib.request.urlopen(f"{stack.base_url}/workbench/grpc/services") as response:
+        listed = json.load(response)["services"]
+    names = {f"{service['name']}/{method['name']}" for service in listed for method in service["methods"]}
+    assert {"OrderService/Create", "OrderService/Get", "OrderService/GetOrder", "OrderService/Cancel",
+            "OrderService/List", "OrderService/Watch", "grpc.health.v1.Health/Check"} <= names
+    with open_dashboard(browser, stack.base_url) as page:
+        expect(page.locator("#grpc-method option")).to_have_count(
+            sum(len(service["methods"]) for service in listed), timeout=10_000)
+
+        assert call(page, "OrderService/Create", {"created_by": "   ", "equipment": "MOUSE"}) == "INVALID_ARGUMENT"
+        expect(page.locator('#grpc-violations li[data-field="created_by"]')).to_have_text(
+            "created_by: This field may not be blank.")
+
+        assert call(page, "OrderService/Create", {"created_by": "grpc-bench", "equipment": "KEYBOARD, MONITOR"},
+                    metadata="x-trace: lesson-7") == "OK"
+        created = shown_response(page)
+        assert created["equipment"] == ["KEYBOARD", "MONITOR"] and "status" not in created, \
+            "on the wire a QUEUED order has no status: proto3 leaves the default out"
+        page.check("#grpc-defaults")
+        assert shown_response(page)["status"] == "QUEUED"
+        expect(page.locator("#grpc-lens")).to_contain_text("With defaults")
+        wire = page.locator("#grpc-bytes").text_content()
+        expected = pb.OrderMessage(id=created["id"], created_by="grpc-bench", created_at=created["createdAt"],
+                                   equipment=[pb.OrderMessage.KEYBOARD, pb.OrderMessage.MONITOR]).SerializeToString()
+        assert f"response {len(expected)} bytes: {expected.hex()}" in wire
+        page.uncheck("#grpc-defaults")
+
+        assert call(page, "OrderService/GetOrder", {"id": created["id"]}) == "OK"
+        assert shown_response(page)["createdBy"] == "grpc-bench"
+        assert call(page, "OrderService/Get") == "OK"
+        assert created["id"] in [order["id"] for order in shown_response(page)["orders"]]
+        assert call(page, "OrderService/List", {"created_by": "grpc-bench", "page_size": "5"}) == "OK"
+        assert [order["id"] for order in shown_response(page)["orders"]] == [created["id"]]
+        assert call(page, "OrderService/Cancel", {"id": created["id"]}) == "OK"
+        assert shown_response(page)["status"] == "CANCELLED"
+        assert call(page, "OrderService/Cancel", {"id": created["id"]}) == "FAILED_PRECONDITION"
+        assert call(page, "OrderService/List", deadline_ms=1) == "DEADLINE_EXCEEDED"
+        assert call(page, "grpc.health.v1.Health/Check") == "OK"
+        assert shown_response(page) == {"status": "SERVING"}
+        page.locator("#grpc-card").screenshot(path=str(ARTIFACTS / "workbench-grpc.png"))
+
+        expect(page.locator("#grpc-grpcurl")).to_have_text(
+            f"grpcurl -plaintext -d '{{}}' -max-time 5 {stack.grpc_target} grpc.health.v1.Health/Check")
+        page.select_option("#grpc-method", label="OrderService/Watch (server streaming)")
+        expect(page.locator("#grpc-send")).to_be_disabled()
