@@ -4,17 +4,21 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 INSTALLED := $(VENV)/.installed
 JARS := .kafka/lib/.fetched-from
-export PATH := $(BIN):$(PATH)
+# Go tools the tests run as a learner would (grpcurl), built from the Go module proxy into .tools/.
+TOOLS := $(CURDIR)/.tools
+GRPCURL := $(TOOLS)/grpcurl
+GRPCURL_VERSION := v1.9.4
+export PATH := $(BIN):$(TOOLS):$(PATH)
 
 # With an external broker named, `make run` starts everything but the local one.
 PROCESSES := $(if $(KAFKA_BOOTSTRAP_SERVERS),publisher web grpc worker announce,)
 
-.PHONY: run test kafka proto install jars migrate check clean
+.PHONY: run test kafka proto install jars tools migrate check clean
 
 run: install jars migrate
 	honcho start $(PROCESSES)
 
-test: install jars
+test: install jars tools
 	pytest $(PYTEST_ARGS)
 
 kafka: install jars
@@ -31,6 +35,11 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
+tools: $(GRPCURL)
+
+$(GRPCURL):
+	GOBIN=$(TOOLS) go install github.com/fullstorydev/grpcurl/cmd/grpcurl@$(GRPCURL_VERSION)
+
 jars: $(JARS)
 
 $(JARS): localkafka/pom.xml | $(INSTALLED)
@@ -45,4 +54,4 @@ check: install
 		python manage.py check --deploy
 
 clean:
-	rm -rf $(VENV) .kafka db.sqlite3* test-db.sqlite3*
+	rm -rf $(VENV) .kafka .tools db.sqlite3* test-db.sqlite3*

@@ -179,8 +179,9 @@ def _report(outcome, response, started: float, request) -> dict:
         "details": _details(trailers), "request_bytes": request.SerializeToString().hex(),
     }
     if response is not None:
-        report["response"] = json_format.MessageToDict(response)
-        report["response_with_defaults"] = json_format.MessageToDict(response, always_print_fields_with_no_presence=True)
+        report["response"] = json_format.MessageToDict(response, preserving_proto_field_name=True)
+        report["response_with_defaults"] = json_format.MessageToDict(
+            response, preserving_proto_field_name=True, always_print_fields_with_no_presence=True)
         report["response_bytes"] = response.SerializeToString().hex()
     return report
 

@@ -2,12 +2,24 @@
 called from its form, BadRequest violations, a deadline, headers and trailers, and the proto3 lens."""
 
 import json
+import os
+import subprocess
 import urllib.request
 
 from playwright.sync_api import expect
 
 from grpc_bridge.generated import orders_pb2 as pb
+from harness.processes import ROOT
 from tests.conftest import ARTIFACTS, open_dashboard
+
+# `make test` builds grpcurl into .tools/ (Makefile: tools); the command on the page names it as a learner would.
+TOOLS_PATH = f"{ROOT / '.tools'}{os.pathsep}{os.environ['PATH']}"
+
+
+def run_grpcurl(command: str) -> tuple[int, str, str]:
+    result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=30,
+                            env={**os.environ, "PATH": TOOLS_PATH})
+    return result.returncode, result.stdout, result.stderr
 
 
 def call(page, method: str, fields: dict | None = None, deadline_ms: int = 5000, metadata: str = "") -> str:
@@ -55,13 +67,23 @@ def test_every_unary_method_from_reflection_is_called_from_the_page(make_stack, 
         assert shown_response(page)["status"] == "QUEUED"
         expect(page.locator("#grpc-lens")).to_contain_text("With defaults")
         wire = page.locator("#grpc-bytes").text_content()
-        expected = pb.OrderMessage(id=created["id"], created_by="grpc-bench", created_at=created["createdAt"],
+        expected = pb.OrderMessage(id=created["id"], created_by="grpc-bench", created_at=created["created_at"],
                                    equipment=[pb.OrderMessage.KEYBOARD, pb.OrderMessage.MONITOR]).SerializeToString()
         assert f"response {len(expected)} bytes: {expected.hex()}" in wire
         page.uncheck("#grpc-defaults")
 
         assert call(page, "OrderService/GetOrder", {"id": created["id"]}) == "OK"
-        assert shown_response(page)["createdBy"] == "grpc-bench"
+        assert shown_response(page)["created_by"] == "grpc-bench"
+        code, out, err = run_grpcurl(page.locator("#grpc-grpcurl").text_content())
+        assert code == 0, err
+        assert json.loads(out) == shown_response(page), "grpcurl prints what the page showed"
+
+        page.select_option("#grpc-method", label="OrderService/Create")
+        page.fill("#grpc-field-created_by", "   ")
+        page.fill("#grpc-field-equipment", "MOUSE")
+        page.fill("#grpc-metadata", "x-lesson: 7")
+        code, out, err = run_grpcurl(page.locator("#grpc-grpcurl").text_content())
+        assert code != 0 and "InvalidArgument" in err and "created_by: This field may not be blank" in err, err
         assert call(page, "OrderService/Get") == "OK"
         assert created["id"] in [order["id"] for order in shown_response(page)["orders"]]
         assert call(page, "OrderService/List", {"created_by": "grpc-bench", "page_size": "5"}) == "OK"

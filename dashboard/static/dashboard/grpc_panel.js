@@ -39,7 +39,7 @@ const grpcPanel = {
     } else {
       input = el("input", { id, placeholder: field.repeated ? `${field.enum ? field.enum.join(", ") : field.type}, …` : field.type });
     }
-    input.dataset.field = field.json_name;
+    input.dataset.field = field.name;
     input.dataset.kind = field.fields ? "message" : /int|fixed|double|float/.test(field.type) ? "number" : field.type === "bool" ? "bool" : "text";
     input.dataset.repeated = String(field.repeated);
     return el("label", { className: "inline param" }, `${field.name} = ${field.number}${field.repeated ? " (repeated)" : ""} `, input);
