@@ -23,6 +23,7 @@ def dashboard(request):
         "schema_url": reverse("schema") + "?format=json",
         "grpc_services_url": reverse("workbench-grpc-services"),
         "grpc_call_url": reverse("workbench-grpc-call"),
+        "grpc_stream_url": reverse("workbench-grpc-stream"),
         "grpc_target": settings.GRPC_TARGET if settings.DEBUG else "<rungrpc address>",
         # For the copy-as commands: what a terminal on this machine would name.
         "bootstrap_servers": settings.KAFKA_BOOTSTRAP_SERVERS if settings.DEBUG else "<bootstrap servers>",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import threading
 import time
+from dataclasses import dataclass
 
 import grpc
 from django.conf import settings
@@ -99,38 +100,60 @@ def _type_name(field) -> str:
             if name.startswith("TYPE_") and isinstance(value, int)}[field.type]
 
 
-def call(*, path: object, request: object, metadata: object, deadline_ms: object) -> dict:
-    """Make one unary call; raise InvalidCall for what the page sent wrong (nothing is called then)."""
+@dataclass(frozen=True)
+class Prepared:
+    """A call the page asked for, checked and encoded with the server's descriptors, not yet made."""
+
+    path: str
+    message: object
+    output: type
+    metadata: list[tuple[str, str]]
+    timeout: float | None
+
+
+def prepare(*, path: object, request: object, metadata: object, deadline_ms: object, streaming: bool) -> Prepared:
+    """Check and encode a unary (or, with `streaming`, a server-streaming) call; raise InvalidCall, listing every
+    field the page sent wrong."""
     _, _, pool = _server()
-    method = _find_method(pool, path)
+    method = _find_method(pool, path, streaming)
     errors: dict[str, list[str]] = {}
     pairs = _metadata(metadata, errors)
-    timeout = _deadline(deadline_ms, errors)
+    timeout = _deadline(deadline_ms, errors, default=None if streaming else 30.0)
     message = _request(pool, method, request, errors)
     if errors:
         raise InvalidCall(errors)
+    return Prepared(f"/{method.containing_service.full_name}/{method.name}", message,
+                    message_factory.GetMessageClass(method.output_type), pairs, timeout)
+
+
+def call(*, path: object, request: object, metadata: object, deadline_ms: object) -> dict:
+    """Make one unary call; raise InvalidCall for what the page sent wrong (nothing is called then)."""
+    prepared = prepare(path=path, request=request, metadata=metadata, deadline_ms=deadline_ms, streaming=False)
     channel, _, _ = _server()
-    output = message_factory.GetMessageClass(method.output_type)
-    invoke = channel.unary_unary(f"/{method.containing_service.full_name}/{method.name}",
-                                 request_serializer=lambda m: m.SerializeToString(),
-                                 response_deserializer=output.FromString)
+    invoke = channel.unary_unary(prepared.path, request_serializer=serialize,
+                                 response_deserializer=prepared.output.FromString)
     started = time.perf_counter()
     try:
-        response, outcome = invoke.with_call(message, metadata=pairs, timeout=timeout)
+        response, outcome = invoke.with_call(prepared.message, metadata=prepared.metadata, timeout=prepared.timeout)
     except grpc.RpcError as failed:
-        return _report(failed, None, started, message)
-    return _report(outcome, response, started, message)
+        return _report(failed, None, started, prepared.message)
+    return _report(outcome, response, started, prepared.message)
 
 
-def _find_method(pool, path: object):
+def serialize(message) -> bytes:
+    return message.SerializeToString()
+
+
+def _find_method(pool, path: object, streaming: bool):
     try:
         service_name, method_name = str(path).strip("/").split("/")
         method = pool.FindServiceByName(service_name).methods_by_name[method_name]
     except (ValueError, KeyError):
         raise InvalidCall({"method": ["Choose a method the server lists."]}) from None
-    if method.client_streaming or method.server_streaming:
-        raise InvalidCall({"method": [f"{method.name} is {KINDS[(method.client_streaming, method.server_streaming)]};"
-                                      " this form calls unary methods."]})
+    kind = KINDS[(method.client_streaming, method.server_streaming)]
+    if kind != ("server streaming" if streaming else "unary"):
+        raise InvalidCall({"method": [f"{method.name} is {kind}; this endpoint calls "
+                                      f"{'server streaming' if streaming else 'unary'} methods."]})
     return method
 
 
@@ -149,9 +172,9 @@ def _metadata(metadata: object, errors: dict) -> list[tuple[str, str]]:
     return [(key, value) for key, value in pairs]
 
 
-def _deadline(deadline_ms: object, errors: dict) -> float | None:
+def _deadline(deadline_ms: object, errors: dict, default: float | None) -> float | None:
     if deadline_ms is None or deadline_ms == "":
-        return 30.0
+        return default
     if not isinstance(deadline_ms, (int, float)) or isinstance(deadline_ms, bool) or \
             not 0 < deadline_ms <= MAX_DEADLINE_MS:
         errors["deadline_ms"] = [f"Use 1 to {MAX_DEADLINE_MS} milliseconds."]
@@ -175,8 +198,8 @@ def _report(outcome, response, started: float, request) -> dict:
         "code": code.name, "code_number": code.value[0],
         "message": FIXED_MESSAGES.get(code, (outcome.details() or "")[:1000]),
         "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-        "headers": _pairs(outcome.initial_metadata() or ()), "trailers": _pairs(trailers),
-        "details": _details(trailers), "request_bytes": request.SerializeToString().hex(),
+        "headers": pairs(outcome.initial_metadata() or ()), "trailers": pairs(trailers),
+        "details": details(trailers), "request_bytes": request.SerializeToString().hex(),
     }
     if response is not None:
         report["response"] = json_format.MessageToDict(response, preserving_proto_field_name=True)
@@ -186,11 +209,12 @@ def _report(outcome, response, started: float, request) -> dict:
     return report
 
 
-def _pairs(metadata) -> list[list[str]]:
+def pairs(metadata) -> list[list[str]]:
+    """Metadata as [key, text] pairs; binary values (keys ending in -bin) as base64."""
     return [[key, base64.b64encode(value).decode() if isinstance(value, bytes) else value] for key, value in metadata]
 
 
-def _details(trailers) -> list[dict]:
+def details(trailers) -> list[dict]:
     """The structured error (google.rpc.Status in grpc-status-details-bin): BadRequest field violations shown."""
     raw = next((value for key, value in trailers if key == "grpc-status-details-bin"), None)
     if raw is None:

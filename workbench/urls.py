@@ -3,9 +3,11 @@
 from django.urls import path
 
 from workbench import views
+from workbench.grpc_stream import grpc_stream
 
 urlpatterns = [
     path("produce", views.ProduceRecord.as_view(), name="workbench-produce"),
     path("grpc/services", views.GrpcServices.as_view(), name="workbench-grpc-services"),
     path("grpc/call", views.GrpcCall.as_view(), name="workbench-grpc-call"),
+    path("grpc/stream", grpc_stream, name="workbench-grpc-stream"),
 ]

@@ -3,6 +3,7 @@ called from its form, BadRequest violations, a deadline, headers and trailers, a
 
 import json
 import os
+import re
 import subprocess
 import urllib.request
 
@@ -11,6 +12,8 @@ from playwright.sync_api import expect
 from grpc_bridge.generated import orders_pb2 as pb
 from harness.processes import ROOT
 from tests.conftest import ARTIFACTS, open_dashboard
+from tests.support.http_orders import post_order
+from tests.support.waiting import wait_until
 
 # `make test` builds grpcurl into .tools/ (Makefile: tools); the command on the page names it as a learner would.
 TOOLS_PATH = f"{ROOT / '.tools'}{os.pathsep}{os.environ['PATH']}"
@@ -98,5 +101,38 @@ def test_every_unary_method_from_reflection_is_called_from_the_page(make_stack, 
 
         expect(page.locator("#grpc-grpcurl")).to_have_text(
             f"grpcurl -plaintext -d '{{}}' -max-time 5 {stack.grpc_target} grpc.health.v1.Health/Check")
+
+
+def test_watch_streams_each_order_linked_to_its_feed_row_until_cancelled(make_stack, kafka_broker, browser):
+    stack = make_stack(kafka_broker.bootstrap_servers, services=("web", "grpc", "publisher"))
+    with open_dashboard(browser, stack.base_url) as page:
         page.select_option("#grpc-method", label="OrderService/Watch (server streaming)")
-        expect(page.locator("#grpc-send")).to_be_disabled()
+        expect(page.locator("#grpc-send")).to_have_text("Start stream")
+        page.click("#grpc-send")
+        expect(page.locator("#grpc-stream-state")).to_have_attribute("data-code", "STREAMING")
+
+        def streamed_order():
+            """Watch begins at the topic's end once its reader is positioned: place orders until one arrives."""
+            _, order_id, _ = post_order(stack.base_url, "watched")
+            item = page.locator(f'#grpc-stream li[data-order-id="{order_id}"]')
+            try:
+                expect(item).to_have_count(1, timeout=3_000)
+            except AssertionError:
+                return None
+            return order_id
+
+        order_id = wait_until(streamed_order, timeout=30, message="Watch never streamed an order")
+        item = page.locator(f'#grpc-stream li[data-order-id="{order_id}"]')
+        feed_row = page.locator(f'#feed tr.record[data-key="{order_id}"]')
+        expect(feed_row).to_have_attribute("data-partition", item.get_attribute("data-partition"), timeout=10_000)
+        expect(feed_row).to_have_attribute("data-offset", item.get_attribute("data-offset"))
+        item.locator("button.link").click()
+        expect(feed_row).to_have_class(re.compile(r"\bhighlight\b"))
+
+        page.click("#grpc-cancel")
+        expect(page.locator("#grpc-stream-state")).to_have_attribute("data-code", "CANCELLED")
+        streamed = page.locator("#grpc-stream li").count()
+        _, after, _ = post_order(stack.base_url, "after-cancel")
+        expect(page.locator(f'#feed tr.record[data-key="{after}"]')).to_have_count(1, timeout=15_000)
+        assert page.locator("#grpc-stream li").count() == streamed, "a cancelled stream shows nothing more"
+        page.locator("#grpc-card").screenshot(path=str(ARTIFACTS / "workbench-grpc-watch.png"))

@@ -23,7 +23,11 @@ const grpcPanel = {
   choose() {
     const method = this.current();
     $("grpc-kind").textContent = `${method.kind}: ${method.input} → ${method.output}`;
-    $("grpc-send").disabled = method.kind !== "unary";
+    const streaming = method.kind === "server streaming";
+    $("grpc-send").disabled = !streaming && method.kind !== "unary";
+    $("grpc-send").textContent = streaming ? "Start stream" : "Call";
+    $("grpc-deadline").value = streaming ? "" : $("grpc-deadline").value || "5000";
+    $("grpc-deadline").placeholder = streaming ? "none" : "";
     $("grpc-fields").replaceChildren(...method.fields.map((field) => this.input(field)));
     this.showGrpcurl();
   },
@@ -105,6 +109,71 @@ const grpcPanel = {
       + (report.response_bytes !== undefined ? `response ${report.response_bytes.length / 2} bytes: ${report.response_bytes || "(empty)"}` : "");
     this.showResponse();
   },
+  // A server stream, message by message as it arrives; each message links to its row in the Kafka feed.
+  async stream() {
+    const method = this.current();
+    const controller = new AbortController();
+    this.controller = controller;
+    $("grpc-stream").replaceChildren();
+    $("grpc-stream-box").hidden = false;
+    $("grpc-cancel").hidden = false;
+    this.streamState("streaming", "STREAMING");
+    let response;
+    try {
+      response = await fetch(config.grpc_stream_url, {
+        method: "POST", signal: controller.signal,
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+        body: JSON.stringify({ method: method.path, request: this.request(), metadata: this.metadata(),
+          deadline_ms: Number($("grpc-deadline").value) || null }),
+      });
+      if (!response.ok) {
+        const errors = await response.json().catch(() => ({}));
+        this.streamState(`HTTP ${response.status}: ${Object.values(errors).flat().join(" ")}`, "ERROR");
+        return;
+      }
+      await this.readLines(response.body.getReader());
+    } catch (error) {
+      if (error.name !== "AbortError") this.streamState(`network error: ${error.message}`, "ERROR");
+    } finally {
+      if (this.controller === controller) $("grpc-cancel").hidden = true;
+    }
+  },
+  async readLines(reader) {
+    const decoder = new TextDecoder();
+    let pending = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      pending += decoder.decode(value, { stream: true });
+      const lines = pending.split("\n");
+      pending = lines.pop();
+      for (const line of lines.filter(Boolean)) this.streamed(JSON.parse(line));
+    }
+  },
+  streamed(item) {
+    if (item.type === "message") {
+      const message = item.message;
+      const order = message.order || {};
+      const link = el("button", { type: "button", className: "link", text: `feed row ${message.partition ?? 0}@${message.offset ?? 0}` });
+      link.addEventListener("click", () => showFeedRow(message.partition ?? 0, message.offset ?? 0));
+      $("grpc-stream").prepend(el("li", { "data-order-id": order.id || "", "data-partition": String(message.partition ?? 0),
+        "data-offset": String(message.offset ?? 0) },
+        el("span", { className: "muted", text: `${clockTime(item.at)} ` }),
+        el("span", { text: `${message.type || ""} ${shortId(order.id)} ${order.status || "QUEUED"} via ${message.source || ""} ` }), link));
+      $("grpc-stream-count").textContent = `${$("grpc-stream").children.length} message(s)`;
+    } else if (item.type === "end") {
+      this.streamState(`${item.code}${item.message ? `: ${item.message}` : ""}`, item.code);
+    }
+  },
+  streamState(text, code) {
+    $("grpc-stream-state").textContent = text;
+    $("grpc-stream-state").dataset.code = code;
+  },
+  cancel() {
+    if (this.controller) this.controller.abort();
+    this.streamState("CANCELLED by the page", "CANCELLED");
+    $("grpc-cancel").hidden = true;
+  },
   // Proto3 leaves a field at its default off the wire: a QUEUED order (status 0) carries no status at all.
   showResponse() {
     const report = this.report;
@@ -127,6 +196,17 @@ $("grpc-call").addEventListener("change", () => grpcPanel.showGrpcurl());
 $("grpc-defaults").addEventListener("change", () => grpcPanel.showResponse());
 $("grpc-call").addEventListener("submit", (event) => {
   event.preventDefault();
-  grpcPanel.call().catch((error) => { $("grpc-error").textContent = `network error: ${error.message}`; });
+  const run = grpcPanel.current().kind === "server streaming" ? grpcPanel.stream() : grpcPanel.call();
+  run.catch((error) => { $("grpc-error").textContent = `network error: ${error.message}`; });
 });
+$("grpc-cancel").addEventListener("click", () => grpcPanel.cancel());
+
+// Bring a record's row in the feed into view and mark it.
+function showFeedRow(partition, offset) {
+  document.querySelectorAll("#feed tr.highlight").forEach((row) => row.classList.remove("highlight"));
+  const row = document.querySelector(`#feed tr.record[data-partition="${partition}"][data-offset="${offset}"]`);
+  if (!row) return;
+  row.classList.add("highlight");
+  row.scrollIntoView({ block: "center" });
+}
 grpcPanel.load();
