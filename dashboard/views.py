@@ -24,6 +24,8 @@ def dashboard(request):
         "grpc_services_url": reverse("workbench-grpc-services"),
         "grpc_call_url": reverse("workbench-grpc-call"),
         "grpc_stream_url": reverse("workbench-grpc-stream"),
+        # The wire inspector's URL for an order: this with the id in place of the zeros.
+        "wire_url": reverse("workbench-wire", args=["00000000-0000-0000-0000-000000000000"]),
         "grpc_target": settings.GRPC_TARGET if settings.DEBUG else "<rungrpc address>",
         # For the copy-as commands: what a terminal on this machine would name.
         "bootstrap_servers": settings.KAFKA_BOOTSTRAP_SERVERS if settings.DEBUG else "<bootstrap servers>",

@@ -78,3 +78,8 @@ def first_record_positions(order_ids: list) -> dict[str, tuple[int, int]]:
              .values("key").annotate(first_id=Min("id")).values("first_id"))
     sent = OutboxEvent.objects.filter(id__in=first, sent_at__isnull=False)
     return {row.key: (row.partition, row.offset) for row in sent.only("key", "partition", "offset")}
+
+
+def order_events(*, order_id: str | uuid.UUID) -> QuerySet[OutboxEvent]:
+    """The order's events as committed, oldest first: the exact key, headers and value the publisher sends."""
+    return OutboxEvent.objects.filter(key=str(order_id)).order_by("id")

@@ -10,4 +10,5 @@ urlpatterns = [
     path("grpc/services", views.GrpcServices.as_view(), name="workbench-grpc-services"),
     path("grpc/call", views.GrpcCall.as_view(), name="workbench-grpc-call"),
     path("grpc/stream", grpc_stream, name="workbench-grpc-stream"),
+    path("wire/<str:order_id>", views.WireInspector.as_view(), name="workbench-wire"),
 ]

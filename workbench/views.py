@@ -8,7 +8,8 @@ from rest_framework import permissions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from workbench import grpc_calls, produce
+from orders.exceptions import OrderNotFound
+from workbench import grpc_calls, produce, wire
 
 
 class ProduceEnabled(permissions.BasePermission):
@@ -69,3 +70,14 @@ class GrpcCall(APIView):
             return Response({"detail": grpc_calls.FIXED_MESSAGES[grpc.StatusCode.UNAVAILABLE]},
                             status=status.HTTP_503_SERVICE_UNAVAILABLE)
         return Response(report)
+
+
+@extend_schema(exclude=True)
+class WireInspector(APIView):
+    """GET: one order as protobuf bytes annotated per field, and its Kafka records as bytes."""
+
+    def get(self, request, order_id):
+        try:
+            return Response(wire.inspect(order_id))
+        except OrderNotFound:
+            return Response({"detail": "No such order."}, status=status.HTTP_404_NOT_FOUND)

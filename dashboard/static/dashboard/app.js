@@ -175,6 +175,13 @@ const timeline = {
 
 // ---- the orders table --------------------------------------------------------------------------------
 
+// Opens the wire inspector (wire.js) on an order.
+function wireButton(orderId) {
+  const button = el("button", { type: "button", className: "link wire", title: "this order's bytes on each wire", text: "wire" });
+  button.addEventListener("click", () => wireInspector.open(orderId));
+  return button;
+}
+
 // A page left open for a day must not grow without bound: the table keeps the newest rows, the feed the newest
 // event ids it dedupes against.
 const MAX_ORDER_ROWS = 500;
@@ -224,7 +231,7 @@ const orders = {
     const status = el("span", { className: `status status-${current}`, text: current,
       title: last && last.reason ? last.reason : "" });
     row.replaceChildren(
-      el("td", { title: order.order_id }, el("code", { text: shortId(order.order_id) })),
+      el("td", { title: order.order_id }, el("code", { text: shortId(order.order_id) }), " ", wireButton(order.order_id)),
       el("td", { text: order.created_by || "" }),
       el("td", { text: equipment }),
       el("td", {}, status),
