@@ -1,6 +1,8 @@
 """The workbench on the dashboard, in Chromium: produce a record, produce it again, and run the commands the page
 offers for a record exactly as copied."""
 
+import json
+import os
 import subprocess
 
 from playwright.sync_api import expect
@@ -67,3 +69,25 @@ def test_the_copy_as_commands_print_exactly_that_record(make_stack, kafka_broker
             assert len(lines) == 1, (name, lines)
             assert order_ids[2] in lines[0] and "event-type" in lines[0] and '"created_by":"copy-2"' in lines[0], \
                 (name, lines[0])
+
+
+def test_the_order_forms_call_runs_as_the_command_it_shows(make_stack, kafka_broker, browser):
+    stack = make_stack(kafka_broker.bootstrap_servers, services=("web", "grpc", "publisher"))
+    env = {**os.environ, "PATH": f"{ROOT / '.tools'}{os.pathsep}{os.environ['PATH']}"}  # grpcurl: `make tools`
+    with open_dashboard(browser, stack.base_url) as page:
+        page.click("button.add[data-item=WEBCAM]")
+        for transport, answer in (("rest", "HTTP 201"), ("grpc", "gRPC OK")):
+            page.fill("#created-by", f"copied-{transport}")
+            page.check(f"input[name=transport][value={transport}]")
+            page.click("#place-order")
+            expect(page.locator('#timeline li[data-hop="response"]')).to_contain_text(answer, timeout=10_000)
+            command = page.locator("#order-command").text_content()
+            result = subprocess.run(["bash", "-c", command], cwd=ROOT, env=env, capture_output=True, text=True,
+                                    timeout=30)
+            assert result.returncode == 0, result.stderr
+            if transport == "rest":
+                assert result.stdout.startswith("HTTP/1.1 201")
+                created = json.loads(result.stdout.replace("\r\n", "\n").split("\n\n", 1)[1])
+            else:
+                created = json.loads(result.stdout)
+            assert created["created_by"] == f"copied-{transport}" and created["equipment"] == ["WEBCAM"]

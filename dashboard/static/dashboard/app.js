@@ -21,6 +21,18 @@ function csrfToken() {
 }
 
 const shortId = (id) => (id ? String(id).slice(0, 8) : "—");
+// A word for a POSIX shell: the copy-as commands quote every argument that carries data.
+const shellQuote = (text) => `'${String(text).replace(/'/g, "'\\''")}'`;
+
+// The order form's call as a command a terminal runs: curl for REST, grpcurl for gRPC (the same request).
+function commandForOrder(transport, body) {
+  if (transport === "grpc") {
+    return ["grpcurl", "-plaintext", "-d", shellQuote(JSON.stringify(body)), "-max-time", "5", config.grpc_target,
+      "OrderService/Create"].join(" ");
+  }
+  return ["curl", "-sS", "-i", "-X", "POST", shellQuote(`${location.origin}${config.rest_url}`), "-H",
+    shellQuote("Content-Type: application/json"), "--data-raw", shellQuote(JSON.stringify(body))].join(" ");
+}
 const clockTime = (ms) => (Number.isFinite(ms) && Math.abs(ms) < 8.64e15
   ? new Date(ms).toISOString().slice(11, 23) : "—");
 
@@ -87,7 +99,7 @@ $("order-form").addEventListener("submit", async (event) => {
   const body = { created_by: $("created-by").value, equipment: [...chosen] };
   const button = $("place-order");
   button.disabled = true;
-  const trip = timeline.start(transport);
+  const trip = timeline.start(transport, commandForOrder(transport, body));
   try {
     const result = await (transport === "grpc" ? placeOverGrpc(body) : placeOverRest(body));
     timeline.responded(trip, result);
@@ -104,8 +116,8 @@ $("order-form").addEventListener("submit", async (event) => {
 
 const timeline = {
   trip: null,
-  start(transport) {
-    this.trip = { transport, sentAt: Date.now() };
+  start(transport, command) {
+    this.trip = { transport, command, sentAt: Date.now() };
     this.render();
     return this.trip;
   },
@@ -169,6 +181,10 @@ const timeline = {
       total.className = "total";
       items.push(total);
     }
+    const command = row("as a command", "", "");
+    command.className = "command";
+    command.children[1].append(el("code", { className: "cmd", id: "order-command", text: trip.command }));
+    items.push(command);
     $("timeline").replaceChildren(...items);
   },
 };

@@ -68,10 +68,9 @@ const grpcPanel = {
     if (!method) return;
     let body;
     try { body = JSON.stringify(this.request()); } catch (error) { body = "{}"; }
-    const quote = (text) => `'${String(text).replace(/'/g, "'\\''")}'`;
     const seconds = Number($("grpc-deadline").value) / 1000;
-    $("grpc-grpcurl").textContent = ["grpcurl", "-plaintext", "-d", quote(body),
-      ...this.metadata().flatMap(([key, value]) => ["-H", quote(`${key}: ${value}`)]),
+    $("grpc-grpcurl").textContent = ["grpcurl", "-plaintext", "-d", shellQuote(body),
+      ...this.metadata().flatMap(([key, value]) => ["-H", shellQuote(`${key}: ${value}`)]),
       ...(seconds > 0 ? ["-max-time", String(seconds)] : []), config.grpc_target, `${method.service}/${method.name}`].join(" ");
   },
   async call() {

@@ -70,10 +70,9 @@ const rest = {
   },
   showCurl() {
     const call = this.request();
-    const quote = (text) => `'${String(text).replace(/'/g, "'\\''")}'`;
-    const parts = ["curl", "-sS", "-i", "-X", call.method, quote(`${location.origin}${call.url}`),
-      ...Object.entries(call.headers).flatMap(([name, value]) => ["-H", quote(`${name}: ${value}`)])];
-    if (call.body !== null) parts.push("--data-raw", quote(call.body));
+    const parts = ["curl", "-sS", "-i", "-X", call.method, shellQuote(`${location.origin}${call.url}`),
+      ...Object.entries(call.headers).flatMap(([name, value]) => ["-H", shellQuote(`${name}: ${value}`)])];
+    if (call.body !== null) parts.push("--data-raw", shellQuote(call.body));
     $("rest-curl").textContent = parts.join(" ");
   },
   async send() {
