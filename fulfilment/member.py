@@ -45,6 +45,7 @@ class GroupMember:
         self.retry_seconds = retry_seconds
         self.stopping = threading.Event()
         self.beat_at = 0.0
+        self.paused = False
 
     def stop(self) -> None:
         self.stopping.set()
@@ -81,7 +82,9 @@ class GroupMember:
 
     def _poll_once(self, consumer: KafkaConsumer) -> None:
         control = controls.current()
-        self._beat()
+        # The heartbeat says "paused" as soon as this member has seen the pause: from then on it takes no record.
+        self._beat(step="paused" if control.paused else "", force=control.paused != self.paused)
+        self.paused = control.paused
         if control.paused:
             consumer.pause(*consumer.assignment())
             consumer.poll(timeout_ms=300)  # keeps the membership; paused partitions return nothing

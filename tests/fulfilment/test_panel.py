@@ -44,6 +44,7 @@ def test_paused_group_lags_by_what_was_placed_and_catches_up_on_resume(make_stac
         expect(page.locator("#members tr[data-member]")).to_have_count(1, timeout=30_000)
         page.click("#pause-worker")
         expect(page.locator("#pause-worker")).to_have_text("Resume group")
+        expect(page.locator("#members td.working")).to_have_text("paused", timeout=10_000)
         for index in range(5):
             place_on_page(page, f"paused-{index}")
         expect(created_rows(page)).to_have_count(5, timeout=20_000)

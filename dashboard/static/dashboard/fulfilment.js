@@ -47,12 +47,13 @@ const panel = {
     const members = group ? group.members : [];
     $("members").replaceChildren(...(members.length ? members.map((member) => {
       const beat = working.get(member.client_id);
-      const order = beat && beat.order_id ? `${shortId(beat.order_id)} (${beat.step || "received"})` : "idle";
+      const order = beat && beat.order_id ? `${shortId(beat.order_id)} (${beat.step || "received"})`
+        : beat && beat.step === "paused" ? "paused" : "idle";
       return el("tr", { "data-member": member.client_id },
         el("td", { text: member.client_id }),
         el("td", { text: member.host }),
         el("td", { className: "owned", text: member.partitions.join(", ") || "none" }),
-        el("td", { text: order }));
+        el("td", { className: "working", text: order }));
     }) : [el("tr", {}, el("td", { colspan: "4", className: "muted", text: "No member in the group right now." }))]));
   },
   // Every other group reading the topic, the most behind first: its members and where each partition stands.
