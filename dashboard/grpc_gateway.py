@@ -68,7 +68,7 @@ def request_message(body: object) -> pb.OrderMessage:
     errors = {}
     if not isinstance(created_by, str):
         errors["created_by"] = ["Must be text."]
-    elif not _utf8_encodable(created_by):
+    elif not rules.is_unicode_text(created_by):
         # JSON takes "\ud800", protobuf strings are UTF-8: the domain's own message for it (a lone surrogate).
         errors["created_by"] = rules.created_by_errors(created_by)
     if not isinstance(equipment, list):
@@ -79,14 +79,6 @@ def request_message(body: object) -> pb.OrderMessage:
         raise GatewayInputError(errors)
     return pb.OrderMessage(created_by=created_by,
                            equipment=[pb.OrderMessage.Equipment.Value(name) for name in equipment])
-
-
-def _utf8_encodable(text: str) -> bool:
-    try:
-        text.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 class _JsonCsrfCheck(CsrfViewMiddleware):

@@ -79,13 +79,14 @@ def created_by_errors(created_by: object) -> list[str]:
         return [f"Ensure this field has no more than {MAX_CREATED_BY_LENGTH} characters."]
     if "\x00" in created_by:
         return ["Null characters are not allowed."]
-    if not _is_unicode_text(created_by):
+    if not is_unicode_text(created_by):
         return ["Must be Unicode text; lone surrogates such as \\ud800 cannot be stored or sent."]
     return []
 
 
-def _is_unicode_text(text: str) -> bool:
-    """JSON accepts "\\ud800" escapes that UTF-8 cannot encode: such text would fail later, in the event."""
+def is_unicode_text(text: str) -> bool:
+    """JSON accepts "\\ud800" escapes that UTF-8 cannot encode: such text would fail later (in an event, a
+    protobuf string, a Kafka header)."""
     try:
         text.encode()
     except UnicodeEncodeError:

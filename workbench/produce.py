@@ -14,6 +14,7 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
 from messaging import clients
+from orders import rules
 
 MAX_KEY_BYTES = 1024
 MAX_VALUE_BYTES = 256 * 1024
@@ -89,7 +90,7 @@ def _headers(headers: object, errors: dict) -> list[tuple[str, bytes]]:
         return []
     checked = []
     for name, text in headers:
-        if not isinstance(name, str) or not 0 < len(name) <= MAX_HEADER_NAME or not _encodes(name):
+        if not isinstance(name, str) or not 0 < len(name) <= MAX_HEADER_NAME or not rules.is_unicode_text(name):
             errors["headers"] = [f"Each name is 1 to {MAX_HEADER_NAME} characters of Unicode text."]
             return []
         value_errors: dict = {}
@@ -101,14 +102,6 @@ def _headers(headers: object, errors: dict) -> list[tuple[str, bytes]]:
             return []
         checked.append((name, data))
     return checked
-
-
-def _encodes(text: str) -> bool:
-    try:
-        text.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _connected() -> KafkaProducer:
