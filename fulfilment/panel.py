@@ -35,11 +35,7 @@ def state() -> dict:
     return {
         "controls_enabled": settings.FULFILMENT_CONTROLS,
         "group_id": settings.FULFILMENT_GROUP,
-        "control": {
-            "paused": control.paused, "step_delay_ms": control.step_delay_ms, "members": control.members,
-            "delivery_mode": control.delivery_mode, "failure_rate": control.failure_rate,
-            "kill_requested": control.kill_requested_at is not None, "last_kill": control.last_kill,
-        },
+        "control": control_state(control),
         "delivery_modes": [{"value": value, "label": label} for value, label in DeliveryMode.choices],
         "members": [_member(member) for member in Member.objects.order_by("name")],
         "last_kill_deliveries": _deliveries(control.last_kill.get("order_id")),
@@ -49,6 +45,13 @@ def state() -> dict:
         "commands": {name: command.format(group=settings.FULFILMENT_GROUP, bootstrap=settings.KAFKA_BOOTSTRAP_SERVERS)
                      for name, command in COMMANDS.items()},
     }
+
+
+def control_state(control) -> dict:
+    """The group's knobs as the page shows them."""
+    return {"paused": control.paused, "step_delay_ms": control.step_delay_ms, "members": control.members,
+            "delivery_mode": control.delivery_mode, "failure_rate": control.failure_rate,
+            "kill_requested": control.kill_requested_at is not None, "last_kill": control.last_kill}
 
 
 def _member(member: Member) -> dict:

@@ -38,10 +38,11 @@ class FulfilmentControls(APIView):
         if not isinstance(request.data, dict):
             return Response({"non_field_errors": ["Send a JSON object."]}, status=status.HTTP_400_BAD_REQUEST)
         try:
-            controls.update(**request.data)
+            control = controls.update(**request.data)
         except controls.InvalidControl as exc:
             return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
-        return Response(panel.state()["control"])
+        # Only the knobs: the rest of the panel (an admin API round) comes with the page's next poll.
+        return Response(panel.control_state(control))
 
 
 @extend_schema(exclude=True)

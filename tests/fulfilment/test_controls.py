@@ -81,3 +81,12 @@ def test_the_terminal_command_uses_the_same_rules():
     assert (controls.current().members, controls.current().step_delay_ms) == (2, 250)
     with pytest.raises(CommandError, match="Use 1 to 3 members"):
         call_command("fulfilment", "set", "--members", "9")
+
+
+def test_a_change_answers_with_the_knobs_as_they_now_stand(client, settings):
+    settings.FULFILMENT_CONTROLS = True
+    response = post(client, "/fulfilment/controls", {"paused": True, "step_delay_ms": 300})
+    assert response.status_code == 200
+    assert response.json() | {"last_kill": {}} == {
+        "paused": True, "step_delay_ms": 300, "members": 1, "delivery_mode": "effectively-once",
+        "failure_rate": controls.current().failure_rate, "kill_requested": False, "last_kill": {}}
