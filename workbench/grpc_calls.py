@@ -24,6 +24,9 @@ MAX_DEADLINE_MS = 60_000
 MAX_METADATA = 16
 # Transport failures name addresses and sockets: the page gets a fixed sentence for these instead.
 FIXED_MESSAGES = {grpc.StatusCode.UNAVAILABLE: "The gRPC server is not reachable (is rungrpc running?)."}
+# Scalar field types by number, as a form names them ("string", "int32", ...).
+SCALAR_TYPES = {value: name.removeprefix("TYPE_").lower() for name, value in vars(FieldDescriptor).items()
+                if name.startswith("TYPE_") and isinstance(value, int)}
 KINDS = {(False, False): "unary", (False, True): "server streaming", (True, False): "client streaming",
          (True, True): "bidirectional streaming"}
 
@@ -96,8 +99,7 @@ def _type_name(field) -> str:
         return field.enum_type.full_name
     if field.type == FieldDescriptor.TYPE_MESSAGE:
         return field.message_type.full_name
-    return {value: name.removeprefix("TYPE_").lower() for name, value in vars(FieldDescriptor).items()
-            if name.startswith("TYPE_") and isinstance(value, int)}[field.type]
+    return SCALAR_TYPES[field.type]
 
 
 @dataclass(frozen=True)
