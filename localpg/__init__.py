@@ -1,0 +1,5 @@
+"""Run a throwaway PostgreSQL server from Debian's `postgresql` binaries (no Docker), as `localkafka` runs Kafka."""
+
+from localpg.server import LocalPostgres, PostgresError
+
+__all__ = ["LocalPostgres", "PostgresError"]

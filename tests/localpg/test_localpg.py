@@ -1,0 +1,43 @@
+"""`localpg`: a real throwaway PostgreSQL that the tests, the benchmarks and the cluster launcher start."""
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+
+from localpg import LocalPostgres
+from localpg.server import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_throwaway_server_serves_its_database_fast_and_leaves_nothing():
+    server = LocalPostgres.throwaway(prefix="playground-pg-test-").start()
+    try:
+        with psycopg.connect(server.url) as connection:
+            database, fsync, host = connection.execute(
+                "SELECT current_database(), current_setting('fsync'), inet_server_addr()::text").fetchone()
+        assert (database, fsync, host) == ("playground", "off", "127.0.0.1/32")
+        assert server.url == f"postgres://postgres@127.0.0.1:{server.port}/playground"
+    finally:
+        server.stop()
+    assert server.process.returncode == 0
+    assert not server.base_dir.exists()
+
+
+def test_run_prints_its_database_url_and_stops_on_sigterm():
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "localpg", "run", "--port", str(port)], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        line = process.stdout.readline().strip()
+        assert line == f"DATABASE_URL=postgres://postgres@127.0.0.1:{port}/playground"
+        with psycopg.connect(line.split("=", 1)[1]) as connection:
+            assert connection.execute("SELECT 1").fetchone() == (1,)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(20) == 0
+    finally:
+        process.kill()
+        process.wait()
