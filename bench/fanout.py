@@ -1,62 +1,75 @@
 """Fan-out: 1, 50 and 200 websocket clients of one `runserver` at 100 order records/s: the share of records that
-reached every client, latency (record timestamp → frame received, p50/p99 over every client's frames), and the web
-process's memory; the baseline is a raw kafka-python consumer's record timestamp → polled on the same records.
+reached every client, latency (record timestamp → frame received, p50/p99 over every client's frames), the web
+process's memory per socket and CPU; the baseline is a raw kafka-python consumer's record timestamp → polled on the
+same records.
 
     .venv/bin/python -m bench.fanout [--clients 1 50 200] [--rate 100] [--seconds 15] [--warmup 3]
 
 A producer process sends the records at a fixed rate (acks=all and idempotence, as the publisher) to a throwaway
-broker; the websocket clients run in this process (asyncio), the raw consumer in its own. Only the web process runs
-(DEBUG off). RSS is VmRSS from /proc/<pid>/status, sampled every 0.2 s; CPU is of one core.
+broker; the websocket clients run in processes of their own (50 sockets each, asyncio), the raw consumer in
+another. Only the web process runs (DEBUG off). RSS is VmRSS from /proc/<pid>/status, sampled every 0.2 s; CPU is
+the share of one core, the web process's and the client processes' together.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import os
+import threading
 
 from bench.report import Figure, print_table
-from bench.ws import (CpuMeter, delivered_latencies, fixed_rate_producer, measured, open_sockets, raw_consumer,
-                      raw_latencies, rss_mib, running_stack, stream)
+from bench.ws import (ClientProcesses, CpuMeter, delivered_latencies, fixed_rate_producer, measured, raw_consumer,
+                      raw_latencies, rss_mib, running_stack)
 
 
-async def sample_rss(pid: int, peak: list[float]) -> None:
-    while True:
-        peak[0] = max(peak[0], rss_mib(pid))
-        await asyncio.sleep(0.2)
+class PeakRss:
+    """The highest VmRSS of a process while it runs, sampled every 0.2 s in a thread."""
+
+    def __init__(self, pid: int):
+        self.pid, self.peak, self.done = pid, rss_mib(pid), threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+
+    def _sample(self) -> None:
+        while not self.done.wait(0.2):
+            self.peak = max(self.peak, rss_mib(self.pid))
+
+    def stop(self) -> float:
+        self.done.set()
+        self.thread.join()
+        return self.peak
 
 
-async def measure(stack, clients: int, rate: float, seconds: float, warmup: float) -> None:
+def measure(stack, clients: int, rate: float, seconds: float, warmup: float) -> None:
     web = stack.processes["web"].pid
     idle = rss_mib(web)
-    sockets = await open_sockets(stack.web_port, clients)
+    sockets = ClientProcesses(stack.web_port, clients).start()
     connected = rss_mib(web)
-    peak = [connected]
-    sampler = asyncio.create_task(sample_rss(web, peak))
+    peak = PeakRss(web)
     count = int(rate * (warmup + seconds))
     consumer = raw_consumer(stack.bootstrap_servers, stack.topic)
     producer = fixed_rate_producer(stack.bootstrap_servers, stack.topic, rate, count)
-    web_cpu, own_cpu = CpuMeter(web), CpuMeter(os.getpid())
-    keys = await stream(sockets, lambda: producer.result(count / rate + 60, stop=False), grace=15)
-    web_share, own_share = web_cpu.share(), own_cpu.share()
-    sampler.cancel()
+    web_cpu, client_cpu = CpuMeter(web), CpuMeter(*sockets.pids)
+    keys = producer.result(count / rate + 60, stop=False)
+    web_share, client_share = web_cpu.share(), client_cpu.share()
+    received = sockets.collect(keys)
+    streaming = peak.stop()
     raw = consumer.result(30)
-    await asyncio.gather(*(socket.close() for socket in sockets))
-    await asyncio.sleep(1)
 
     window = measured(keys, rate, warmup)
-    ours = [ms for socket in sockets for ms in delivered_latencies(window, socket.received, socket.timestamps)]
+    ours = [ms for socket in received for ms in delivered_latencies(window, socket.received, socket.timestamps)]
     floor = raw_latencies(window, raw)
-    everywhere = sum(all(key in socket.received for socket in sockets) for key in window)
+    everywhere = sum(all(key in socket.received for socket in received) for key in window)
     print_table(f"Fan-out to {clients} websocket client(s) at {rate:g} records/s (record timestamp → received)",
                 Figure(f"{clients} websocket(s), every client's frames", len(ours) / clients / seconds, ours),
                 Figure("raw kafka-python consumer (poll)", len(floor) / seconds, floor), unit="rec/s/clnt")
     print(f"  delivered to every client: {everywhere} / {len(window)} = {everywhere / len(window):.1%}"
-          f" (frames {len(ours)} / {len(window) * clients}, duplicates {sum(s.duplicates for s in sockets)});"
+          f" (frames {len(ours)} / {len(window) * clients}, duplicates {sum(s.duplicates for s in received)});"
           f" raw consumer polled {len(floor)} / {len(window)}")
-    print(f"  web process RSS: {idle:.1f} MiB idle, {connected:.1f} MiB with {clients} open, {peak[0]:.1f} MiB peak"
-          f" while streaming, {rss_mib(web):.1f} MiB after close; CPU: web {web_share:.0%},"
-          f" clients (this process) {own_share:.0%} of a core")
+    print(f"  web process RSS: {idle:.1f} MiB idle, {connected:.1f} MiB with {clients} open"
+          f" ({(connected - idle) * 1024 / clients:.0f} KiB per idle socket), {streaming:.1f} MiB peak while streaming"
+          f" ({(streaming - idle) * 1024 / clients:.0f} KiB per streaming socket), {rss_mib(web):.1f} MiB after close")
+    print(f"  CPU while streaming: web process {web_share:.0%}, the {len(sockets.pids)} client process(es)"
+          f" {client_share:.0%} of a core")
 
 
 def main() -> None:
@@ -68,7 +81,7 @@ def main() -> None:
     options = parser.parse_args()
     with running_stack(("web",)) as stack:
         for clients in options.clients:
-            asyncio.run(measure(stack, clients, options.rate, options.seconds, options.warmup))
+            measure(stack, clients, options.rate, options.seconds, options.warmup)
 
 
 if __name__ == "__main__":

@@ -4,30 +4,29 @@ consumer's record timestamp → record polled, on the same records in the same r
     .venv/bin/python -m bench.relay_latency [--rates 50 200] [--seconds 20] [--warmup 3]
 
 A producer process sends order.created records at a fixed rate (acks=all and idempotence, as the publisher) to a
-throwaway broker; one websocket client (this process) and one raw observer consumer (a process of its own) read
-them. Only the web process runs (DEBUG off). The first `--warmup` seconds are not counted.
+throwaway broker; one websocket client and one raw observer consumer, each in a process of its own, read them. Only
+the web process runs (DEBUG off). The first `--warmup` seconds are not counted.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 
 from bench.report import Figure, print_table
-from bench.ws import (CpuMeter, delivered_latencies, fixed_rate_producer, measured, open_sockets, raw_consumer,
-                      raw_latencies, running_stack, stream)
+from bench.ws import (ClientProcesses, CpuMeter, delivered_latencies, fixed_rate_producer, measured, raw_consumer,
+                      raw_latencies, running_stack)
 
 
-async def measure(stack, rate: float, seconds: float, warmup: float) -> None:
+def measure(stack, rate: float, seconds: float, warmup: float) -> None:
     count = int(rate * (warmup + seconds))
-    [socket] = await open_sockets(stack.web_port, 1)
+    client = ClientProcesses(stack.web_port, 1, grace=10).start()
     consumer = raw_consumer(stack.bootstrap_servers, stack.topic)
     producer = fixed_rate_producer(stack.bootstrap_servers, stack.topic, rate, count)
     web_cpu = CpuMeter(stack.processes["web"].pid)
-    keys = await stream([socket], lambda: producer.result(count / rate + 60, stop=False), grace=10)
+    keys = producer.result(count / rate + 60, stop=False)
     cpu = web_cpu.share()
+    [socket] = client.collect(keys)
     raw = consumer.result(30)
-    await socket.close()
 
     window = measured(keys, rate, warmup)
     ours = delivered_latencies(window, socket.received, socket.timestamps)
@@ -47,7 +46,7 @@ def main() -> None:
     options = parser.parse_args()
     with running_stack(("web",)) as stack:
         for rate in options.rates:
-            asyncio.run(measure(stack, rate, options.seconds, options.warmup))
+            measure(stack, rate, options.seconds, options.warmup)
 
 
 if __name__ == "__main__":

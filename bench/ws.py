@@ -198,18 +198,19 @@ class LiveSocket:
                 raise RuntimeError(f"the relay answered {frame}")
 
     async def read(self) -> None:
-        """Take frames until cancelled."""
+        """Take frames until cancelled; a coalesced ``records`` frame counts each of its records, received at once."""
         while True:
             text = await self.connection.recv()
             at = now_ms()
             frame = json.loads(text)
-            if frame["type"] != "record":
-                continue
-            if frame["key"] in self.received:
-                self.duplicates += 1
-            else:
-                self.received[frame["key"]] = at
-                self.timestamps[frame["key"]] = frame["timestamp"]
+            for record in frame["records"] if frame["type"] == "records" else [frame]:
+                if record["type"] != "record":
+                    continue
+                if record["key"] in self.received:
+                    self.duplicates += 1
+                else:
+                    self.received[record["key"]] = at
+                    self.timestamps[record["key"]] = record["timestamp"]
 
     async def close(self) -> None:
         await self.connection.close()
@@ -241,6 +242,67 @@ async def stream(sockets: list[LiveSocket], send: Callable[[], list[str]], grace
     return keys
 
 
+# ---- websocket clients in processes of their own -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Received:
+    """What one client socket got: each key's receive time and record timestamp (ms), and the duplicates."""
+
+    received: dict[str, float]
+    timestamps: dict[str, int]
+    duplicates: int
+
+
+def _clients(ready, stop, results, port: int, count: int, wanted, grace: float) -> None:
+    asyncio.run(_run_clients(ready, results, port, count, wanted, grace))
+
+
+async def _run_clients(ready, results, port: int, count: int, wanted, grace: float) -> None:
+    """Open `count` live sockets, read until the parent sends the keys it wanted (then up to `grace` s more, until
+    every socket has them all), and put one Received per socket."""
+    sockets = await open_sockets(port, count)
+    ready.set()
+    readers = [asyncio.create_task(socket.read()) for socket in sockets]
+    keys = set(await asyncio.to_thread(wanted.get))
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and not all(keys <= socket.received.keys() for socket in sockets):
+        await asyncio.sleep(0.1)
+    for reader in readers:
+        reader.cancel()
+    for outcome in await asyncio.gather(*readers, return_exceptions=True):
+        if not isinstance(outcome, asyncio.CancelledError):
+            raise RuntimeError(f"a websocket reader failed: {outcome!r}")
+    await asyncio.gather(*(socket.close() for socket in sockets))
+    results.put([Received(socket.received, socket.timestamps, socket.duplicates) for socket in sockets])
+
+
+class ClientProcesses:
+    """`clients` live /ws/orders/ sockets spread over processes of `per_process` each, so that the measuring side
+    is not the bottleneck: ``start``, then ``collect(keys)`` once the producer is done."""
+
+    def __init__(self, port: int, clients: int, *, per_process: int = 50, grace: float = 15.0):
+        sizes = [min(per_process, clients - start) for start in range(0, clients, per_process)]
+        self.wanted = [SPAWN.Queue() for _ in sizes]
+        self.workers = [Worker(_clients, port, size, wanted, grace) for size, wanted in zip(sizes, self.wanted)]
+        self.grace = grace
+
+    def start(self) -> ClientProcesses:
+        for worker in self.workers:
+            worker.start(timeout=120)
+        return self
+
+    @property
+    def pids(self) -> list[int]:
+        return [worker.process.pid for worker in self.workers]
+
+    def collect(self, keys: list[str]) -> list[Received]:
+        """Tell every process the keys sent; each socket's Received once it has them all or the grace is over."""
+        for wanted in self.wanted:
+            wanted.put(keys)
+        return [received for worker in self.workers for received in worker.result(self.grace + 60, stop=False)]
+
+
 # ---- a process's resources, from /proc ---------------------------------------------------------------------
 
 
@@ -260,13 +322,14 @@ def cpu_seconds(pid: int) -> float:
 
 
 class CpuMeter:
-    """CPU share (of one core) a process used between start and ``share()``."""
+    """CPU share (of one core) some processes used together between start and ``share()``."""
 
-    def __init__(self, pid: int):
-        self.pid, self.cpu, self.wall = pid, cpu_seconds(pid), time.monotonic()
+    def __init__(self, *pids: int):
+        self.pids, self.wall = pids, time.monotonic()
+        self.cpu = sum(cpu_seconds(pid) for pid in pids)
 
     def share(self) -> float:
-        return (cpu_seconds(self.pid) - self.cpu) / (time.monotonic() - self.wall)
+        return (sum(cpu_seconds(pid) for pid in self.pids) - self.cpu) / (time.monotonic() - self.wall)
 
 
 # ---- the measurement window ------------------------------------------------------------------------------

@@ -2,6 +2,10 @@
 
 Server to client, JSON text frames:
 
+- ``{"type": "records", "records": [<record frame>, ...]}``: several record frames coalesced into one websocket
+  frame, in the order they would have come one by one. A socket gets one when several records are ready for it at
+  once (a poll that returned several, a socket with a backlog, a chunk of history); at most
+  live.stream.COALESCE_MAX_BYTES of record frames each. A lone record comes as its own ``record`` frame.
 - ``{"type": "record", ...}``: one Kafka record, whatever its bytes (``live.frames``): ``key`` with ``key_format``
   "text" | "base64" | "null" (``key_reason`` with base64), ``headers`` ``{name: text | null}`` plus
   ``headers_raw`` ``[{"name", "value", "value_format", "reason"?}]`` when the map is not faithful (a value not
@@ -29,7 +33,11 @@ Exactly once: a stream sends every record from its start once, in offset order p
 relay's positions as the cut, buffers live frames at or past it, sends the history below it from a short-lived
 reader (at most replay.MAX_REPLAY_RECORDS_PER_PARTITION of the newest per partition; older ones are counted in
 ``skipped``), then the buffer, then live. A lost live frame (buffer over MAX_BUFFERED_FRAMES or half the byte
-budget, or a relay message dropped by a full channel layer) starts another round from the last offsets sent, read from Kafka.
+budget, or relay messages the process's broadcast log dropped before this socket took them) starts another round from
+the last offsets sent, read from Kafka.
+
+Fan-out: the shared reader publishes each poll once to the process's ``live.broadcast`` log; each socket's pump task
+takes what it has not sent yet and sends it coalesced. No channel-layer message per socket (``REDIS_URL`` or not).
 
 Bounded, whatever a client does: at most settings.RELAY_MAX_SOCKETS sockets per process (one more gets an error
 frame with ``code`` 4029 and is closed with 4029); per socket, settings.RELAY_SOCKET_BUDGET_BYTES of frames
@@ -54,7 +62,8 @@ from django.conf import settings
 from kafka.errors import KafkaError
 
 from live import relay, replay
-from live.stream import Outgoing, Restart, Stream, error_frame, frame_bytes
+from live.broadcast import Subscription
+from live.stream import Outgoing, Restart, Stream, coalesced, error_frame, frame_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +105,8 @@ class OrdersConsumer(AsyncJsonWebsocketConsumer):
     counted = False
     closing = False
     relay: relay.Relay | None = None
+    subscription: Subscription | None = None
+    pump_task: asyncio.Task | None = None
     replay_task: asyncio.Task | None = None
 
     async def connect(self) -> None:
@@ -112,21 +123,29 @@ class OrdersConsumer(AsyncJsonWebsocketConsumer):
         self.relay = relay.ensure_started()
         # Half the budget for live frames held while a replay reads history, the rest for frames not yet read.
         self.stream = Stream(self.relay.topic, self.relay.state, max_buffered_bytes=self.budget // 2)
-        await self.channel_layer.group_add(self.relay.group, self.channel_name)
+        # Client actions and the pump take turns: a pause or a replay never lands inside a batch of live frames.
+        self.turn = asyncio.Lock()
+        self.subscription = self.relay.broadcast.subscribe()
         await self.accept()
         await self._send_all(self.stream.opened())
+        self.pump_task = asyncio.create_task(self._pump())
 
     async def disconnect(self, code: int) -> None:
         global _open_sockets
         if self.counted:
             self.counted = False
             _open_sockets -= 1
-        if self.replay_task is not None:
-            self.replay_task.cancel()
-        if self.relay is not None:
-            await self.channel_layer.group_discard(self.relay.group, self.channel_name)
+        for task in (self.pump_task, self.replay_task):
+            if task is not None:
+                task.cancel()
+        if self.subscription is not None:
+            self.subscription.close()
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs) -> None:
+        async with self.turn:
+            await self._receive(text_data)
+
+    async def _receive(self, text_data: str | None) -> None:
         if self.closing:
             return None
         if text_data is None:
@@ -219,8 +238,7 @@ class OrdersConsumer(AsyncJsonWebsocketConsumer):
                     plan = await asyncio.to_thread(reader.open, start)
                     await self._send_all(self.stream.history_started(plan.start, skipped=plan.skipped))
                     while not self.closing and (packed := await asyncio.to_thread(reader.read_chunk)) is not None:
-                        for record in packed:
-                            await self._send_text(self.stream.history_record(record))
+                        await self._send_all(coalesced([self.stream.history_record(record) for record in packed]))
                 finally:
                     # Also on cancel: the lock in HistoryReader makes close() wait for a read still running.
                     await asyncio.to_thread(reader.close)
@@ -233,12 +251,24 @@ class OrdersConsumer(AsyncJsonWebsocketConsumer):
             await self._send_text(text)
         return self.stream.go_live()
 
-    async def relay_records(self, message: dict[str, Any]) -> None:
-        """A batch from the shared reader: send it when live, hold it while a replay reads history."""
-        await self._send_all(self.stream.on_records(message["seq"], message["records"]))
-
-    async def relay_status(self, message: dict[str, Any]) -> None:
-        await self._send_all(self.stream.on_status(message["seq"], message["kafka"], message.get("error", "")))
+    async def _pump(self) -> None:
+        """Send what the shared reader published since the last turn: records when live (held while a replay reads
+        history), statuses; whatever piled up goes out coalesced."""
+        try:
+            while not self.closing:
+                await self.subscription.wait()
+                async with self.turn:
+                    items: list[Outgoing] = []
+                    for message in self.subscription.take():
+                        if message["type"] == "relay.records":
+                            items += self.stream.on_records(message["seq"], message["records"])
+                        else:
+                            items += self.stream.on_status(message["seq"], message["kafka"], message["error"])
+                    await self._send_all(coalesced(items))
+        except Exception:  # noqa: BLE001 - a socket that cannot be fed is closed, never left silent
+            logger.exception("the live pump of a websocket failed; closing it")
+            self.closing = True
+            await self.close(code=1011)
 
     async def _send_all(self, items: list[Outgoing]) -> None:
         """Send the stream's frames in order; a Restart starts a new replay from the offsets it carries."""

@@ -2,14 +2,14 @@
 
 The shared reader is a thread started lazily by the first websocket (``ensure_started``). It assigns every
 partition of the orders topic with no consumer group (it commits nothing and disturbs no real group), starts at
-the end, and hands each polled batch to the asyncio loop with ``run_coroutine_threadsafe(layer.group_send(...))``
-(``async_to_sync`` from a foreign thread stalled the in-memory layer for seconds). It keeps, per partition, the
-next offset it has handed over (its *positions*): a replay uses them as the cut between history and live.
+the end, and publishes each polled batch once to the process's sockets through ``live.broadcast`` (on the asyncio
+loop, with ``call_soon_threadsafe``, waiting for it: a slow loop slows the reader). It keeps, per partition,
+the next offset it has handed over (its *positions*): a replay uses them as the cut between history and live.
 
-Messages it sends to its Channels group, in order, each with a ``seq`` one higher than the last:
-``{"type": "relay.records", "seq", "records": [[partition, offset, frame as JSON text], ...]}`` and
-``{"type": "relay.status", "seq", "kafka": "ok" | "unavailable", "error"}``. A consumer that sees a ``seq`` jump
-knows a message was dropped for it (a full channel layer) and catches up from Kafka.
+Messages it publishes, in order (the broadcast numbers them with a consecutive ``seq``):
+``{"type": "relay.records", "records": [[partition, offset, frame as JSON text], ...]}`` and
+``{"type": "relay.status", "kafka": "ok" | "unavailable", "error"}``. A socket that sees a ``seq`` jump knows
+the log dropped messages it had not taken (it fell too far behind) and catches up from Kafka.
 
 While the broker is away the reader reports it, retries every RETRY_SECONDS and, once back, continues from its
 positions, so live streams have no gap. ``stop`` ends it (tests call it; a web process just exits).
@@ -22,23 +22,21 @@ import concurrent.futures
 import logging
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from channels.layers import BaseChannelLayer, get_channel_layer
 from django.conf import settings
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
 from live import frames
+from live.broadcast import Broadcast
 from messaging import readers
-from orders import events
 
 logger = logging.getLogger(__name__)
 
 POLL_TIMEOUT_MS = 200
-# Records per group message: one channel-layer message carries a whole poll, so a burst costs few messages.
+# Records per published message: one message carries a whole poll, so a burst costs few messages.
 BATCH_MAX_RECORDS = 200
 # With no records flowing, how often the reader asks the broker for end offsets (its liveness check).
 HEALTH_CHECK_SECONDS = 2.0
@@ -55,7 +53,7 @@ def pack(record) -> PackedRecord:
 
     The in-memory channel layer deep-copies each message once per group member: copying one string per record
     instead of a frame dict, and encoding it once instead of once per socket, halved fan-out latency at 200
-    sockets (bench/fanout.py).
+    sockets (bench/fanout.py); the broadcast now copies nothing, and every socket sends this same text.
     """
     return record.partition, record.offset, frames.pack_frame(frames.record_frame(record))
 
@@ -84,18 +82,16 @@ class ReaderState:
     kafka: str = "starting"  # "starting" | "ok" | "unavailable"
     error: str = ""
     partitions: tuple[int, ...] = ()
-    positions: dict[int, int] = field(default_factory=dict)  # next offset handed to the group, per partition
+    positions: dict[int, int] = field(default_factory=dict)  # next offset published, per partition
     end_offsets: dict[int, int] = field(default_factory=dict)
-    seq: int = 0
 
 
 class Relay:
-    """One process's shared reader of the orders topic, feeding the Channels group ``self.group``."""
+    """One process's shared reader of the orders topic, publishing to its sockets through ``self.broadcast``."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, layer: BaseChannelLayer, topic: str, bootstrap: str):
-        self.loop, self.layer, self.topic, self.bootstrap = loop, layer, topic, bootstrap
-        # Per process: with a shared (Redis) layer, a process-wide name would deliver every record once per process.
-        self.group = f"{events.ORDERS_GROUP}.{uuid.uuid4().hex}"
+    def __init__(self, loop: asyncio.AbstractEventLoop, topic: str, bootstrap: str):
+        self.loop, self.topic, self.bootstrap = loop, topic, bootstrap
+        self.broadcast = Broadcast()
         # Bounds the short-lived history readers (one Kafka connection each) this process runs at once.
         self.replay_slots = asyncio.Semaphore(MAX_CONCURRENT_REPLAYS)
         self._state = ReaderState()
@@ -191,9 +187,8 @@ class Relay:
             positions = dict(self._state.positions)
             for partition, offset, _ in packed:
                 positions[partition] = max(positions.get(partition, 0), offset + 1)
-            self._state = replace(self._state, positions=positions, seq=self._state.seq + 1)
-            seq = self._state.seq
-        self._send({"type": "relay.records", "seq": seq, "records": packed})
+            self._state = replace(self._state, positions=positions)
+        self._send({"type": "relay.records", "records": packed})
 
     def _set_unavailable(self, exc: Exception) -> None:
         error = f"{type(exc).__name__}: {exc}"
@@ -205,33 +200,36 @@ class Relay:
             self._send_status()
 
     def _send_status(self) -> None:
-        with self._lock:
-            self._state = replace(self._state, seq=self._state.seq + 1)
-            state = self._state
-        self._send({"type": "relay.status", "seq": state.seq, "kafka": state.kafka, "error": state.error})
+        state = self.state()
+        self._send({"type": "relay.status", "kafka": state.kafka, "error": state.error})
 
     def _send(self, message: dict[str, Any]) -> None:
-        """Run one group_send on the loop and wait for it: messages stay in order and a slow loop slows the reader."""
+        """Publish on the loop and wait for it: messages stay in order and a slow loop slows the reader.
+
+        A plain callback, not a coroutine: the sockets' pumps then wake one loop iteration after the handoff.
+        """
         if self.loop.is_closed():
             raise LoopClosed()
-        coroutine = self.layer.group_send(self.group, message)
+        published: concurrent.futures.Future = concurrent.futures.Future()
+
+        def publish() -> None:
+            if published.set_running_or_notify_cancel():
+                self.broadcast.publish(message)
+                published.set_result(None)
+
         try:
-            future = asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+            self.loop.call_soon_threadsafe(publish)
         except RuntimeError as exc:
-            coroutine.close()
             raise LoopClosed() from exc
         while not self._stopping.is_set():
             try:
-                future.result(timeout=SEND_WAIT_SECONDS)
+                published.result(timeout=SEND_WAIT_SECONDS)
                 return
             except concurrent.futures.TimeoutError:
                 if self.loop.is_closed() or not self.loop.is_running():
-                    future.cancel()
+                    published.cancel()
                     raise LoopClosed() from None
-            except Exception:  # noqa: BLE001 - a failing layer (Redis away) loses this message, not the reader
-                logger.exception("relay could not send to the channel layer")
-                return
-        future.cancel()
+        published.cancel()
 
 
 _current: Relay | None = None
@@ -246,7 +244,7 @@ def ensure_started() -> Relay:
         if _current is None or not _current.alive or _current.loop is not loop:
             if _current is not None:
                 _current.stop(timeout=0)
-            _current = Relay(loop, get_channel_layer(), settings.KAFKA_ORDERS_TOPIC, settings.KAFKA_BOOTSTRAP_SERVERS)
+            _current = Relay(loop, settings.KAFKA_ORDERS_TOPIC, settings.KAFKA_BOOTSTRAP_SERVERS)
             _current.start()
         return _current
 

@@ -15,6 +15,7 @@ the buffer over MAX_BUFFERED_FRAMES or its byte bound) while replaying makes the
 
 from __future__ import annotations
 
+import functools
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ MAX_BUFFERED_BYTES = 4 * 1024 * 1024
 
 # (partition, offset, the record frame as JSON text): live.relay.PackedRecord.
 PackedRecord = tuple[int, int, str]
+# A "records" frame (several record frames coalesced) carries at most this many bytes of them; more make more frames.
+COALESCE_MAX_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,35 @@ class ReaderView(Protocol):
 def frame_bytes(text: str) -> int:
     """The UTF-8 size of a frame's JSON text (what it costs queued to a socket)."""
     return len(text) if text.isascii() else len(text.encode())
+
+
+def coalesced(items: list[Outgoing], max_bytes: int = COALESCE_MAX_BYTES) -> list[Outgoing]:
+    """The same items with each run of record frames sent as few frames as `max_bytes` allows: one record stays a
+    ``record`` frame, several become one ``{"type": "records", "records": [<record frame>, ...]}`` frame."""
+    out: list[Outgoing] = []
+    run: list[str] = []
+    size = 0
+    for item in items:
+        if isinstance(item, str) and (not run or size + frame_bytes(item) <= max_bytes):
+            run.append(item)
+            size += frame_bytes(item)
+            continue
+        if run:
+            out.append(_records_frame(tuple(run)))
+            run, size = [], 0
+        if isinstance(item, str):
+            run, size = [item], frame_bytes(item)
+        else:
+            out.append(item)
+    if run:
+        out.append(_records_frame(tuple(run)))
+    return out
+
+
+@functools.lru_cache(maxsize=16)
+def _records_frame(texts: tuple[str, ...]) -> str:
+    """Built once for every socket that sends the same records at once (the texts are the relay's own objects)."""
+    return texts[0] if len(texts) == 1 else '{"type":"records","records":[' + ",".join(texts) + "]}"
 
 
 def keyed(offsets: dict[int, int]) -> dict[str, int]:

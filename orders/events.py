@@ -31,8 +31,6 @@ ORDER_FIELDS = ("order_id", "created_by", "status", "created_at", "equipment")
 SOURCES = ("rest", "grpc", "worker")
 # A reason is a short sentence of ours, never client input; the header carries at most this many characters.
 MAX_REASON_LENGTH = 200
-# Prefix of the Channels group the live relay fans records out through; each web process adds its own suffix.
-ORDERS_GROUP = "orders-topic"
 
 
 class EventParseError(ValueError):

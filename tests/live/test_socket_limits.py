@@ -4,16 +4,14 @@ that only history replays take and always give back, one replay per socket at a 
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 
 import pytest
-from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 
 from live import consumers, replay, stream as stream_module
 from playground.asgi import application
-from tests.live.test_ws_consumer import FakeRelay, frame
+from tests.live.test_ws_consumer import FakeRelay, frame, packed
 from tests.support.relay_sockets import BROWSER_HEADERS, is_status, open_socket, receive_until, start_stream
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -68,13 +66,10 @@ async def test_a_socket_over_its_byte_budget_is_closed_with_4008(fake_relay, set
     monkeypatch.setattr(consumers, "transport_backlog", lambda send: backlog["bytes"])
     socket = await open_socket()
     await start_stream(socket, "latest", timeout=5)
-    layer = get_channel_layer()
-    packed = [[0, 5, json.dumps(frame(0, 5))]]
-    await layer.group_send(fake_relay.group, {"type": "relay.records", "seq": 1, "records": packed})
+    fake_relay.broadcast.publish({"type": "relay.records", "records": packed([frame(0, 5)])})
     assert (await socket.receive_json_from(timeout=5))["offset"] == 5
     backlog["bytes"] = 9_990  # the client stopped reading: the next frame would pass the budget
-    packed = [[0, 6, json.dumps(frame(0, 6))], [0, 7, json.dumps(frame(0, 7))]]
-    await layer.group_send(fake_relay.group, {"type": "relay.records", "seq": 2, "records": packed})
+    fake_relay.broadcast.publish({"type": "relay.records", "records": packed([frame(0, 6), frame(0, 7)])})
     assert await socket.receive_output(timeout=5) == {"type": "websocket.close", "code": 4008}
     assert await socket.receive_nothing(timeout=0.3)
     await socket.disconnect()

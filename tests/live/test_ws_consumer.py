@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 
 import pytest
-from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 
 from live import relay, replay
+from live.broadcast import Broadcast
 from playground.asgi import application
 from tests.support.relay_sockets import BROWSER_HEADERS, is_status, open_socket, positions, receive_until, start_stream
 
@@ -19,13 +18,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 class FakeRelay:
-    """The shared reader's interface with a fixed state; the test plays the reader by sending to `group`."""
+    """The shared reader's interface with a fixed state; the test plays the reader by publishing to `broadcast`."""
 
     topic = "orders-fake"
     bootstrap = "127.0.0.1:1"
 
     def __init__(self) -> None:
-        self.group = f"orders-topic.fake-{uuid.uuid4().hex}"
+        self.broadcast = Broadcast()
         self.replay_slots = asyncio.Semaphore(1)
         self.reader = relay.ReaderState(kafka="ok", partitions=(0, 1, 2), positions={0: 5, 1: 0, 2: 2},
                                         end_offsets={0: 5, 1: 0, 2: 2})
@@ -122,38 +121,55 @@ async def test_live_frames_below_the_stream_position_are_not_sent(fake_relay):
     communicator = await open_socket()
     await start_stream(communicator, "latest", timeout=5)
     batch = [frame(0, 4), frame(0, 5), frame(0, 6), frame(2, 1), frame(2, 2), frame(0, 6)]
-    packed = [[f["partition"], f["offset"], json.dumps(f)] for f in batch]
-    await get_channel_layer().group_send(fake_relay.group, {"type": "relay.records", "seq": 1, "records": packed})
-    received = [await communicator.receive_json_from(timeout=5) for _ in range(3)]
-    assert positions(received) == [(0, 5), (0, 6), (2, 2)]
-    assert received[0] == frame(0, 5)
+    fake_relay.broadcast.publish({"type": "relay.records", "records": packed(batch)})
+    received = await communicator.receive_json_from(timeout=5)
+    assert received == {"type": "records", "records": [frame(0, 5), frame(0, 6), frame(2, 2)]}
+    await communicator.disconnect()
+
+
+def packed(frames: list[dict]) -> list[list]:
+    """Record frames as the relay publishes them: [partition, offset, frame as JSON text]."""
+    return [[f["partition"], f["offset"], json.dumps(f, separators=(",", ":"))] for f in frames]
+
+
+async def test_one_record_is_its_own_frame_and_a_backlog_is_coalesced_in_order(fake_relay):
+    communicator = await open_socket()
+    await start_stream(communicator, "latest", timeout=5)
+    fake_relay.broadcast.publish({"type": "relay.records", "records": packed([frame(0, 5)])})
+    assert await communicator.receive_json_from(timeout=5) == frame(0, 5)
+    # Three polls published before the socket's turn: one frame carries them all, in order.
+    for offsets in ((6, 7), (8,), (9, 10)):
+        fake_relay.broadcast.publish({"type": "relay.records", "records": packed([frame(0, o) for o in offsets])})
+    coalesced = await communicator.receive_json_from(timeout=5)
+    assert coalesced["type"] == "records" and positions(coalesced["records"]) == [(0, o) for o in range(6, 11)]
+    assert await communicator.receive_nothing(timeout=0.2)
     await communicator.disconnect()
 
 
 async def test_kafka_outage_and_return_are_reported(fake_relay):
     communicator = await open_socket()
     await start_stream(communicator, "latest", timeout=5)
-    layer = get_channel_layer()
-    await layer.group_send(fake_relay.group, {"type": "relay.status", "seq": 1, "kafka": "unavailable",
-                                              "error": "KafkaTimeoutError: gone"})
+    fake_relay.broadcast.publish({"type": "relay.status", "kafka": "unavailable", "error": "KafkaTimeoutError: gone"})
     assert await communicator.receive_json_from(timeout=5) == {
         "type": "status", "state": "kafka_unavailable", "topic": "orders-fake", "kafka": "unavailable",
         "error": "KafkaTimeoutError: gone",
     }
-    await layer.group_send(fake_relay.group, {"type": "relay.status", "seq": 2, "kafka": "ok", "error": ""})
+    fake_relay.broadcast.publish({"type": "relay.status", "kafka": "ok", "error": ""})
     back = await communicator.receive_json_from(timeout=5)
     assert (back["state"], back["positions"]) == ("live", {"0": 5, "1": 0, "2": 2})
     await communicator.disconnect()
 
 
-async def test_a_lost_relay_message_makes_the_stream_catch_up(fake_relay):
+async def test_relay_messages_dropped_from_the_log_make_the_stream_catch_up(fake_relay):
+    fake_relay.broadcast.max_messages = 1
     communicator = await open_socket()
     await start_stream(communicator, "latest", timeout=5)
-    layer = get_channel_layer()
-    await layer.group_send(fake_relay.group, {"type": "relay.status", "seq": 1, "kafka": "ok", "error": ""})
+    fake_relay.broadcast.publish({"type": "relay.status", "kafka": "ok", "error": ""})
     assert (await communicator.receive_json_from(timeout=5))["state"] == "live"
-    # seq 2 never arrives: the consumer must not trust its live stream and replays from its own positions.
-    await layer.group_send(fake_relay.group, {"type": "relay.status", "seq": 3, "kafka": "ok", "error": ""})
+    # Two messages before the socket's turn, with room for one: it never sees the first, and must not trust its
+    # live stream, so it replays from its own positions.
+    for _ in range(2):
+        fake_relay.broadcast.publish({"type": "relay.status", "kafka": "ok", "error": ""})
     frames = await receive_until(communicator, is_status("live"), timeout=5)
     assert [f["state"] for f in frames if f["type"] == "status"][-2:] == ["replaying", "live"]
     assert frames[-2]["from"] == {"0": 5, "1": 0, "2": 2}

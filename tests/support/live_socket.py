@@ -63,19 +63,24 @@ class ResumingReader:
                     if done(None):
                         return
                     continue
-                frame = json.loads(raw)
-                if frame["type"] == "record":
-                    self.records.append(frame)
-                    self.positions[str(frame["partition"])] = frame["offset"] + 1
-                elif frame["type"] == "status" and frame["state"] == "live":
-                    # Partitions without a record yet resume from the live position, not from their beginning.
-                    for partition, offset in frame.get("positions", {}).items():
-                        self.positions.setdefault(partition, offset)
-                if done(frame):
-                    return
+                for frame in unwrap(json.loads(raw)):
+                    if frame["type"] == "record":
+                        self.records.append(frame)
+                        self.positions[str(frame["partition"])] = frame["offset"] + 1
+                    elif frame["type"] == "status" and frame["state"] == "live":
+                        # Partitions without a record yet resume from the live position, not from their beginning.
+                        for partition, offset in frame.get("positions", {}).items():
+                            self.positions.setdefault(partition, offset)
+                    if done(frame):
+                        return
 
     def offsets_seen(self) -> list[tuple[int, int]]:
         return [(frame["partition"], frame["offset"]) for frame in self.records]
+
+
+def unwrap(frame: dict[str, Any]) -> list[dict[str, Any]]:
+    """A coalesced ``records`` frame as the record frames it carries, in order; any other frame as itself."""
+    return frame["records"] if frame["type"] == "records" else [frame]
 
 
 def run_in_own_loop(scenario: Callable[[], Coroutine], timeout: float = 180.0) -> None:

@@ -10,6 +10,7 @@ from channels.testing import WebsocketCommunicator
 from kafka import KafkaProducer
 
 from playground.asgi import application
+from tests.support.live_socket import unwrap
 
 BROWSER_HEADERS = [(b"origin", b"http://127.0.0.1:8000"), (b"host", b"127.0.0.1:8000")]
 Frame = dict[str, Any]
@@ -27,7 +28,9 @@ async def open_socket(headers: list[tuple[bytes, bytes]] = BROWSER_HEADERS) -> W
 
 async def receive_until(communicator: WebsocketCommunicator, done: Callable[[Frame], bool], *,
                         timeout: float = 20.0) -> list[Frame]:
-    """Every frame up to and including the first for which `done` is true; fail with what came if none in time."""
+    """Every frame up to and including the first for which `done` is true; fail with what came if none in time.
+
+    The records of a coalesced ``records`` frame count as frames of their own (see ``unwrap``)."""
     frames: list[Frame] = []
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -36,9 +39,10 @@ async def receive_until(communicator: WebsocketCommunicator, done: Callable[[Fra
             frame = await communicator.receive_json_from(timeout=max(deadline - loop.time(), 0.01))
         except TimeoutError:
             raise AssertionError(f"no awaited frame within {timeout} s; received {frames}") from None
-        frames.append(frame)
-        if done(frame):
-            return frames
+        for each in unwrap(frame):
+            frames.append(each)
+            if done(each):
+                return frames
 
 
 def is_status(state: str) -> Callable[[Frame], bool]:

@@ -537,6 +537,8 @@ const relay = {
     if (Object.keys(this.endOffsets).length) this.replay(this.newest());
   },
   receive(frame) {
+    // Several records that were ready at once come coalesced in one frame; each is shown as if it came alone.
+    if (frame.type === "records") return frame.records.forEach((record) => this.receive(record));
     if (frame.type === "status" && frame.state === "connected") this.connected(frame);
     if (frame.type === "record") {
       this.positions[frame.partition] = Math.max(this.positions[frame.partition] || 0, frame.offset + 1);
