@@ -13,13 +13,19 @@ export PATH := $(BIN):$(TOOLS):$(PATH)
 # With an external broker named, `make run` starts everything but the local one.
 PROCESSES := $(if $(KAFKA_BOOTSTRAP_SERVERS),publisher web grpc worker announce,)
 
-.PHONY: run test kafka proto install jars tools migrate check clean
+.PHONY: run test test-postgres kafka proto install jars tools migrate check clean
 
 run: install jars migrate
 	honcho start $(PROCESSES)
 
+# The suite on SQLite, then the tests that touch the database again on a throwaway PostgreSQL (localpg).
 test: install jars tools
 	pytest $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory test-postgres
+
+# Exit 5 is pytest's "no test selected": PYTEST_ARGS may name only tests that never touch the database.
+test-postgres: install jars tools
+	python -m localpg exec pytest --database-tests-on=postgresql $(PYTEST_ARGS) || test $$? -eq 5
 
 kafka: install jars
 	python -m localkafka run

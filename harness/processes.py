@@ -1,7 +1,8 @@
 """Start the playground's real processes on free ports: for end-to-end tests and benchmarks.
 
-Each Stack gets its own SQLite file and runs `manage.py runserver` (daphne), `rungrpc` and `publish_outbox`
-(or the subset named in `services`) against a broker it is given.
+Each Stack gets its own SQLite file (or the database `database_url` names, e.g. a fresh PostgreSQL one) and runs
+`manage.py runserver` (daphne), `rungrpc` and `publish_outbox` (or the subset named in `services`) against a
+broker it is given.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ class Stack:
     grpc_port: int = field(default_factory=free_port)
     wakeup_port: int = field(default_factory=free_port)
     database: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="playground-stack-")) / "db.sqlite3")
+    # Any DATABASE_URL (a fresh PostgreSQL database: localpg.create_database); None: the SQLite file `database`.
+    database_url: str | None = None
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     @property
@@ -54,7 +57,7 @@ class Stack:
     def env(self) -> dict[str, str]:
         return {
             **os.environ,
-            "DATABASE_URL": f"sqlite:///{self.database}",
+            "DATABASE_URL": self.database_url or f"sqlite:///{self.database}",
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
             "KAFKA_ORDERS_TOPIC": self.topic,
             "GRPC_TARGET": self.grpc_target,

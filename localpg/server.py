@@ -23,6 +23,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 SYSTEM_USER = "postgres"
 SUPERUSER = "postgres"
@@ -47,6 +48,16 @@ def bin_dir() -> Path:
     if not found:
         raise PostgresError(f"no PostgreSQL server under {BINARIES}/*/bin: install Debian's `postgresql` package")
     return max(found, key=lambda path: int(re.sub(r"\D", "", path.parent.name) or 0))
+
+
+def create_database(server_url: str, name: str) -> str:
+    """Create the database `name` on the server that `server_url` names (as a user who may); return its URL."""
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(psycopg.conninfo.make_conninfo(server_url, dbname="postgres"), autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return urlsplit(server_url)._replace(path=f"/{name}").geturl()
 
 
 def free_port() -> int:
@@ -101,7 +112,7 @@ class LocalPostgres:
             self.process = subprocess.Popen(self._as_owner(command), stdout=log, stderr=subprocess.STDOUT,
                                             stdin=subprocess.DEVNULL)
         self._wait_ready(timeout)
-        self._create_database()
+        create_database(self.url, self.database)
         return self
 
     def stop(self, grace: float = 20.0) -> None:
@@ -130,12 +141,6 @@ class LocalPostgres:
                                     "`postgresql` package creates it)") from exc
             os.chown(path, owner.pw_uid, owner.pw_gid)
 
-    def _connect(self, database: str, timeout: float = 2.0):
-        import psycopg
-
-        return psycopg.connect(host="127.0.0.1", port=self.port, user=self.user, dbname=database,
-                               connect_timeout=max(1, int(timeout)), autocommit=True)
-
     def _wait_ready(self, timeout: float) -> None:
         import psycopg
 
@@ -144,19 +149,14 @@ class LocalPostgres:
             if self.process.poll() is not None:
                 raise PostgresError(f"postgres exited with code {self.process.returncode}{self._log_tail()}")
             try:
-                self._connect("postgres").close()
+                psycopg.connect(host="127.0.0.1", port=self.port, user=self.user, dbname="postgres",
+                                connect_timeout=2).close()
                 return
             except psycopg.OperationalError:
                 time.sleep(0.1)
         self.stop()
         raise PostgresError(f"postgres did not accept connections on port {self.port} within {timeout:.0f} s"
                             f"{self._log_tail()}")
-
-    def _create_database(self) -> None:
-        from psycopg import sql
-
-        with self._connect("postgres") as connection:
-            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.database)))
 
     def _log_tail(self) -> str:
         if self.log_path.exists():

@@ -2,14 +2,19 @@
 
 Where a new test goes: in the folder of the component it tests (tests/orders for the domain, tests/rest_api,
 tests/grpc_bridge, tests/live, tests/outbox, tests/fulfilment, tests/messaging, tests/dashboard, tests/playground,
-tests/localkafka, tests/workbench, tests/bench); tests/contract for what must hold across transports, tests/stack for the whole set of processes.
+tests/localkafka, tests/localpg, tests/workbench, tests/bench); tests/contract for what must hold across transports, tests/stack for the whole set of processes.
 Helpers shared by several folders go in tests/support (the process runner used by benchmarks too is harness/).
 
 Levels are markers, so `pytest -m "not kafka"` runs the fast part without a broker:
 - kafka: needs the real broker (set here on every test that uses `kafka_broker`, directly or through a fixture);
 - browser: drives Debian's Chromium (set on every test that uses `browser`);
 - slow: starts the playground's real processes (set on every test that uses `stack` or `make_stack`);
-- faults: kills or cuts parts on purpose (set by the test module).
+- faults: kills or cuts parts on purpose (set by the test module);
+- database: touches the database, in this process (the django_db marker or a db fixture) or through real processes
+  started by `make_stack` (which then get a fresh database of their own on the same server).
+
+`make test` runs the suite on SQLite, then the `database` tests again on a throwaway PostgreSQL
+(`python -m localpg exec pytest --database-tests-on=postgresql`, which is `make test-postgres`).
 """
 
 import contextlib
@@ -20,9 +25,11 @@ from pathlib import Path
 import grpc
 import pytest
 from django.conf import settings
+from django.db import connection
 from playwright.sync_api import sync_playwright
 
 from localkafka import BrokerError, LocalBroker
+from localpg import create_database
 from grpc_bridge.generated import orders_pb2_grpc
 from grpc_bridge.server import build_server
 from harness.chromium import CHROMIUM, CHROMIUM_ARGS
@@ -31,13 +38,35 @@ from harness.topics import create_topic
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 LEVEL_OF_FIXTURE = {"kafka_broker": "kafka", "browser": "browser", "stack": "slow", "make_stack": "slow"}
+# pytest-django's database fixtures (a test may ask for one without the django_db marker), and the stacks that follow
+# the test database's server. Stacks built by hand keep their own SQLite file, so they are not database tests.
+DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback",
+                     "live_server", "make_stack", "stack_database_url"}
 
 
-def pytest_collection_modifyitems(items):
+def pytest_addoption(parser):
+    parser.addoption("--database-tests-on", metavar="VENDOR", choices=["sqlite", "postgresql"],
+                     help="run only the tests marked `database`, and fail unless the database is VENDOR's")
+
+
+def pytest_configure(config):
+    vendor = config.getoption("database_tests_on")
+    if vendor and connection.vendor != vendor:
+        raise pytest.UsageError(f"--database-tests-on={vendor}, but DATABASE_URL names a {connection.vendor} "
+                                "database: run `make test-postgres` (python -m localpg exec pytest ...)")
+
+
+def pytest_collection_modifyitems(config, items):
     for item in items:
         for fixture, level in LEVEL_OF_FIXTURE.items():
             if fixture in item.fixturenames:
                 item.add_marker(level)
+        if item.get_closest_marker("django_db") or DATABASE_FIXTURES.intersection(item.fixturenames):
+            item.add_marker("database")
+    if config.getoption("database_tests_on"):
+        deselected = [item for item in items if not item.get_closest_marker("database")]
+        items[:] = [item for item in items if item.get_closest_marker("database")]
+        config.hook.pytest_deselected(items=deselected)
 
 
 @pytest.fixture(scope="session")
@@ -114,8 +143,22 @@ def open_dashboard(browser, base_url: str):
 
 
 @pytest.fixture
-def make_stack():
-    """Start a Stack on a broker of the test's choosing; stop it (and whatever is left) afterwards."""
+def stack_database_url():
+    """A new database for one Stack on the test database's server when that is PostgreSQL; None (the Stack's own
+    SQLite file) otherwise. A URL names the server, so each call creates another database."""
+
+    def new_database() -> str | None:
+        if connection.vendor != "postgresql":
+            return None
+        return create_database(os.environ["DATABASE_URL"], f"stack_{uuid.uuid4().hex[:12]}")
+
+    return new_database
+
+
+@pytest.fixture
+def make_stack(stack_database_url):
+    """Start a Stack on a broker of the test's choosing, with a database of its own on the test database's kind
+    (SQLite or PostgreSQL); stop it (and whatever is left) afterwards."""
     started = []
 
     def make(bootstrap_servers: str, services=("web", "publisher"), create=True, **extra_env) -> Stack:
@@ -123,7 +166,7 @@ def make_stack():
         if create:
             create_topic(bootstrap_servers, topic)
         stack = Stack(bootstrap_servers=bootstrap_servers, topic=topic, log_dir=ARTIFACTS / "stacks",
-                      services=services, extra_env=extra_env)
+                      services=services, extra_env=extra_env, database_url=stack_database_url())
         started.append(stack)
         return stack.start()
 

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import psycopg
+import pytest
 
 from localpg import LocalPostgres
 from localpg.server import free_port
@@ -41,3 +42,15 @@ def test_run_prints_its_database_url_and_stops_on_sigterm():
     finally:
         process.kill()
         process.wait()
+
+
+def test_exec_runs_the_command_against_a_server_and_returns_its_status():
+    probe = ("import os, psycopg; url = os.environ['DATABASE_URL']; print(url, flush=True); "
+             "psycopg.connect(url).execute('SELECT 1'); raise SystemExit(7)")
+    result = subprocess.run([sys.executable, "-m", "localpg", "exec", sys.executable, "-c", probe], cwd=ROOT,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 7, result.stderr
+    url = result.stdout.strip()
+    assert url.startswith("postgres://postgres@127.0.0.1:") and url.endswith("/playground")
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect(url, connect_timeout=2)

@@ -121,6 +121,12 @@ def test_list_is_newest_first_and_filters():
         selectors.list_orders(status="LOST")
 
 
+@pytest.mark.parametrize("created_by", ["bo\x00", "a\ud800", " ", "b" * 151])
+def test_a_name_no_order_can_have_matches_none(created_by):
+    create(created_by="bo")
+    assert list(selectors.list_orders(created_by=created_by)) == []
+
+
 def test_a_lone_surrogate_is_refused_by_the_domain_too():
     with pytest.raises(InvalidOrder) as refused:
         services.create_order(created_by="a\ud800", equipment=["MOUSE"], source="grpc")
