@@ -1,10 +1,11 @@
 """The transactional outbox publisher: sends committed events to Kafka, oldest first, and marks them sent on ack.
 
 An idle publisher waits for a wake-up datagram from the process that committed (outbox.wakeup) or for its
-poll interval, whichever comes first. Delivery is at least once: a publisher that dies after the broker's
-acknowledgement but before marking the row sends the event again, so readers dedupe by `event_id`. Several
-publishers may run at once; each sends the oldest waiting events first, so the first copy of one order's events
-on the topic is always in commit order.
+poll interval, whichever comes first. Several publishers may run at once: each batch is a claim (outbox.claims),
+so in normal operation no event is sent by two of them, and no event overtakes an older one of its key. On
+PostgreSQL they send side by side (`SELECT … FOR UPDATE SKIP LOCKED`, held while the batch is sent and marked); on
+SQLite they take turns. Delivery is still at least once: a publisher that dies after the broker's acknowledgement
+but before its claim commits the rows as sent leaves them to be sent again, so readers dedupe by `event_id`.
 
 An event the broker or the client refuses for itself (too large for the topic, a topic policy, a header that
 cannot be encoded) is parked after OUTBOX_MAX_ATTEMPTS refusals, with its reason in `last_error`; events of other
@@ -26,6 +27,7 @@ from kafka.errors import KafkaError
 
 from messaging import clients
 from orders.models import OutboxEvent
+from outbox.claims import claim
 from outbox.wakeup import WakeupListener
 
 logger = logging.getLogger(__name__)
@@ -57,7 +59,7 @@ class Outcome:
 
 
 def publish_pending(producer: KafkaProducer, *, limit: int = 500, max_attempts: int = 3) -> PublishResult:
-    """Send up to `limit` waiting events in commit order and mark the acknowledged ones sent.
+    """Claim up to `limit` waiting events, send them in commit order and mark the acknowledged ones sent.
 
     It waits until every send is settled, acknowledged or expired by the producer's delivery timeout:
     giving up earlier would leave records in the producer's buffer that a retry would then send twice. An event
@@ -67,34 +69,28 @@ def publish_pending(producer: KafkaProducer, *, limit: int = 500, max_attempts: 
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     result, outcomes, in_flight = PublishResult(), [], []
     blocked: set[str] = set()
-    for row in _sendable(limit):
-        if row.key in blocked:
-            continue
-        try:
-            in_flight.append((row, _send(producer, row)))
-        except KafkaError as exc:
-            if exc.retriable:
-                # No metadata (the broker is away): later rows would fail the same way, and must not overtake.
-                result.error = _describe(exc)
-                break
-            outcomes.append(_refusal(row, exc, max_attempts, now))
-            blocked.add(row.key)
-        except Exception as exc:  # noqa: BLE001 - a row that cannot become a record is refused, not fatal
-            outcomes.append(_refusal(row, exc, max_attempts, now))
-            blocked.add(row.key)
-    _settle(producer)
-    result.unsettled = sum(1 for _, future in in_flight if not future.is_done)
-    outcomes += [_outcome(row, future, max_attempts, now) for row, future in in_flight]
-    _record_outcomes(outcomes)
+    with claim(limit) as rows:
+        for row in rows:
+            if row.key in blocked:
+                continue
+            try:
+                in_flight.append((row, _send(producer, row)))
+            except KafkaError as exc:
+                if exc.retriable:
+                    # No metadata (the broker is away): later rows would fail the same way, and must not overtake.
+                    result.error = _describe(exc)
+                    break
+                outcomes.append(_refusal(row, exc, max_attempts, now))
+                blocked.add(row.key)
+            except Exception as exc:  # noqa: BLE001 - a row that cannot become a record is refused, not fatal
+                outcomes.append(_refusal(row, exc, max_attempts, now))
+                blocked.add(row.key)
+        _settle(producer)
+        result.unsettled = sum(1 for _, future in in_flight if not future.is_done)
+        outcomes += [_outcome(row, future, max_attempts, now) for row, future in in_flight]
+        _record_outcomes(outcomes)
     _count(result, outcomes)
     return result
-
-
-def _sendable(limit: int) -> list[OutboxEvent]:
-    """Waiting events, oldest first, except those whose key has a parked event (per-key order)."""
-    parked_keys = OutboxEvent.objects.filter(sent_at__isnull=True, parked_at__isnull=False).values("key")
-    waiting = OutboxEvent.objects.filter(sent_at__isnull=True, parked_at__isnull=True)
-    return list(waiting.exclude(key__in=parked_keys).order_by("id")[:limit])
 
 
 def _send(producer: KafkaProducer, row: OutboxEvent):
@@ -153,7 +149,8 @@ def _record_outcomes(outcomes: list[Outcome]) -> None:
            f"{column['offset']} = %s, {column['last_error']} = %s, {column['parked_at']} = %s, "
            f"{column['attempts']} = {column['attempts']} + 1 WHERE {column['id']} = %s")
     rows = [(o.sent_at, o.partition, o.offset, o.error, o.parked_at, o.row_id) for o in outcomes]
-    with transaction.atomic(), connection.cursor() as cursor:
+    # Inside a PostgreSQL claim's transaction already; on SQLite one short transaction of its own.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         cursor.executemany(sql, rows)
 
 
@@ -199,6 +196,9 @@ class OutboxPublisher:
         self.close_producer()
         if self.wakeup is not None:
             self.wakeup.close()
+        # Run in a thread of its own, it would otherwise leave its connection open, and PostgreSQL does not drop a
+        # database (a test database, say) while a session is connected to it.
+        connection.close()
 
     def _wait_for_work(self) -> None:
         if self.wakeup is not None:
