@@ -221,9 +221,12 @@ LOCAL_KAFKA_PIDFILE = Path(os.environ.get("LOCAL_KAFKA_PIDFILE", BASE_DIR / ".ka
 # overflows silently.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
+    # redis-py 8 reads each reply within socket_timeout, 5 s by default: no longer than channels-redis's 5 s blocking
+    # wait for a channel's next message, so an idle websocket died with a TimeoutError (daphne's close 1011) every
+    # few seconds (django/channels_redis#422). A read may take longer than that wait; 30 s still finds a dead Redis.
     CHANNEL_LAYERS = {"default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000},
+        "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}], "capacity": 1000},
     }}
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}}
