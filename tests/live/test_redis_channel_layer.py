@@ -1,43 +1,19 @@
 """With REDIS_URL, two web processes share Redis as the channel layer and each serves its own browsers once, with
 no record passing through Redis: each process fans its own reader's records out in memory (live.broadcast)."""
 
-import shutil
-import subprocess
 import threading
 import uuid
 
 import pytest
 
-from localkafka import free_port
 from harness.processes import Stack
 from tests.conftest import ARTIFACTS
 from tests.support.http_orders import burst
 from harness.topics import create_topic
 from tests.support.live_socket import ResumingReader, run_in_own_loop
+from tests.support.redis_server import RedisServer
 
 ORDERS = 40
-
-
-class RedisServer:
-    """A throwaway redis-server on a free port; `command_calls` reads its per-command counters."""
-
-    def __init__(self) -> None:
-        server = shutil.which("redis-server")
-        assert server, "redis-server is needed (apt-get install redis-server; .ci/run installs it)"
-        self.port = free_port()
-        self.process = subprocess.Popen([server, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                                         "--appendonly", "no"], stdout=subprocess.DEVNULL)
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-
-    def command_calls(self) -> dict[str, int]:
-        stats = subprocess.run(["redis-cli", "-p", str(self.port), "INFO", "commandstats"], capture_output=True,
-                               text=True, check=True).stdout
-        return {line.split(":")[0].removeprefix("cmdstat_"): int(line.split("calls=")[1].split(",")[0])
-                for line in stats.splitlines() if line.startswith("cmdstat_")}
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(10)
 
 
 @pytest.fixture

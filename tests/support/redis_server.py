@@ -9,6 +9,8 @@ from localkafka import free_port
 
 
 class RedisServer:
+    """Started on construction; `command_calls` reads its per-command counters."""
+
     def __init__(self) -> None:
         server = shutil.which("redis-server")
         assert server, "redis-server is needed (apt-get install redis-server; .ci/run installs it)"
@@ -24,6 +26,13 @@ class RedisServer:
             except OSError:
                 assert self.process.poll() is None and time.monotonic() < deadline, "redis-server did not start"
                 time.sleep(0.05)
+
+    def command_calls(self) -> dict[str, int]:
+        """How many times each command ran, from INFO commandstats."""
+        stats = subprocess.run(["redis-cli", "-p", str(self.port), "INFO", "commandstats"], capture_output=True,
+                               text=True, check=True).stdout
+        return {line.split(":")[0].removeprefix("cmdstat_"): int(line.split("calls=")[1].split(",")[0])
+                for line in stats.splitlines() if line.startswith("cmdstat_")}
 
     def stop(self) -> None:
         self.process.terminate()
