@@ -1,8 +1,10 @@
 """gRPC Create: `manage.py rungrpc` (stores the order and its outbox event) vs a bare grpcio server.
 
-    .venv/bin/python -m bench.grpc_create [--calls 2000] [--concurrency 8]
+    .venv/bin/python -m bench.grpc_create [--calls 2000] [--concurrency 8] [--database sqlite|postgres]
 
 Both servers run as their own processes on 127.0.0.1 with the same proto; the client warms each up first.
+rungrpc stores into a fresh SQLite file, or with `--database postgres` into a throwaway PostgreSQL that localpg
+starts for the run (bench/databases.py); the bare server stores nothing either way.
 """
 
 from __future__ import annotations
@@ -12,13 +14,13 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import grpc
 
+from bench import databases
 from bench.report import Figure, print_table
 from grpc_bridge.generated import orders_pb2 as pb, orders_pb2_grpc
 from localkafka import free_port
@@ -56,10 +58,14 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--warmup", type=int, default=200)
+    databases.add_argument(parser)
     options = parser.parse_args()
+    with databases.database_url(options.database) as url:
+        run(options, url, databases.LABELS[options.database])
 
-    database = Path(tempfile.mkdtemp(prefix="bench-grpc-")) / "db.sqlite3"
-    env = {"DATABASE_URL": f"sqlite:///{database}", "ORDERS_LOG_LEVEL": "WARNING", "DATABASE_CONN_MAX_AGE": "60"}
+
+def run(options: argparse.Namespace, database_url: str, label: str) -> None:
+    env = {"DATABASE_URL": database_url, "ORDERS_LOG_LEVEL": "WARNING", "DATABASE_CONN_MAX_AGE": "60"}
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env={**os.environ, **env}, check=True)
     ours_port, bare_port = free_port(), free_port()
     processes = [
@@ -68,7 +74,7 @@ def main() -> None:
     ]
     try:
         for concurrency in (1, options.concurrency):
-            ours = measure("rungrpc Create (SQLite + outbox)", ours_port, options.calls, concurrency, options.warmup)
+            ours = measure(f"rungrpc Create ({label} + outbox)", ours_port, options.calls, concurrency, options.warmup)
             bare = measure("bare grpcio Create (no storage)", bare_port, options.calls, concurrency, options.warmup)
             print_table(f"gRPC unary Create, concurrency {concurrency}", ours, bare, unit="orders/s")
     finally:

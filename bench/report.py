@@ -30,7 +30,10 @@ class Figure:
 
 
 def print_table(title: str, ours: Figure, baseline: Figure, unit: str = "req/s") -> None:
-    print(f"\n{title}  (cores: {os.cpu_count()}, samples: {len(ours.latencies_ms)} / {len(baseline.latencies_ms)})")
+    # The load average says how much else ran on the machine: other work shares the cores with both paths.
+    load = " / ".join(f"{value:.2f}" for value in os.getloadavg())
+    print(f"\n{title}  (cores: {os.cpu_count()}, load: {load}, "
+          f"samples: {len(ours.latencies_ms)} / {len(baseline.latencies_ms)})")
     print(f"{'path':<44} {unit:>10} {'p50 ms':>9} {'p99 ms':>9}")
     for figure in (ours, baseline):
         print(f"{figure.name:<44} {figure.per_second:>10.1f} {figure.p50:>9.2f} {figure.p99:>9.2f}")

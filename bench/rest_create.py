@@ -1,15 +1,18 @@
-"""REST create: POST /api/orders/computers (DRF + SQLite + outbox) vs a plain Django JSON view, same server.
+"""REST create: POST /api/orders/computers (DRF + database + outbox) vs a plain Django JSON view, same server.
 
-    .venv/bin/python -m bench.rest_create [--requests 2000] [--concurrency 8]
+    .venv/bin/python -m bench.rest_create [--requests 2000] [--concurrency 8] [--database sqlite|postgres]
 
 The server is `manage.py runserver` (daphne) with DEBUG off; only the web process runs, so nothing else
-competes for the two cores. Kafka is not needed: the outbox keeps the events.
+competes for the two cores. Kafka is not needed: the outbox keeps the events. The orders go to a fresh SQLite
+file, or with `--database postgres` to a throwaway PostgreSQL that localpg starts for the run (bench/databases.py);
+the plain view stores nothing either way.
 """
 
 import argparse
 import tempfile
 from pathlib import Path
 
+from bench import databases
 from bench.load import post_json
 from bench.report import print_table
 from harness.processes import Stack
@@ -22,13 +25,21 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--warmup", type=int, default=200)
+    databases.add_argument(parser)
     options = parser.parse_args()
+    with databases.database_url(options.database) as url:
+        run(options, url, databases.LABELS[options.database])
+
+
+def run(options: argparse.Namespace, database_url: str, label: str) -> None:
     stack = Stack(bootstrap_servers="127.0.0.1:1", topic="orders", log_dir=Path(tempfile.mkdtemp()),
-                  services=("web",), extra_env={"DJANGO_SETTINGS_MODULE": "bench.settings"}).start()
+                  services=("web",), extra_env={"DJANGO_SETTINGS_MODULE": "bench.settings"},
+                  database_url=database_url).start()
     try:
         for concurrency in (1, options.concurrency):
             common = dict(requests=options.requests, concurrency=concurrency, warmup=options.warmup)
-            ours = post_json("POST /api/orders/computers", stack.web_port, "/api/orders/computers", BODY, **common)
+            ours = post_json(f"POST /api/orders/computers ({label})", stack.web_port, "/api/orders/computers", BODY,
+                             **common)
             plain = post_json("POST plain Django JSON view", stack.web_port, "/bench/plain-json", BODY, **common)
             print_table(f"REST create, concurrency {concurrency}", ours, plain, unit="orders/s")
     finally:
