@@ -1,5 +1,6 @@
-"""`python -m localkafka fetch|run|stop-broker|start-broker|console-consumer|consumer-groups`: the broker commands
-behind `make kafka`, and Kafka's own console tools from the fetched jars."""
+"""`python -m localkafka fetch|run|stop-broker|start-broker|cluster|kill-broker|restart-brokers|console-consumer|
+consumer-groups`: the broker commands behind `make kafka` and `make cluster`, and Kafka's own console tools from the
+fetched jars."""
 
 import argparse
 import json
@@ -9,6 +10,7 @@ import sys
 from pathlib import Path
 
 from localkafka.broker import DEFAULT_HOME, LOG4J_CONFIG, BrokerError, env_path, fetch_jars, lib_dir, run_foreground
+from localkafka.cluster import DEFAULT_CONTROLLER_PORTS, DEFAULT_PORTS, parse_ports, run_cluster_foreground
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,6 +26,19 @@ def main(argv: list[str] | None = None) -> int:
                      help="where to write pid, address and state (SIGUSR1 stops the broker, SIGUSR2 starts it)")
     for name, what in (("stop-broker", "stop"), ("start-broker", "start")):
         commands.add_parser(name, help=f"{what} the broker of a running `make run` / `make kafka`; the runner keeps going")
+    cluster = commands.add_parser("cluster", help="run three nodes (replication 3, min in-sync 2) in the foreground")
+    cluster.add_argument("--data-dir", type=Path, default=env_path("KAFKA_CLUSTER_DATA_DIR", DEFAULT_HOME / "cluster"))
+    cluster.add_argument("--ports", type=parse_ports, help="broker ports, one per node (default 9092,9094,9096)",
+                         default=parse_ports(os.environ.get("KAFKA_CLUSTER_PORTS", "")) or list(DEFAULT_PORTS))
+    cluster.add_argument("--controller-ports", type=parse_ports, help="controller ports (default 9093,9095,9097)",
+                         default=parse_ports(os.environ.get("KAFKA_CLUSTER_CONTROLLER_PORTS", ""))
+                         or list(DEFAULT_CONTROLLER_PORTS))
+    cluster_file = env_path("LOCAL_KAFKA_CLUSTER_FILE", DEFAULT_HOME / "cluster.json")
+    cluster.add_argument("--control-file", type=Path, default=cluster_file,
+                         help="where to write the nodes' pids and addresses (for kill-broker)")
+    kill = commands.add_parser("kill-broker", help="SIGKILL node N of a running `make cluster`, as a crash")
+    kill.add_argument("node", type=int, help="1, 2 or 3")
+    commands.add_parser("restart-brokers", help="start again the nodes of a running `make cluster` that died")
     for name, tool in TOOLS.items():
         commands.add_parser(name, help=f"the stock {tool.rsplit('.', 1)[1]}; arguments are passed through",
                             add_help=False)
@@ -37,6 +52,13 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if options.command == "run":
             return run_foreground(options.data_dir, options.port, options.controller_port, options.control_file)
+        if options.command == "cluster":
+            return run_cluster_foreground(options.data_dir, options.ports, options.controller_ports,
+                                          options.control_file)
+        if options.command == "kill-broker":
+            return _kill_node(cluster_file, options.node)
+        if options.command == "restart-brokers":
+            return _signal_runner(cluster_file, signal.SIGUSR2, "python -m localkafka cluster")
         if options.command in ("stop-broker", "start-broker"):
             return _signal_runner(control_file, signal.SIGUSR1 if options.command == "stop-broker" else signal.SIGUSR2)
         fetch_jars()
@@ -54,13 +76,36 @@ TOOLS = {
 }
 
 
-def _signal_runner(control_file: Path, signum: int) -> int:
+def _signal_runner(control_file: Path, signum: int, runner: str = "python -m localkafka run") -> int:
     try:
         pid = json.loads(control_file.read_text())["pid"]
         os.kill(pid, signum)
     except (OSError, ValueError, KeyError) as exc:
-        print(f"no running `python -m localkafka run` found through {control_file}: {exc}", file=sys.stderr)
+        print(f"no running `{runner}` found through {control_file}: {exc}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _kill_node(control_file: Path, number: int) -> int:
+    """SIGKILL one node's JVM itself (not its runner): no controlled shutdown, no flush, as when a machine dies."""
+    try:
+        nodes = {node["node"]: node for node in json.loads(control_file.read_text())["nodes"]}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        print(f"no running `python -m localkafka cluster` found through {control_file}: {exc}", file=sys.stderr)
+        return 1
+    node = nodes.get(number)
+    if node is None:
+        print(f"no node {number}: the cluster has nodes {', '.join(map(str, sorted(nodes)))}", file=sys.stderr)
+        return 2
+    if node["state"] == "dead":
+        print(f"node {number} is already dead", file=sys.stderr)
+        return 1
+    try:
+        os.kill(node["pid"], signal.SIGKILL)
+    except OSError as exc:
+        print(f"could not kill node {number} (pid {node['pid']}): {exc}", file=sys.stderr)
+        return 1
+    print(f"SIGKILLed Kafka node {number} (pid {node['pid']}, {node['bootstrap_server']})")
     return 0
 
 if __name__ == "__main__":

@@ -1,11 +1,22 @@
-"""Three KRaft nodes on 127.0.0.1 (each broker and controller): replication 3, min in-sync replicas 2."""
+"""Three KRaft nodes on 127.0.0.1 (each broker and controller): replication 3, min in-sync replicas 2.
+
+`LocalCluster` is the library the tests use; `run_cluster_foreground` is `python -m localkafka cluster` (what
+`make cluster` starts): the three nodes in the foreground until SIGTERM / Ctrl-C, with a control file naming each
+node's JVM pid, so `python -m localkafka kill-broker N` can crash one and `restart-brokers` start it again.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from localkafka.broker import LocalBroker, free_port, new_cluster_id
+from localkafka.broker import BrokerError, LocalBroker, _wait_for_signal, broker_answers, free_port, new_cluster_id
 
 REPLICATED = {
     "default.replication.factor": "3",
@@ -20,18 +31,27 @@ REPLICATED = {
     "broker.heartbeat.interval.ms": "1000",
 }
 
+# `make cluster`'s nodes: broker ports and controller ports, one pair per node.
+DEFAULT_PORTS = (9092, 9094, 9096)
+DEFAULT_CONTROLLER_PORTS = (9093, 9095, 9097)
+
 
 @dataclass
 class LocalCluster:
     data_dir: Path
     size: int = 3
     heap: str = "384m"
+    # (broker port, controller port) per node; None: free ports.
+    ports: list[tuple[int, int]] | None = None
     nodes: list[LocalBroker] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        ports = [(free_port(), free_port()) for _ in range(self.size)]
+        ports = self.ports or [(free_port(), free_port()) for _ in range(self.size)]
+        self.size = len(ports)
         voters = ",".join(f"{index + 1}@127.0.0.1:{controller}" for index, (_, controller) in enumerate(ports))
-        cluster_id = new_cluster_id()
+        # A data dir formatted before keeps its cluster id: nodes of two ids never form one cluster.
+        cluster_file = self.data_dir / "cluster.id"
+        cluster_id = cluster_file.read_text().strip() if cluster_file.exists() else new_cluster_id()
         self.nodes = [
             LocalBroker(data_dir=self.data_dir / f"node{index + 1}", port=port, controller_port=controller,
                         node_id=index + 1, voters=voters, cluster_id=cluster_id, heap=self.heap,
@@ -45,6 +65,7 @@ class LocalCluster:
 
     def start(self, timeout: float = 120.0) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        (self.data_dir / "cluster.id").write_text(self.nodes[0].cluster_id)
         for node in self.nodes:
             node.launch()
         for node in self.nodes:
@@ -58,3 +79,137 @@ class LocalCluster:
         """SIGKILL every node: the quick end for a throwaway cluster (a controlled stop with a node down is slow)."""
         for node in self.nodes:
             node.kill()
+
+
+def parse_ports(text: str) -> list[int]:
+    """"9092,9094,9096" or "9092 9094 9096" (as the Makefile passes them)."""
+    return [int(port) for port in text.replace(",", " ").split()]
+
+
+def run_cluster_foreground(data_dir: Path, ports: list[int], controller_ports: list[int],
+                           control_file: Path | None = None, stop_grace: float = 10.0) -> int:
+    """Run the three nodes until SIGTERM or SIGINT; a node that dies (`kill-broker`) leaves the others running.
+
+    SIGUSR2 starts every dead node again (`restart-brokers`). On SIGTERM / SIGINT every node gets SIGTERM at
+    once (a controlled shutdown each); whatever still runs after `stop_grace` seconds is SIGKILLed.
+    """
+    if len(ports) != len(controller_ports) or not ports:
+        print(f"give as many controller ports as broker ports: {ports} / {controller_ports}", file=sys.stderr)
+        return 2
+    cluster = LocalCluster(data_dir=data_dir, ports=list(zip(ports, controller_ports)))
+    if all(broker_answers(node.bootstrap_servers) for node in cluster.nodes):
+        print(f"Kafka brokers already answer on {cluster.bootstrap_servers}; not starting another cluster.",
+              flush=True)
+        return _wait_for_signal()
+    stopping, restart = [], []
+
+    def on_signal(signum, _frame):
+        # Only pass the signal on (see broker.run_foreground: no waiting inside a handler).
+        if signum == signal.SIGUSR2:
+            restart.append(signum)
+            return
+        stopping.append(signum)
+        for node in cluster.nodes:
+            if node.process is not None and node.process.poll() is None:
+                node.process.send_signal(signal.SIGTERM)
+
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGUSR2):
+        signal.signal(signum, on_signal)
+    state = _ClusterControlFile(control_file, cluster)
+    try:
+        state.write("starting")
+        try:
+            cluster.start()
+        except BrokerError as exc:
+            if stopping:
+                return 0
+            print(exc, file=sys.stderr, flush=True)
+            return 1
+        if stopping:
+            return 0
+        state.write("running")
+        print(f"Kafka cluster ready: {cluster.size} nodes on {cluster.bootstrap_servers}, replication 3, "
+              f"min in-sync 2 (data in {data_dir}). `python -m localkafka kill-broker N` crashes node N.", flush=True)
+        _watch(cluster, stopping, restart, state)
+        return 0
+    finally:
+        _stop_all(cluster, stop_grace)
+        state.remove()
+
+
+def _watch(cluster: LocalCluster, stopping: list, restart: list, state: _ClusterControlFile) -> None:
+    """Until asked to stop: report a node that dies, start dead nodes again on SIGUSR2."""
+    starting: set[int] = set()
+    while not stopping:
+        for index, node in enumerate(cluster.nodes):
+            number = index + 1
+            code = node.process.poll()
+            if code is not None and state.node_states[index] != "dead" and not stopping:
+                how = f"signal {-code}" if code < 0 else f"code {code}"
+                print(f"Kafka node {number} ({node.bootstrap_servers}) died ({how}); the others carry on. "
+                      "`python -m localkafka restart-brokers` starts it again.", flush=True)
+                starting.discard(number)
+                state.write("running", node=index, node_state="dead")
+            elif number in starting and broker_answers(node.bootstrap_servers):
+                starting.discard(number)
+                state.write("running", node=index, node_state="running")
+                print(f"Kafka node {number} ({node.bootstrap_servers}) is back", flush=True)
+        if restart:
+            restart.clear()
+            for index, node in enumerate(cluster.nodes):
+                if node.process.poll() is not None and not stopping:
+                    print(f"Starting Kafka node {index + 1} again", flush=True)
+                    node.launch()
+                    starting.add(index + 1)
+                    state.write("running", node=index, node_state="starting")
+        time.sleep(0.2)
+
+
+def _stop_all(cluster: LocalCluster, grace: float) -> None:
+    running = [node for node in cluster.nodes if node.process is not None and node.process.poll() is None]
+    for node in running:
+        node.process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for node in running:
+        try:
+            node.process.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:  # a controlled shutdown waiting for controllers that are gone too
+            node.process.kill()
+            node.process.wait()
+
+
+@dataclass
+class _ClusterControlFile:
+    """{"pid", "bootstrap_servers", "state", "nodes": [{"node", "pid", "bootstrap_server", "state"}]}."""
+
+    path: Path | None
+    cluster: LocalCluster
+    node_states: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.node_states = ["starting"] * self.cluster.size
+
+    def write(self, state: str, node: int | None = None, node_state: str | None = None) -> None:
+        if state == "running" and node is None:
+            self.node_states = ["running"] * self.cluster.size
+        if node is not None:
+            self.node_states[node] = node_state
+        if self.path is None:
+            return
+        body = {"pid": os.getpid(), "bootstrap_servers": self.cluster.bootstrap_servers, "state": state, "nodes": [
+            {"node": index + 1, "pid": broker.process.pid if broker.process else None,
+             "bootstrap_server": broker.bootstrap_servers, "state": self.node_states[index]}
+            for index, broker in enumerate(self.cluster.nodes)]}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(body))
+        temporary.replace(self.path)
+
+    def remove(self) -> None:
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
+
+
+def read_control_file(path: Path) -> dict:
+    return json.loads(path.read_text())
+
