@@ -1,4 +1,5 @@
-# Two commands do everything: `make run` (the playground) and `make test` (the whole suite).
+# Two commands do everything: `make run` (the playground) and `make test` (the whole suite); `make cluster` runs the
+# playground on three brokers with two of every process (README "make cluster").
 PYTHON ?= python3
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
@@ -13,10 +14,30 @@ export PATH := $(BIN):$(TOOLS):$(PATH)
 # With an external broker named, `make run` starts everything but the local one.
 PROCESSES := $(if $(KAFKA_BOOTSTRAP_SERVERS),publisher web grpc worker announce,)
 
-.PHONY: run test test-postgres kafka proto install jars tools migrate check clean
+# `make cluster`: Procfile.cluster on three local brokers (or the cluster KAFKA_BOOTSTRAP_SERVERS names), against
+# DATABASE_URL and REDIS_URL when set. Ports and the data dir may be overridden (the scale test does).
+WEB1_PORT ?= 8000
+WEB2_PORT ?= 8001
+GRPC1_PORT ?= 50051
+GRPC2_PORT ?= 50052
+KAFKA_CLUSTER_PORTS ?= 9092 9094 9096
+KAFKA_CLUSTER_CONTROLLER_PORTS ?= 9093 9095 9097
+comma := ,
+space := $(subst ,, )
+CLUSTER_BOOTSTRAP := $(or $(KAFKA_BOOTSTRAP_SERVERS),$(subst $(space),$(comma),$(strip \
+	$(foreach port,$(subst $(comma), ,$(KAFKA_CLUSTER_PORTS)),127.0.0.1:$(port)))))
+CLUSTER_PROCESSES := $(if $(KAFKA_BOOTSTRAP_SERVERS),web1 web2 grpc1 grpc2 publisher1 publisher2 worker1 worker2 announce,)
+
+.PHONY: run cluster test test-postgres kafka proto install jars tools migrate check clean
 
 run: install jars migrate
 	honcho start $(PROCESSES)
+
+cluster: install jars migrate
+	WEB1_PORT=$(WEB1_PORT) WEB2_PORT=$(WEB2_PORT) GRPC1_PORT=$(GRPC1_PORT) GRPC2_PORT=$(GRPC2_PORT) \
+	KAFKA_CLUSTER_PORTS="$(KAFKA_CLUSTER_PORTS)" KAFKA_CLUSTER_CONTROLLER_PORTS="$(KAFKA_CLUSTER_CONTROLLER_PORTS)" \
+	KAFKA_BOOTSTRAP_SERVERS=$(CLUSTER_BOOTSTRAP) KAFKA_REPLICATION_FACTOR=3 \
+		honcho -f Procfile.cluster start $(CLUSTER_PROCESSES)
 
 # The suite on SQLite, then the tests that touch the database again on a throwaway PostgreSQL (localpg).
 test: install jars tools

@@ -1,4 +1,7 @@
-"""`make run`'s banner: wait until the servers answer, then print where everything is."""
+"""`make run`'s (and `make cluster`'s) banner: wait until the servers answer, then print where everything is.
+
+PLAYGROUND_WEB_ADDR and PLAYGROUND_GRPC_ADDR may each name several processes, comma-separated (`make cluster`).
+"""
 
 import os
 import signal
@@ -7,8 +10,8 @@ import time
 import urllib.error
 import urllib.request
 
-WEB = os.environ.get("PLAYGROUND_WEB_ADDR", "127.0.0.1:8000")
-GRPC = os.environ.get("PLAYGROUND_GRPC_ADDR", "127.0.0.1:50051")
+WEBS = [addr.strip() for addr in os.environ.get("PLAYGROUND_WEB_ADDR", "127.0.0.1:8000").split(",") if addr.strip()]
+GRPCS = [addr.strip() for addr in os.environ.get("PLAYGROUND_GRPC_ADDR", "127.0.0.1:50051").split(",") if addr.strip()]
 
 
 def wait_for(url: str, timeout: float = 180.0) -> bool:
@@ -26,30 +29,41 @@ def wait_for(url: str, timeout: float = 180.0) -> bool:
 
 def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    base = f"http://{WEB}"
-    if not wait_for(f"{base}/health"):
-        print(f"The web server did not answer on {base} — see the web process's log above.", flush=True)
+    down = [web for web in WEBS if not wait_for(f"http://{web}/health")]
+    if down:
+        print(f"The web server did not answer on {', '.join(down)} — see the web process's log above.", flush=True)
     else:
-        print("\n".join([
-            "",
-            "  Message Passing Playground is up:",
-            f"    dashboard      {base}/",
-            f"    REST API       {base}/api/orders/computers",
-            f"    OpenAPI docs   {base}/api/docs/",
-            f"    health         {base}/health",
-            f"    gRPC           {GRPC}  (grpcurl -plaintext {GRPC} list)",
-            f"    Kafka          {os.environ.get('KAFKA_BOOTSTRAP_SERVERS', '127.0.0.1:9092')} topic "
-            f"{os.environ.get('KAFKA_ORDERS_TOPIC', 'orders')}",
-            f"    worker         consumer group {os.environ.get('FULFILMENT_GROUP', 'fulfilment')}"
-            "  (python manage.py fulfilment status)",
-            "  Ctrl-C stops everything.",
-            "",
-        ]), flush=True)
+        print("\n".join(banner()), flush=True)
     try:
         while True:
             signal.pause()
     except KeyboardInterrupt:
         return 0
+
+
+def banner() -> list[str]:
+    lines = ["", "  Message Passing Playground is up:"]
+    for number, web in enumerate(WEBS, 1):
+        base, name = f"http://{web}", "" if len(WEBS) == 1 else f" {number}"
+        lines += [
+            f"    dashboard{name:<6}{base}/",
+            f"    REST API{name:<7}{base}/api/orders/computers",
+        ]
+        if len(WEBS) == 1:
+            lines += [f"    OpenAPI docs   {base}/api/docs/", f"    health         {base}/health"]
+    for number, grpc in enumerate(GRPCS, 1):
+        name = "" if len(GRPCS) == 1 else f" {number}"
+        lines.append(f"    gRPC{name:<11}{grpc}  (grpcurl -plaintext {grpc} list)")
+    servers = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    lines += [
+        f"    Kafka          {servers} topic {os.environ.get('KAFKA_ORDERS_TOPIC', 'orders')}",
+        f"    worker         consumer group {os.environ.get('FULFILMENT_GROUP', 'fulfilment')}"
+        "  (python manage.py fulfilment status)",
+    ]
+    if "," in servers:
+        lines.append("    crash a broker python -m localkafka kill-broker 1   (restart-brokers starts it again)")
+    lines += ["  Ctrl-C stops everything.", ""]
+    return lines
 
 
 if __name__ == "__main__":
