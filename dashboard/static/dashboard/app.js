@@ -200,7 +200,7 @@ function wireButton(orderId) {
 
 // A page left open for a day must not grow without bound: the table keeps the newest rows, the feed the newest
 // event ids it dedupes against.
-const MAX_ORDER_ROWS = 500;
+const MAX_ORDER_ROWS = 2000;
 const MAX_SEEN_EVENTS = 20000;
 
 const orders = {
