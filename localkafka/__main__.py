@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         if options.command == "kill-broker":
             return _kill_node(cluster_file, options.node)
         if options.command == "restart-brokers":
-            return _signal_runner(cluster_file, signal.SIGUSR2, "python -m localkafka cluster")
+            return _signal_runner(cluster_file, signal.SIGUSR2, "python -m localkafka cluster", b"cluster")
         if options.command in ("stop-broker", "start-broker"):
             return _signal_runner(control_file, signal.SIGUSR1 if options.command == "stop-broker" else signal.SIGUSR2)
         fetch_jars()
@@ -76,14 +76,28 @@ TOOLS = {
 }
 
 
-def _signal_runner(control_file: Path, signum: int, runner: str = "python -m localkafka run") -> int:
+def _signal_runner(control_file: Path, signum: int, runner: str = "python -m localkafka run",
+                   command: bytes | None = None) -> int:
     try:
         pid = json.loads(control_file.read_text())["pid"]
+        if command is not None and not (_runs(pid, b"localkafka") and _runs(pid, command)):
+            raise ValueError(f"pid {pid} is no `{runner}` any more (the file is stale)")
         os.kill(pid, signum)
     except (OSError, ValueError, KeyError) as exc:
         print(f"no running `{runner}` found through {control_file}: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def _runs(pid: int, marker: bytes) -> bool:
+    """Whether `pid` still runs a command with the argument `marker`: a pid in a control file its runner could not
+    remove (it was SIGKILLed) may since belong to anything else."""
+    if not Path("/proc/self").exists():
+        return True  # no procfs (not Linux): trust the control file
+    try:
+        return marker in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
 
 
 def _kill_node(control_file: Path, number: int) -> int:
@@ -99,6 +113,9 @@ def _kill_node(control_file: Path, number: int) -> int:
         return 2
     if node["state"] == "dead":
         print(f"node {number} is already dead", file=sys.stderr)
+        return 1
+    if not _runs(node["pid"], b"kafka.Kafka"):
+        print(f"pid {node['pid']} is no Kafka node any more ({control_file} is stale)", file=sys.stderr)
         return 1
     try:
         os.kill(node["pid"], signal.SIGKILL)
