@@ -3,6 +3,7 @@
 PLAYGROUND_WEB_ADDR and PLAYGROUND_GRPC_ADDR may each name several processes, comma-separated (`make cluster`).
 """
 
+import json
 import os
 import signal
 import sys
@@ -14,17 +15,24 @@ WEBS = [addr.strip() for addr in os.environ.get("PLAYGROUND_WEB_ADDR", "127.0.0.
 GRPCS = [addr.strip() for addr in os.environ.get("PLAYGROUND_GRPC_ADDR", "127.0.0.1:50051").split(",") if addr.strip()]
 
 
-def wait_for(url: str, timeout: float = 180.0) -> bool:
+def wait_for(url: str, timeout: float = 180.0, ready=lambda body: True) -> bool:
+    """Until `url` answers (any HTTP status) and, when it answers 200 with JSON, `ready(body)` holds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(url, timeout=2):
-                return True
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if ready(json.load(response)):
+                    return True
         except urllib.error.HTTPError:
             return True
-        except OSError:
-            time.sleep(0.5)
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.5)
     return False
+
+
+def kafka_reachable(health) -> bool:
+    return isinstance(health, dict) and bool((health.get("kafka") or {}).get("reachable"))
 
 
 def main() -> int:
@@ -33,7 +41,9 @@ def main() -> int:
     if down:
         print(f"The web server did not answer on {', '.join(down)} — see the web process's log above.", flush=True)
     else:
-        print("\n".join(banner()), flush=True)
+        # The brokers may take longer than the web processes (three JVMs under `make cluster`): "up" includes Kafka.
+        kafka_ok = all(wait_for(f"http://{web}/health", ready=kafka_reachable) for web in WEBS)
+        print("\n".join(banner(kafka_ok)), flush=True)
     try:
         while True:
             signal.pause()
@@ -41,7 +51,7 @@ def main() -> int:
         return 0
 
 
-def banner() -> list[str]:
+def banner(kafka_ok: bool = True) -> list[str]:
     lines = ["", "  Message Passing Playground is up:"]
     for number, web in enumerate(WEBS, 1):
         base, name = f"http://{web}", "" if len(WEBS) == 1 else f" {number}"
@@ -60,6 +70,8 @@ def banner() -> list[str]:
         f"    worker         consumer group {os.environ.get('FULFILMENT_GROUP', 'fulfilment')}"
         "  (python manage.py fulfilment status)",
     ]
+    if not kafka_ok:
+        lines.append("    (Kafka is not reachable yet: orders wait in the outbox; see the broker's log above)")
     if "," in servers:
         lines.append("    crash a broker python -m localkafka kill-broker 1   (restart-brokers starts it again)")
     lines += ["  Ctrl-C stops everything.", ""]
