@@ -245,7 +245,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
-        "orders": {"level": os.environ.get("ORDERS_LOG_LEVEL", "INFO")},
+        # The domain and the rooms that serve it (the publisher, the relay, the gRPC server, ...).
+        **{room: {"level": os.environ.get("ORDERS_LOG_LEVEL", "INFO")}
+           for room in ("orders", "outbox", "live", "messaging", "grpc_bridge", "rest_api", "workbench", "dashboard")},
         # One line per record a member handles: what the worker did, as it happens.
         "fulfilment": {"level": os.environ.get("FULFILMENT_LOG_LEVEL", "INFO")},
         # kafka-python logs every reconnect attempt at WARNING/ERROR while a broker is down.
