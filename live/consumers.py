@@ -40,7 +40,8 @@ Fan-out: the shared reader publishes each poll once to the process's ``live.broa
 takes what it has not sent yet and sends it coalesced. No channel-layer message per socket (``REDIS_URL`` or not).
 
 Bounded, whatever a client does: at most settings.RELAY_MAX_SOCKETS sockets per process (one more gets an error
-frame with ``code`` 4029 and is closed with 4029); per socket, settings.RELAY_SOCKET_BUDGET_BYTES of frames
+frame with ``code`` 4029 and is closed with 4029; a socket the server cannot go on feeding, a bug that is logged,
+is closed with 4011: reconnect and resume); per socket, settings.RELAY_SOCKET_BUDGET_BYTES of frames
 queued (written to its TCP transport under daphne and not yet taken by the client, plus live frames held while it
 replays, which may use half): a frame that would pass it closes the socket with 4008 ("too slow"; reconnect and
 resume from the offsets seen). Replays: only one that reads history takes one of the process's
@@ -69,8 +70,10 @@ logger = logging.getLogger(__name__)
 
 CUT_WAIT_SECONDS = 0.1
 # Close codes (the 4000-4999 range is the application's): the client fell more than its byte budget behind
-# (settings.RELAY_SOCKET_BUDGET_BYTES); the process already serves settings.RELAY_MAX_SOCKETS sockets.
+# (settings.RELAY_SOCKET_BUDGET_BYTES); the server could not go on feeding the socket (a bug: logged); the process
+# already serves settings.RELAY_MAX_SOCKETS sockets.
 CLOSE_TOO_SLOW = 4008
+CLOSE_SERVER_ERROR = 4011
 CLOSE_TOO_MANY_SOCKETS = 4029
 # A replay holds its slot (and its Kafka reader) at most this long per round, however slowly its socket takes
 # frames: then the round fails, the slot is given back and the next round goes on from the last record sent.
@@ -268,7 +271,7 @@ class OrdersConsumer(AsyncJsonWebsocketConsumer):
         except Exception:  # noqa: BLE001 - a socket that cannot be fed is closed, never left silent
             logger.exception("the live pump of a websocket failed; closing it")
             self.closing = True
-            await self.close(code=1011)
+            await self.close(code=CLOSE_SERVER_ERROR)
 
     async def _send_all(self, items: list[Outgoing]) -> None:
         """Send the stream's frames in order; a Restart starts a new replay from the offsets it carries."""

@@ -9,6 +9,7 @@ import pytest
 from channels.testing import WebsocketCommunicator
 
 from live import relay, replay
+from live.stream import Stream
 from live.broadcast import Broadcast
 from playground.asgi import application
 from tests.support.relay_sockets import BROWSER_HEADERS, is_status, open_socket, positions, receive_until, start_stream
@@ -184,3 +185,22 @@ def test_replay_from_is_parsed_and_validated():
     for bad in (None, "", "now", {}, [], 5, {"timestamp": "x"}, {"０": 1}, {"1": 1.5}):
         with pytest.raises(ValueError):
             replay.parse_replay_from(bad)
+
+
+async def test_a_socket_the_pump_cannot_feed_is_closed_with_4011_and_the_process_goes_on(fake_relay, monkeypatch):
+    communicator = await open_socket()
+    await start_stream(communicator, "latest", timeout=5)
+
+    def broken(self, seq, records):
+        raise RuntimeError("a bug in the stream")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Stream, "on_records", broken)
+        fake_relay.broadcast.publish({"type": "relay.records", "records": packed([frame(0, 5)])})
+        assert await communicator.receive_output(timeout=5) == {"type": "websocket.close", "code": 4011}
+    await communicator.disconnect()
+    again = await open_socket()
+    await start_stream(again, "latest", timeout=5)
+    fake_relay.broadcast.publish({"type": "relay.records", "records": packed([frame(0, 5)])})
+    assert await again.receive_json_from(timeout=5) == frame(0, 5)
+    await again.disconnect()
