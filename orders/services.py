@@ -17,23 +17,38 @@ from django.utils import timezone
 
 from orders import events, rules, selectors, signals
 from orders.exceptions import InvalidOrder, InvalidTransition
+from orders.group_commit import GroupCommit
 from orders.models import Order, OutboxEvent, Status
 
 
-def _record(event: events.OrderEvent) -> None:
-    """Write the event beside the change; once the transaction commits, announce it (the publisher wakes up)."""
+def _record(*recorded: events.OrderEvent) -> None:
+    """Write the events beside the change; once the transaction commits, announce them (the publisher wakes up)."""
     transaction.on_commit(_announce_commit, robust=True)
-    OutboxEvent.objects.create(
-        event_id=event.event_id,
-        topic=settings.KAFKA_ORDERS_TOPIC,
-        key=event.key,
-        value=event.to_value().decode(),
-        headers=[[name, value.decode()] for name, value in event.headers()],
-    )
+    OutboxEvent.objects.bulk_create([
+        OutboxEvent(
+            event_id=event.event_id,
+            topic=settings.KAFKA_ORDERS_TOPIC,
+            key=event.key,
+            value=event.to_value().decode(),
+            headers=[[name, value.decode()] for name, value in event.headers()],
+        )
+        for event in recorded
+    ])
 
 
 def _announce_commit() -> None:
     signals.events_committed.send(sender=OutboxEvent)
+
+
+def _insert_orders(created: list[tuple[Order, events.OrderEvent]]) -> None:
+    """New orders and their `order.created` events in one transaction: two INSERTs however many orders."""
+    with transaction.atomic():
+        Order.objects.bulk_create([order for order, _ in created])
+        _record(*(event for _, event in created))
+
+
+# Orders placed at the same time on several threads (rungrpc's pool, ASGI requests) share one transaction.
+_new_orders = GroupCommit(_insert_orders)
 
 
 def create_order(
@@ -44,19 +59,22 @@ def create_order(
     status: str = Status.QUEUED,
     created_at: str | datetime | None = None,
 ) -> Order:
-    """Store a new order and its `order.created` event; raise InvalidOrder with every broken rule."""
+    """Store a new order and its `order.created` event; raise InvalidOrder with every broken rule.
+
+    Outside a transaction, orders placed at the same moment on other threads commit with this one (group_commit);
+    it returns once its own order is committed.
+    """
     errors = rules.order_errors(created_by=created_by, equipment=equipment, status=status, created_at=created_at)
     if errors:
         raise InvalidOrder(errors)
     created_at = rules.parse_created_at(created_at)
-    with transaction.atomic():
-        order = Order.objects.create(
-            created_by=created_by,
-            equipment=list(equipment),
-            status=status,
-            created_at=created_at or timezone.now(),
-        )
-        _record(events.order_created(order, source=source))
+    order = Order(created_by=created_by, equipment=list(equipment), status=status,
+                  created_at=created_at or timezone.now())
+    created = (order, events.order_created(order, source=source))
+    if transaction.get_connection().in_atomic_block:
+        _insert_orders([created])  # inside the caller's transaction: it commits with the caller's writes
+    else:
+        _new_orders.submit(created)
     return order
 
 

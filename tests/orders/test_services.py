@@ -1,10 +1,11 @@
 """The order rules, exercised through orders.services alone."""
 
 import json
+import threading
 from datetime import datetime, timezone
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
 from orders import selectors, services
 from orders.exceptions import InvalidOrder, InvalidTransition, OrderNotFound
@@ -82,6 +83,32 @@ def test_rolled_back_order_leaves_no_event():
         raise RuntimeError("the caller's transaction fails after the order was written")
     assert Order.objects.count() == 0
     assert OutboxEvent.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_orders_placed_at_once_on_many_threads_are_each_stored_with_their_own_event():
+    """Outside a transaction concurrent creates share commits (orders.group_commit); none is lost or mixed up."""
+    placed, errors = [], []
+
+    def place(number):
+        try:
+            placed.extend(create(created_by=f"thread {number}") for _ in range(5))
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=place, args=(number,)) for number in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    stored = {str(order.order_id): order.created_by for order in Order.objects.all()}
+    assert stored == {str(order.order_id): order.created_by for order in placed}
+    assert len(stored) == 40
+    recorded = {event.key: json.loads(event.value)["order"]["created_by"] for event in OutboxEvent.objects.all()}
+    assert recorded == stored
 
 
 @pytest.mark.parametrize("status", [Status.QUEUED, Status.PROCESSING])
