@@ -33,7 +33,8 @@ def main() -> None:
 
 def run(options: argparse.Namespace, database_url: str, label: str) -> None:
     stack = Stack(bootstrap_servers="127.0.0.1:1", topic="orders", log_dir=Path(tempfile.mkdtemp()),
-                  services=("web",), extra_env={"DJANGO_SETTINGS_MODULE": "bench.settings"},
+                  # DATABASE_POOL as the Procfile's web process has it (used on PostgreSQL only).
+                  services=("web",), extra_env={"DJANGO_SETTINGS_MODULE": "bench.settings", "DATABASE_POOL": "8"},
                   database_url=database_url).start()
     try:
         for concurrency in (1, options.concurrency):
