@@ -19,7 +19,7 @@ from typing import Any, Iterable
 
 from django.utils import timezone
 
-from orders.rules import Equipment, Status
+from orders import rules
 
 ORDER_CREATED = "order.created"
 ORDER_STATUS_CHANGED = "order.status_changed"
@@ -124,10 +124,10 @@ def _require_values(data: dict[str, Any]) -> None:
         raise EventParseError("event and order fields must be strings")
     if data["type"] not in EVENT_TYPES:
         raise EventParseError(f"unknown event type {data['type']!r}")
-    if order["status"] not in Status.values:
+    if not rules.is_member(order["status"], rules.STATUS_VALUES):
         raise EventParseError(f"unknown status {order['status']!r}")
     equipment = order["equipment"]
-    if not isinstance(equipment, list) or not all(item in Equipment.values for item in equipment):
+    if not isinstance(equipment, list) or not all(rules.is_member(item, rules.EQUIPMENT_VALUES) for item in equipment):
         raise EventParseError("equipment must be a list of known equipment names")
 
 
