@@ -6,6 +6,7 @@ import asyncio
 
 from live.broadcast import MESSAGE_OVERHEAD_BYTES, Broadcast
 from live.stream import coalesced
+from tests.support.live_socket import run_in_own_loop
 
 
 def records(*offsets: int, size: int = 10) -> dict:
@@ -69,14 +70,18 @@ def test_a_closed_subscription_holds_nothing_back():
     assert len(broadcast.log) - broadcast.head == 0
 
 
-async def test_publishing_wakes_every_waiting_subscriber():
-    broadcast = Broadcast()
-    subscriptions = [broadcast.subscribe() for _ in range(3)]
-    waiting = [asyncio.create_task(subscription.wait()) for subscription in subscriptions]
-    await asyncio.sleep(0)
-    assert not any(task.done() for task in waiting)
-    broadcast.publish(records(0))
-    await asyncio.wait_for(asyncio.gather(*waiting), 1)
+def test_publishing_wakes_every_waiting_subscriber():
+    async def scenario():
+        broadcast = Broadcast()
+        subscriptions = [broadcast.subscribe() for _ in range(3)]
+        waiting = [asyncio.create_task(subscription.wait()) for subscription in subscriptions]
+        await asyncio.sleep(0)
+        assert not any(task.done() for task in waiting)
+        broadcast.publish(records(0))
+        await asyncio.wait_for(asyncio.gather(*waiting), 1)
+
+    # In a thread of its own: a browser test earlier in the run leaves Playwright's loop running in this one.
+    run_in_own_loop(scenario, timeout=10)
 
 
 def test_runs_of_record_frames_are_coalesced_in_order_within_the_byte_bound():

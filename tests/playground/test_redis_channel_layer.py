@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from channels_redis.core import RedisChannelLayer
 
+from tests.support.live_socket import run_in_own_loop
 from tests.support.redis_server import RedisServer
 
 SETTINGS = Path(__file__).resolve().parents[2] / "playground" / "settings.py"
@@ -25,17 +26,22 @@ def redis():
     server.stop()
 
 
-async def test_an_idle_channel_waits_past_the_blocking_pop_and_still_receives(redis, monkeypatch):
+def test_an_idle_channel_waits_past_the_blocking_pop_and_still_receives(redis, monkeypatch):
     monkeypatch.setenv("REDIS_URL", redis.url)
     config = runpy.run_path(str(SETTINGS))["CHANNEL_LAYERS"]["default"]
     assert config["BACKEND"] == "channels_redis.core.RedisChannelLayer"
-    layer = RedisChannelLayer(**config["CONFIG"])
-    try:
-        channel = await layer.new_channel()
-        # Two blocking pops' worth of silence: a read that times out raises redis' TimeoutError instead.
-        with pytest.raises(TimeoutError):
-            await asyncio.wait_for(layer.receive(channel), timeout=11)
-        await layer.send(channel, {"type": "hello"})
-        assert await asyncio.wait_for(layer.receive(channel), timeout=5) == {"type": "hello"}
-    finally:
-        await layer.close_pools()
+
+    async def scenario():
+        layer = RedisChannelLayer(**config["CONFIG"])
+        try:
+            channel = await layer.new_channel()
+            # Two blocking pops' worth of silence: a read that times out raises redis' TimeoutError instead.
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(layer.receive(channel), timeout=11)
+            await layer.send(channel, {"type": "hello"})
+            assert await asyncio.wait_for(layer.receive(channel), timeout=5) == {"type": "hello"}
+        finally:
+            await layer.close_pools()
+
+    # In a thread of its own: a browser test earlier in the run leaves Playwright's loop running in this one.
+    run_in_own_loop(scenario, timeout=60)
