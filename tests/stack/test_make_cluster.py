@@ -327,7 +327,9 @@ def test_make_cluster_takes_1000_orders_through_a_broker_crash(make_cluster, bro
     timings["make cluster up"] = time.monotonic() - started
     wait_until(lambda: topic_exists(cluster.bootstrap_servers), timeout=30, interval=0.5,
                message="the publishers never created the topic")
-    assert replicas(cluster.bootstrap_servers) == {0: (3, 3), 1: (3, 3), 2: (3, 3)}
+    # A new topic's followers join the in-sync set within a moment of its creation.
+    wait_until(lambda: replicas(cluster.bootstrap_servers) == {0: (3, 3), 1: (3, 3), 2: (3, 3)}, timeout=30,
+               interval=0.5, message="the topic never had 3 replicas, all in sync, on every partition")
 
     with open_dashboard(browser, cluster.base_url(0)) as page1, open_dashboard(browser, cluster.base_url(1)) as page2:
         pages = [page1, page2]
