@@ -4,23 +4,14 @@ no record passing through Redis: each process fans its own reader's records out 
 import threading
 import uuid
 
-import pytest
 
 from harness.processes import Stack
 from tests.conftest import ARTIFACTS
 from tests.support.http_orders import burst
 from harness.topics import create_topic
 from tests.support.live_socket import ResumingReader, run_in_own_loop
-from tests.support.redis_server import RedisServer
 
 ORDERS = 40
-
-
-@pytest.fixture
-def redis():
-    server = RedisServer()
-    yield server
-    server.stop()
 
 
 def test_two_web_processes_each_deliver_every_record_once(kafka_broker, redis):

@@ -14,16 +14,8 @@ import pytest
 from channels_redis.core import RedisChannelLayer
 
 from tests.support.live_socket import run_in_own_loop
-from tests.support.redis_server import RedisServer
 
 SETTINGS = Path(__file__).resolve().parents[2] / "playground" / "settings.py"
-
-
-@pytest.fixture
-def redis():
-    server = RedisServer()
-    yield server
-    server.stop()
 
 
 def test_an_idle_channel_waits_past_the_blocking_pop_and_still_receives(redis, monkeypatch):

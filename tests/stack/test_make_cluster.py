@@ -40,7 +40,6 @@ from localkafka import broker_answers, free_port
 from localpg import LocalPostgres
 from tests.conftest import ARTIFACTS, open_dashboard
 from tests.support.http_orders import post_order
-from tests.support.redis_server import RedisServer
 from tests.support.waiting import wait_until
 
 # Real brokers and real processes, whatever fixtures this test uses.
@@ -242,13 +241,6 @@ def topic_exists(bootstrap_servers: str) -> bool:
 def postgres():
     server = LocalPostgres.throwaway(prefix="playground-cluster-pg-")
     server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def redis():
-    server = RedisServer()
     yield server
     server.stop()
 
