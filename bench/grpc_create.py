@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.grpc_create [--calls 2000] [--concurrency 8] [--database sqlite|postgres]
 
 Both servers run as their own processes on 127.0.0.1 with the same proto; the client warms each up first.
+rungrpc runs with DEBUG off (bench.settings, as the REST bench: no query log, no debug cursor).
 rungrpc stores into a fresh SQLite file, or with `--database postgres` into a throwaway PostgreSQL that localpg
 starts for the run (bench/databases.py); the bare server stores nothing either way.
 """
@@ -65,7 +66,10 @@ def main() -> None:
 
 
 def run(options: argparse.Namespace, database_url: str, label: str) -> None:
-    env = {"DATABASE_URL": database_url, "ORDERS_LOG_LEVEL": "WARNING", "DATABASE_CONN_MAX_AGE": "60"}
+    # DEBUG off, as the REST bench; the commit nudge still goes out (its cost is part of a create), to a port of
+    # this run's own rather than to a playground that may be running here.
+    env = {"DATABASE_URL": database_url, "ORDERS_LOG_LEVEL": "WARNING", "DATABASE_CONN_MAX_AGE": "60",
+           "DJANGO_SETTINGS_MODULE": "bench.settings", "OUTBOX_WAKEUP_ADDR": f"127.0.0.1:{free_port()}"}
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env={**os.environ, **env}, check=True)
     ours_port, bare_port = free_port(), free_port()
     processes = [
