@@ -9,16 +9,25 @@ from __future__ import annotations
 import argparse
 import contextlib
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 CHOICES = ("sqlite", "postgres")
 LABELS = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 
 
-def add_argument(parser: argparse.ArgumentParser) -> None:
+def run_create_bench(count_option: str, run: Callable[[argparse.Namespace, str, str], None]) -> None:
+    """The command line both create benchmarks share: `count_option` (--requests, --calls), --concurrency,
+    --warmup and --database; then `run(options, database_url, label)` against a new database of that kind."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument(count_option, type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument("--database", choices=CHOICES, default="sqlite",
                         help="sqlite: a fresh file (WAL); postgres: a throwaway server from localpg (fsync off)")
+    options = parser.parse_args()
+    with database_url(options.database) as url:
+        run(options, url, LABELS[options.database])
 
 
 @contextlib.contextmanager

@@ -21,14 +21,7 @@ BODY = {"created_by": "bench", "equipment": ["KEYBOARD", "MOUSE", "MOUSE", "MONI
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--warmup", type=int, default=200)
-    databases.add_argument(parser)
-    options = parser.parse_args()
-    with databases.database_url(options.database) as url:
-        run(options, url, databases.LABELS[options.database])
+    databases.run_create_bench("--requests", run)
 
 
 def run(options: argparse.Namespace, database_url: str, label: str) -> None:

@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -255,21 +256,30 @@ def run_foreground(data_dir: Path, port: int, controller_port: int, control_file
         state.remove()
 
 
+def start_or_exit(start: Callable[[], None], stopping: list, state) -> int | None:
+    """Start the broker(s) with `state` at "starting", then "running"; the exit code when the run must end instead:
+    0 when a stop signal came meanwhile, 1 when the start failed (said on stderr)."""
+    state.write("starting")
+    try:
+        start()
+    except BrokerError as exc:
+        if stopping:
+            return 0
+        print(exc, file=sys.stderr, flush=True)
+        return 1
+    if stopping:
+        return 0
+    state.write("running")
+    return None
+
+
 def _serve(broker: LocalBroker, data_dir: Path, stopping: list, requests: list, state: _ControlFile) -> int:
     while True:
-        state.write("starting")
-        try:
-            broker.start()
-        except BrokerError as exc:
-            if stopping:
-                return 0
-            print(exc, file=sys.stderr, flush=True)
-            return 1
-        if stopping:
-            broker.stop()
-            return 0
+        failed = start_or_exit(broker.start, stopping, state)
+        if failed is not None:
+            broker.stop()  # a no-op unless it started and a stop signal came meanwhile
+            return failed
         requests.clear()
-        state.write("running")
         print(f"Kafka broker ready on {broker.bootstrap_servers} (data in {data_dir})", flush=True)
         code = broker.process.wait()
         if stopping or signal.SIGUSR1 not in requests:

@@ -16,7 +16,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from localkafka.broker import BrokerError, LocalBroker, _wait_for_signal, broker_answers, free_port, new_cluster_id
+from localkafka.broker import (LocalBroker, _wait_for_signal, broker_answers, free_port, new_cluster_id,
+                               start_or_exit)
 
 REPLICATED = {
     "default.replication.factor": "3",
@@ -121,17 +122,9 @@ def run_cluster_foreground(data_dir: Path, ports: list[int], controller_ports: l
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGUSR2):
         signal.signal(signum, on_signal)
     try:
-        state.write("starting")
-        try:
-            cluster.start()
-        except BrokerError as exc:
-            if stopping:
-                return 0
-            print(exc, file=sys.stderr, flush=True)
-            return 1
-        if stopping:
-            return 0
-        state.write("running")
+        failed = start_or_exit(cluster.start, stopping, state)
+        if failed is not None:
+            return failed
         print(f"Kafka cluster ready: {cluster.size} nodes on {cluster.bootstrap_servers}, replication 3, "
               f"min in-sync 2 (data in {data_dir}). `python -m localkafka kill-broker N` crashes node N.", flush=True)
         _watch(cluster, stopping, restart, state)
