@@ -6,6 +6,9 @@ Both servers run as their own processes on 127.0.0.1 with the same proto; the cl
 rungrpc runs with DEBUG off (bench.settings, as the REST bench: no query log, no debug cursor).
 rungrpc stores into a fresh SQLite file, or with `--database postgres` into a throwaway PostgreSQL that localpg
 starts for the run (bench/databases.py); the bare server stores nothing either way.
+
+Under each table, the CPU time each side spent per call (from /proc, all threads): the server, this client, and
+PostgreSQL's processes. On two cores shared by all of them, their sum bounds the rate either server can reach.
 """
 
 from __future__ import annotations
@@ -17,12 +20,14 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
 
 from bench import databases
 from bench.report import Figure, print_table
+from bench.ws import cpu_seconds
 from grpc_bridge.generated import orders_pb2 as pb, orders_pb2_grpc
 from localkafka import free_port
 
@@ -37,7 +42,32 @@ def start(command: list[str], env: dict[str, str], port: int) -> subprocess.Pope
     return process
 
 
-def measure(name: str, port: int, calls: int, concurrency: int, warmup: int) -> Figure:
+def postgres_cpu_seconds() -> float:
+    """CPU time of every running process named postgres (the server and its backends; 0 on SQLite)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "comm").read_text().strip() == "postgres":
+                total += cpu_seconds(int(entry.name))
+        except OSError:
+            continue  # gone meanwhile
+    return total
+
+
+@dataclass
+class CpuPerCall:
+    """Milliseconds of CPU per call: the server process, this client process, PostgreSQL."""
+
+    server: float
+    client: float
+    database: float
+
+    def __str__(self) -> str:
+        return f"server {self.server:.2f}, client {self.client:.2f}, PostgreSQL {self.database:.2f}"
+
+
+def measure(name: str, port: int, server_pid: int, calls: int, concurrency: int,
+            warmup: int) -> tuple[Figure, CpuPerCall]:
     with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
         stub = orders_pb2_grpc.OrderServiceStub(channel)
         for _ in range(warmup):
@@ -48,10 +78,14 @@ def measure(name: str, port: int, calls: int, concurrency: int, warmup: int) -> 
             stub.Create(REQUEST, timeout=10)
             return (time.perf_counter() - started) * 1000
 
+        cpu = cpu_seconds(server_pid), time.process_time(), postgres_cpu_seconds()
         began = time.perf_counter()
         with ThreadPoolExecutor(concurrency) as pool:
             latencies = list(pool.map(one, range(calls)))
-        return Figure(name, calls / (time.perf_counter() - began), latencies)
+        elapsed = time.perf_counter() - began
+        used = [after - before for before, after in
+                zip(cpu, (cpu_seconds(server_pid), time.process_time(), postgres_cpu_seconds()))]
+        return Figure(name, calls / elapsed, latencies), CpuPerCall(*(seconds * 1000 / calls for seconds in used))
 
 
 def main() -> None:
@@ -70,10 +104,14 @@ def run(options: argparse.Namespace, database_url: str, label: str) -> None:
         start([sys.executable, "-m", "bench.bare_grpc_server", f"127.0.0.1:{bare_port}"], {}, bare_port),
     ]
     try:
+        ours_pid, bare_pid = (process.pid for process in processes)
         for concurrency in (1, options.concurrency):
-            ours = measure(f"rungrpc Create ({label} + outbox)", ours_port, options.calls, concurrency, options.warmup)
-            bare = measure("bare grpcio Create (no storage)", bare_port, options.calls, concurrency, options.warmup)
+            ours, ours_cpu = measure(f"rungrpc Create ({label} + outbox)", ours_port, ours_pid, options.calls,
+                                     concurrency, options.warmup)
+            bare, bare_cpu = measure("bare grpcio Create (no storage)", bare_port, bare_pid, options.calls,
+                                     concurrency, options.warmup)
             print_table(f"gRPC unary Create, concurrency {concurrency}", ours, bare, unit="orders/s")
+            print(f"  CPU ms per call: rungrpc side {ours_cpu}; bare side {bare_cpu}")
     finally:
         for process in processes:
             process.send_signal(signal.SIGTERM)
