@@ -37,9 +37,14 @@ class RunningServer:
     port: int
 
     def stop(self, grace: float) -> threading.Event:
-        """Report NOT_SERVING, refuse new calls, and give in-flight calls `grace` seconds to finish."""
+        """Refuse new calls, then report NOT_SERVING; in-flight calls get `grace` seconds to finish.
+
+        In this order a client that sees NOT_SERVING (on a health Watch, which is in flight) can rely on new calls
+        being refused: the other way round, a call arriving between the two steps was still accepted and served.
+        """
+        stopped = self.server.stop(grace)
         self.health.enter_graceful_shutdown()
-        return self.server.stop(grace)
+        return stopped
 
 
 def max_watches_for(max_workers: int) -> int:

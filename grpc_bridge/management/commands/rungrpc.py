@@ -58,7 +58,7 @@ class Command(BaseCommand):
         stopped = threading.Event()
 
         def shut_down(signum, _frame):
-            # Health turns NOT_SERVING at once so balancers drain us; in-flight calls get `grace` seconds.
+            # New calls are refused and health turns NOT_SERVING at once; in-flight calls get `grace` seconds.
             self.stdout.write(f"{signal.Signals(signum).name}: stopping, in-flight calls get {grace:g} s")
             running.stop(grace).wait()
             stopped.set()
