@@ -57,6 +57,20 @@ def wait_queued(group, count):
     raise AssertionError(f"{count} submissions never queued")
 
 
+def queued_behind_a_held_write(group, write, items):
+    """Submit "first" and hold its write open, queue `items` behind it, then let all finish.
+
+    Returns the threads of `items`, their outcomes and the outcome of "first"."""
+    first, first_outcome = submit_in_threads(group, ["first"])
+    assert write.first_started.wait(TIMEOUT)
+    threads, outcomes = submit_in_threads(group, items)
+    wait_queued(group, len(items))
+    write.release_first.set()
+    for thread in first + threads:
+        thread.join(TIMEOUT)
+    return threads, outcomes, first_outcome
+
+
 def test_one_caller_alone_is_written_at_once_on_its_own_thread():
     write = Recorder()
     GroupCommit(write).submit("a")
@@ -66,14 +80,7 @@ def test_one_caller_alone_is_written_at_once_on_its_own_thread():
 
 def test_callers_arriving_during_a_write_share_the_next_batch():
     write = Recorder(hold_first=True)
-    group = GroupCommit(write)
-    first, first_outcome = submit_in_threads(group, ["first"])
-    assert write.first_started.wait(TIMEOUT)
-    threads, outcomes = submit_in_threads(group, ["b", "c", "d"])
-    wait_queued(group, 3)
-    write.release_first.set()
-    for thread in first + threads:
-        thread.join(TIMEOUT)
+    threads, outcomes, first_outcome = queued_behind_a_held_write(GroupCommit(write), write, ["b", "c", "d"])
     assert write.batches[0] == ["first"]
     assert sorted(write.batches[1]) == ["b", "c", "d"]
     assert len(write.batches) == 2
@@ -85,14 +92,7 @@ def test_callers_arriving_during_a_write_share_the_next_batch():
 
 def test_batches_are_at_most_max_batch_long():
     write = Recorder(hold_first=True)
-    group = GroupCommit(write, max_batch=2)
-    first, _ = submit_in_threads(group, ["first"])
-    assert write.first_started.wait(TIMEOUT)
-    threads, outcomes = submit_in_threads(group, ["b", "c", "d", "e", "f"])
-    wait_queued(group, 5)
-    write.release_first.set()
-    for thread in first + threads:
-        thread.join(TIMEOUT)
+    _, outcomes, _ = queued_behind_a_held_write(GroupCommit(write, max_batch=2), write, ["b", "c", "d", "e", "f"])
     assert [len(batch) for batch in write.batches] == [1, 2, 2, 1]
     assert sorted(item for batch in write.batches for item in batch) == ["b", "c", "d", "e", "f", "first"]
     assert set(outcomes.values()) == {None}
@@ -100,14 +100,7 @@ def test_batches_are_at_most_max_batch_long():
 
 def test_a_bad_item_fails_its_own_caller_only():
     write = Recorder(bad={"bad"}, hold_first=True)
-    group = GroupCommit(write)
-    first, _ = submit_in_threads(group, ["first"])
-    assert write.first_started.wait(TIMEOUT)
-    threads, outcomes = submit_in_threads(group, ["b", "bad", "c"])
-    wait_queued(group, 3)
-    write.release_first.set()
-    for thread in first + threads:
-        thread.join(TIMEOUT)
+    _, outcomes, _ = queued_behind_a_held_write(GroupCommit(write), write, ["b", "bad", "c"])
     assert outcomes["b"] is None and outcomes["c"] is None
     assert isinstance(outcomes["bad"], ValueError) and "bad" in str(outcomes["bad"])
     # The shared batch failed as a whole, so each of its items was written again alone.
