@@ -112,8 +112,9 @@ DATABASES = {
 }
 # On PostgreSQL, a pool of at most this many connections per process (psycopg_pool); 0: none. The ASGI web server
 # runs each request on a thread of its own, so without a pool every request opened a connection, for which
-# PostgreSQL forks a backend (~3 ms of its CPU per REST create in bench/rest_create.py). `make run` pools the web
-# process (Procfile); rungrpc and the publisher keep theirs instead (DATABASE_CONN_MAX_AGE; Django refuses both).
+# PostgreSQL forks a backend (~3 ms of its CPU per REST create in bench/rest_create.py). `make run` and `make cluster`
+# pool their web processes (Procfile, Procfile.cluster); rungrpc and the publisher keep their connections instead
+# (DATABASE_CONN_MAX_AGE; Django refuses both).
 DATABASE_POOL = int(os.environ.get("DATABASE_POOL", 0))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABASE_POOL:
     DATABASES["default"]["OPTIONS"] = {"pool": {"min_size": 1, "max_size": DATABASE_POOL}}
