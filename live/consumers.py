@@ -53,7 +53,6 @@ pings every 20 s and drops a socket whose pong does not come within 30 s.
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import logging
 from typing import Any
@@ -65,6 +64,7 @@ from kafka.errors import KafkaError
 from live import relay, replay
 from live.broadcast import Subscription
 from live.stream import Outgoing, Restart, Stream, coalesced, error_frame, frame_bytes
+from playground import library_internals
 
 logger = logging.getLogger(__name__)
 
@@ -90,16 +90,12 @@ def open_sockets() -> int:
 def transport_backlog(send: Any) -> int | None:
     """Bytes written to this socket's TCP transport that the client has not taken yet, or None if unknown.
 
-    Under daphne (runserver) the ASGI ``send`` is ``partial(server.handle_reply, protocol)`` and the protocol's
-    Twisted transport buffers what the kernel would not take (daphne applies no backpressure: a client that does
-    not read grows this buffer). Other servers, and the Channels test communicator, have no such transport.
+    Under daphne (runserver) the protocol's Twisted transport buffers what the kernel would not take (daphne applies
+    no backpressure: a client that does not read grows this buffer). Other servers, and the Channels test
+    communicator, have no such transport.
     """
-    protocol = send.args[0] if isinstance(send, functools.partial) and send.args else None
-    transport = getattr(protocol, "transport", None)
-    try:
-        return len(transport.dataBuffer) - transport.offset + transport._tempDataLen
-    except (AttributeError, TypeError):
-        return None
+    protocol = library_internals.daphne_protocol(send)
+    return library_internals.twisted_write_backlog(getattr(protocol, "transport", None))
 
 
 class OrdersConsumer(AsyncJsonWebsocketConsumer):

@@ -13,6 +13,8 @@ from django.conf import settings
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.errors import KafkaError, KafkaTimeoutError, TopicAlreadyExistsError
 
+from playground.library_internals import force_close_sender
+
 logger = logging.getLogger(__name__)
 
 DELIVERY_TIMEOUT_MS = 12_000
@@ -50,10 +52,8 @@ def close_producer(producer: KafkaProducer, timeout: float) -> None:
     try:
         producer.close(timeout=timeout)
     except KafkaTimeoutError:
-        # force_close() makes the sender thread fail the buffered batches; once it is gone, close() has nothing
-        # left to flush.
-        producer._sender.force_close()
-        producer._sender.join(timeout)
+        # Once the sender thread has failed the buffered batches and ended, close() has nothing left to flush.
+        force_close_sender(producer, timeout)
         try:
             producer.close(timeout=0)
         except KafkaError:
