@@ -37,7 +37,7 @@ budget, or relay messages the process's broadcast log dropped before this socket
 the last offsets sent, read from Kafka.
 
 Fan-out: the shared reader publishes each poll once to the process's ``live.broadcast`` log; each socket's pump task
-takes what it has not sent yet and sends it coalesced. No channel-layer message per socket (``REDIS_URL`` or not).
+takes what it has not sent yet and sends it coalesced. No Channels layer: nothing per socket leaves the process.
 
 Bounded, whatever a client does: at most settings.RELAY_MAX_SOCKETS sockets per process (one more gets an error
 frame with ``code`` 4029 and is closed with 4029; a socket the server cannot go on feeding, a bug that is logged,

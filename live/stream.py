@@ -240,7 +240,7 @@ class Stream:
     # Internals
 
     def _follow_seq(self, seq: int) -> list[Outgoing]:
-        """A jump in the relay's seq means a message for this socket was dropped (a full channel layer)."""
+        """A jump in the relay's seq means the broadcast log dropped a message before this socket took it."""
         lost = self.last_seq is not None and seq != self.last_seq + 1
         self.last_seq = seq
         return self._lose_frames() if lost else []

@@ -1,7 +1,7 @@
-"""`make cluster` as a learner runs it, at classroom scale: three brokers, two of every process, PostgreSQL and Redis.
+"""`make cluster` as a learner runs it, at classroom scale: three brokers, two of every process, PostgreSQL.
 
 The test runs `make cluster` itself (Procfile.cluster under honcho), with ports and the brokers' data dir on free
-ports / a temporary directory, against a throwaway PostgreSQL (localpg) and redis-server. With one Chromium page
+ports / a temporary directory, against a throwaway PostgreSQL (localpg). With one Chromium page
 open on each web process's dashboard, 1,000 orders go in at once over REST on both web processes and gRPC on both
 rungrpc processes; halfway through, `python -m localkafka kill-broker N` SIGKILLs the broker leading partition 0.
 Then every order is COMPLETED by the worker group, every order's events (created, PROCESSING, COMPLETED) are on the
@@ -84,7 +84,7 @@ ROWS = """() => Array.from(document.querySelectorAll("#orders tr[data-order-id]"
 class MakeCluster:
     """`make cluster` in a session of its own, so the test can stop it all as Ctrl-C in its terminal would."""
 
-    def __init__(self, work: Path, database_url: str, redis_url: str, **extra_env: str) -> None:
+    def __init__(self, work: Path, database_url: str, **extra_env: str) -> None:
         self.work = work
         self.web_ports = [free_port(), free_port()]
         self.grpc_ports = [free_port(), free_port()]
@@ -107,7 +107,6 @@ class MakeCluster:
             "LOCAL_KAFKA_PIDFILE": str(work / "no-single-broker.json"),
             "OUTBOX_WAKEUP_ADDR": f"127.0.0.1:{free_port()}",
             "DATABASE_URL": database_url,
-            "REDIS_URL": redis_url,
             "PYTHONUNBUFFERED": "1",
             **extra_env,
         }
@@ -246,8 +245,8 @@ def postgres():
 
 
 @pytest.fixture
-def make_cluster(postgres, redis):
-    cluster = MakeCluster(Path(tempfile.mkdtemp(prefix="playground-make-cluster-")), postgres.url, redis.url,
+def make_cluster(postgres):
+    cluster = MakeCluster(Path(tempfile.mkdtemp(prefix="playground-make-cluster-")), postgres.url,
                           FULFILMENT_FAILURE_RATE="0", FULFILMENT_STEP_DELAY_MS="10", FULFILMENT_LOG_LEVEL="WARNING")
     cluster.start()
     yield cluster
