@@ -31,6 +31,7 @@ from kafka.errors import KafkaError
 
 from live import frames
 from live.broadcast import Broadcast
+from live.stream import PackedRecord
 from messaging import readers
 
 logger = logging.getLogger(__name__)
@@ -44,8 +45,6 @@ KAFKA_TIMEOUT_MS = 2_000
 RETRY_SECONDS = 1.0
 SEND_WAIT_SECONDS = 0.2
 MAX_CONCURRENT_REPLAYS = 4
-
-PackedRecord = tuple[int, int, str]
 
 
 def pack(record) -> PackedRecord:

@@ -27,7 +27,7 @@ CONNECTED, REPLAYING, LIVE, PAUSED = "connected", "replaying", "live", "paused"
 MAX_BUFFERED_FRAMES = 10_000
 MAX_BUFFERED_BYTES = 4 * 1024 * 1024
 
-# (partition, offset, the record frame as JSON text): live.relay.PackedRecord.
+# A record as the relay packs it once for every socket (live.relay.pack): (partition, offset, frame as JSON text).
 PackedRecord = tuple[int, int, str]
 # A "records" frame (several record frames coalesced) carries at most this many bytes of them; more make more frames.
 COALESCE_MAX_BYTES = 64 * 1024
