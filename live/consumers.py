@@ -55,7 +55,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Any
+from typing import Any, ClassVar
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -79,12 +79,10 @@ CLOSE_TOO_MANY_SOCKETS = 4029
 # frames: then the round fails, the slot is given back and the next round goes on from the last record sent.
 REPLAY_SLOT_SECONDS = replay.REPLAY_TIMEOUT_SECONDS + 5
 
-_open_sockets = 0
-
 
 def open_sockets() -> int:
     """Websockets this process serves now (accepted and counted, not yet disconnected)."""
-    return _open_sockets
+    return OrdersConsumer.open_count
 
 
 def transport_backlog(send: Any) -> int | None:
@@ -101,6 +99,8 @@ def transport_backlog(send: Any) -> int | None:
 class OrdersConsumer(AsyncJsonWebsocketConsumer):
     """Parses client actions, drives the Kafka side and sends the frames of its live.stream.Stream, in order."""
 
+    # The process's count (one event loop: no lock), kept on the class; `counted` says whether this socket is in it.
+    open_count: ClassVar[int] = 0
     counted = False
     closing = False
     relay: relay.Relay | None = None
@@ -109,14 +109,13 @@ class OrdersConsumer(AsyncJsonWebsocketConsumer):
     replay_task: asyncio.Task | None = None
 
     async def connect(self) -> None:
-        global _open_sockets
-        if _open_sockets >= settings.RELAY_MAX_SOCKETS:
+        if OrdersConsumer.open_count >= settings.RELAY_MAX_SOCKETS:
             await self.accept()
             await self.send_json(error_frame(f"this process serves {settings.RELAY_MAX_SOCKETS} websockets already; "
                                              "try again later", code=CLOSE_TOO_MANY_SOCKETS))
             self.closing = True
             return await self.close(code=CLOSE_TOO_MANY_SOCKETS)
-        _open_sockets += 1
+        OrdersConsumer.open_count += 1
         self.counted = True
         self.budget = settings.RELAY_SOCKET_BUDGET_BYTES
         self.relay = relay.ensure_started()
@@ -130,10 +129,9 @@ class OrdersConsumer(AsyncJsonWebsocketConsumer):
         self.pump_task = asyncio.create_task(self._pump())
 
     async def disconnect(self, code: int) -> None:
-        global _open_sockets
         if self.counted:
             self.counted = False
-            _open_sockets -= 1
+            OrdersConsumer.open_count -= 1
         for task in (self.pump_task, self.replay_task):
             if task is not None:
                 task.cancel()

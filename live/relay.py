@@ -230,30 +230,36 @@ class Relay:
         published.cancel()
 
 
-_current: Relay | None = None
-_current_lock = threading.Lock()
+@dataclass
+class _ProcessRelay:
+    """The process's one relay, replaced under the lock."""
+
+    relay: Relay | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_process = _ProcessRelay()
 
 
 def ensure_started() -> Relay:
     """This process's relay, started on the running loop when there is none yet (or its reader ended)."""
-    global _current
     loop = asyncio.get_running_loop()
-    with _current_lock:
-        if _current is None or not _current.alive or _current.loop is not loop:
-            if _current is not None:
-                _current.stop(timeout=0)
-            _current = Relay(loop, settings.KAFKA_ORDERS_TOPIC, settings.KAFKA_BOOTSTRAP_SERVERS)
-            _current.start()
-        return _current
+    with _process.lock:
+        running = _process.relay
+        if running is None or not running.alive or running.loop is not loop:
+            if running is not None:
+                running.stop(timeout=0)
+            _process.relay = Relay(loop, settings.KAFKA_ORDERS_TOPIC, settings.KAFKA_BOOTSTRAP_SERVERS)
+            _process.relay.start()
+        return _process.relay
 
 
 def current() -> Relay | None:
-    return _current
+    return _process.relay
 
 
 def stop(timeout: float = 10.0) -> bool:
     """Stop this process's relay, if any, and wait for its reader thread; True when no reader thread is left."""
-    global _current
-    with _current_lock:
-        relay, _current = _current, None
+    with _process.lock:
+        relay, _process.relay = _process.relay, None
     return relay is None or relay.stop(timeout)

@@ -112,16 +112,20 @@ class BrokerStatus:
     checked_at: float = 0.0
 
 
-_status_cache: BrokerStatus | None = None
+@dataclass
+class _StatusCache:
+    last: BrokerStatus | None = None
+
+
+_status_cache = _StatusCache()
 
 
 def broker_status(max_age: float = 2.0) -> BrokerStatus:
     """Whether the broker answers a metadata request; cached briefly so /health stays cheap."""
-    global _status_cache
     now = time.monotonic()
-    if _status_cache and _status_cache.bootstrap_servers == settings.KAFKA_BOOTSTRAP_SERVERS \
-            and now - _status_cache.checked_at < max_age:
-        return _status_cache
+    last = _status_cache.last
+    if last and last.bootstrap_servers == settings.KAFKA_BOOTSTRAP_SERVERS and now - last.checked_at < max_age:
+        return last
     status = BrokerStatus(reachable=False, bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS, checked_at=now)
     try:
         admin = KafkaAdminClient(
@@ -135,5 +139,5 @@ def broker_status(max_age: float = 2.0) -> BrokerStatus:
             admin.close()
     except (KafkaError, OSError) as exc:
         status.error = f"{type(exc).__name__}: {exc}"
-    _status_cache = status
+    _status_cache.last = status
     return status
