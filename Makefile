@@ -15,7 +15,7 @@ export PATH := $(BIN):$(TOOLS):$(PATH)
 PROCESSES := $(if $(KAFKA_BOOTSTRAP_SERVERS),publisher web grpc worker announce,)
 
 # `make cluster`: Procfile.cluster on three local brokers (or the cluster KAFKA_BOOTSTRAP_SERVERS names), against
-# DATABASE_URL and REDIS_URL when set. Ports and the data dir may be overridden (the scale test does).
+# DATABASE_URL when set. Ports and the data dir may be overridden (the scale test does).
 WEB1_PORT ?= 8000
 WEB2_PORT ?= 8001
 GRPC1_PORT ?= 50051

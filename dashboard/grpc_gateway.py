@@ -19,7 +19,6 @@ import time
 import grpc
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
-from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.decorators import decorator_from_middleware
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -27,6 +26,7 @@ from google.protobuf import json_format
 
 from grpc_bridge.generated import orders_pb2 as pb, orders_pb2_grpc
 from orders import rules
+from playground.library_internals import CsrfCheck
 
 logger = logging.getLogger(__name__)
 
@@ -81,10 +81,13 @@ def request_message(body: object) -> pb.OrderMessage:
                            equipment=[pb.OrderMessage.Equipment.Value(name) for name in equipment])
 
 
-class _JsonCsrfCheck(CsrfViewMiddleware):
+class _JsonCsrfCheck(CsrfCheck):
     """Django's CSRF check, with its refusal as JSON (the page shows it) instead of Django's HTML page."""
 
-    def _reject(self, request, reason):
+    def process_view(self, request, callback, callback_args, callback_kwargs):
+        reason = super().process_view(request, callback, callback_args, callback_kwargs)
+        if reason is None:
+            return None
         detail = f"CSRF Failed: {reason.rstrip('.')}. Place orders from the dashboard page itself."
         return JsonResponse({"detail": detail}, status=403)
 

@@ -1,8 +1,8 @@
 """In-process fan-out of the shared reader's messages: one bounded log per process, a cursor per socket.
 
 The relay publishes each message (a batch of packed records, or a status) once; every socket's pump takes the
-messages past its own cursor. No copy and no channel-layer message per socket: through the Channels group, each
-message cost a deep copy, a queue hop and a database-connection check per socket, and with Redis a round trip.
+messages past its own cursor. No copy and no message per socket: through a Channels group, each message cost a deep
+copy, a queue hop and a database-connection check per socket.
 
 The log numbers messages with a consecutive ``seq``. Bounded whatever the sockets do: it keeps only what some socket
 has not taken yet, and at most MAX_LOG_BYTES of record text and MAX_LOG_MESSAGES messages. A socket whose cursor

@@ -37,7 +37,7 @@ budget, or relay messages the process's broadcast log dropped before this socket
 the last offsets sent, read from Kafka.
 
 Fan-out: the shared reader publishes each poll once to the process's ``live.broadcast`` log; each socket's pump task
-takes what it has not sent yet and sends it coalesced. No channel-layer message per socket (``REDIS_URL`` or not).
+takes what it has not sent yet and sends it coalesced. No Channels layer: nothing per socket leaves the process.
 
 Bounded, whatever a client does: at most settings.RELAY_MAX_SOCKETS sockets per process (one more gets an error
 frame with ``code`` 4029 and is closed with 4029; a socket the server cannot go on feeding, a bug that is logged,
@@ -53,10 +53,9 @@ pings every 20 s and drops a socket whose pong does not come within 30 s.
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import logging
-from typing import Any
+from typing import Any, ClassVar
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -65,6 +64,7 @@ from kafka.errors import KafkaError
 from live import relay, replay
 from live.broadcast import Subscription
 from live.stream import Outgoing, Restart, Stream, coalesced, error_frame, frame_bytes
+from playground import library_internals
 
 logger = logging.getLogger(__name__)
 
@@ -79,32 +79,28 @@ CLOSE_TOO_MANY_SOCKETS = 4029
 # frames: then the round fails, the slot is given back and the next round goes on from the last record sent.
 REPLAY_SLOT_SECONDS = replay.REPLAY_TIMEOUT_SECONDS + 5
 
-_open_sockets = 0
-
 
 def open_sockets() -> int:
     """Websockets this process serves now (accepted and counted, not yet disconnected)."""
-    return _open_sockets
+    return OrdersConsumer.open_count
 
 
 def transport_backlog(send: Any) -> int | None:
     """Bytes written to this socket's TCP transport that the client has not taken yet, or None if unknown.
 
-    Under daphne (runserver) the ASGI ``send`` is ``partial(server.handle_reply, protocol)`` and the protocol's
-    Twisted transport buffers what the kernel would not take (daphne applies no backpressure: a client that does
-    not read grows this buffer). Other servers, and the Channels test communicator, have no such transport.
+    Under daphne (runserver) the protocol's Twisted transport buffers what the kernel would not take (daphne applies
+    no backpressure: a client that does not read grows this buffer). Other servers, and the Channels test
+    communicator, have no such transport.
     """
-    protocol = send.args[0] if isinstance(send, functools.partial) and send.args else None
-    transport = getattr(protocol, "transport", None)
-    try:
-        return len(transport.dataBuffer) - transport.offset + transport._tempDataLen
-    except (AttributeError, TypeError):
-        return None
+    protocol = library_internals.daphne_protocol(send)
+    return library_internals.twisted_write_backlog(getattr(protocol, "transport", None))
 
 
 class OrdersConsumer(AsyncJsonWebsocketConsumer):
     """Parses client actions, drives the Kafka side and sends the frames of its live.stream.Stream, in order."""
 
+    # The process's count (one event loop: no lock), kept on the class; `counted` says whether this socket is in it.
+    open_count: ClassVar[int] = 0
     counted = False
     closing = False
     relay: relay.Relay | None = None
@@ -113,14 +109,13 @@ class OrdersConsumer(AsyncJsonWebsocketConsumer):
     replay_task: asyncio.Task | None = None
 
     async def connect(self) -> None:
-        global _open_sockets
-        if _open_sockets >= settings.RELAY_MAX_SOCKETS:
+        if OrdersConsumer.open_count >= settings.RELAY_MAX_SOCKETS:
             await self.accept()
             await self.send_json(error_frame(f"this process serves {settings.RELAY_MAX_SOCKETS} websockets already; "
                                              "try again later", code=CLOSE_TOO_MANY_SOCKETS))
             self.closing = True
             return await self.close(code=CLOSE_TOO_MANY_SOCKETS)
-        _open_sockets += 1
+        OrdersConsumer.open_count += 1
         self.counted = True
         self.budget = settings.RELAY_SOCKET_BUDGET_BYTES
         self.relay = relay.ensure_started()
@@ -134,10 +129,9 @@ class OrdersConsumer(AsyncJsonWebsocketConsumer):
         self.pump_task = asyncio.create_task(self._pump())
 
     async def disconnect(self, code: int) -> None:
-        global _open_sockets
         if self.counted:
             self.counted = False
-            _open_sockets -= 1
+            OrdersConsumer.open_count -= 1
         for task in (self.pump_task, self.replay_task):
             if task is not None:
                 task.cancel()

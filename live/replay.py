@@ -15,7 +15,8 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaTimeoutError
 
 from messaging import readers
-from live.relay import KAFKA_TIMEOUT_MS, POLL_TIMEOUT_MS, PackedRecord, pack_polled
+from live.relay import KAFKA_TIMEOUT_MS, POLL_TIMEOUT_MS, pack_polled
+from live.stream import PackedRecord
 
 MAX_REPLAY_RECORDS_PER_PARTITION = 5_000
 # What one history reader holds at once: the bytes one fetch brings (kafka-python defaults to 50 MiB, and fetches

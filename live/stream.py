@@ -27,7 +27,7 @@ CONNECTED, REPLAYING, LIVE, PAUSED = "connected", "replaying", "live", "paused"
 MAX_BUFFERED_FRAMES = 10_000
 MAX_BUFFERED_BYTES = 4 * 1024 * 1024
 
-# (partition, offset, the record frame as JSON text): live.relay.PackedRecord.
+# A record as the relay packs it once for every socket (live.relay.pack): (partition, offset, frame as JSON text).
 PackedRecord = tuple[int, int, str]
 # A "records" frame (several record frames coalesced) carries at most this many bytes of them; more make more frames.
 COALESCE_MAX_BYTES = 64 * 1024
@@ -240,7 +240,7 @@ class Stream:
     # Internals
 
     def _follow_seq(self, seq: int) -> list[Outgoing]:
-        """A jump in the relay's seq means a message for this socket was dropped (a full channel layer)."""
+        """A jump in the relay's seq means the broadcast log dropped a message before this socket took it."""
         lost = self.last_seq is not None and seq != self.last_seq + 1
         self.last_seq = seq
         return self._lose_frames() if lost else []

@@ -13,6 +13,8 @@ from django.conf import settings
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.errors import KafkaError, KafkaTimeoutError, TopicAlreadyExistsError
 
+from playground.library_internals import force_close_sender
+
 logger = logging.getLogger(__name__)
 
 DELIVERY_TIMEOUT_MS = 12_000
@@ -50,10 +52,8 @@ def close_producer(producer: KafkaProducer, timeout: float) -> None:
     try:
         producer.close(timeout=timeout)
     except KafkaTimeoutError:
-        # force_close() makes the sender thread fail the buffered batches; once it is gone, close() has nothing
-        # left to flush.
-        producer._sender.force_close()
-        producer._sender.join(timeout)
+        # Once the sender thread has failed the buffered batches and ended, close() has nothing left to flush.
+        force_close_sender(producer, timeout)
         try:
             producer.close(timeout=0)
         except KafkaError:
@@ -112,16 +112,20 @@ class BrokerStatus:
     checked_at: float = 0.0
 
 
-_status_cache: BrokerStatus | None = None
+@dataclass
+class _StatusCache:
+    last: BrokerStatus | None = None
+
+
+_status_cache = _StatusCache()
 
 
 def broker_status(max_age: float = 2.0) -> BrokerStatus:
     """Whether the broker answers a metadata request; cached briefly so /health stays cheap."""
-    global _status_cache
     now = time.monotonic()
-    if _status_cache and _status_cache.bootstrap_servers == settings.KAFKA_BOOTSTRAP_SERVERS \
-            and now - _status_cache.checked_at < max_age:
-        return _status_cache
+    last = _status_cache.last
+    if last and last.bootstrap_servers == settings.KAFKA_BOOTSTRAP_SERVERS and now - last.checked_at < max_age:
+        return last
     status = BrokerStatus(reachable=False, bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS, checked_at=now)
     try:
         admin = KafkaAdminClient(
@@ -135,5 +139,5 @@ def broker_status(max_age: float = 2.0) -> BrokerStatus:
             admin.close()
     except (KafkaError, OSError) as exc:
         status.error = f"{type(exc).__name__}: {exc}"
-    _status_cache = status
+    _status_cache.last = status
     return status

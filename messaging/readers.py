@@ -13,6 +13,7 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import CorruptRecordError, KafkaError
 
 from messaging import clients
+from playground.library_internals import partition_being_parsed
 
 # A dashboard should see a broker that is back within a second; kafka-python backs off up to 30 s by default.
 READER_OPTIONS = dict(request_timeout_ms=5_000, reconnect_backoff_max_ms=1_000)
@@ -98,14 +99,9 @@ def poll_stepping_past(consumer: KafkaConsumer, timeout_ms: int, max_records: in
 
 
 def _failing_partition(consumer: KafkaConsumer) -> TopicPartition | None:
-    """The partition whose records were being parsed when poll() raised.
-
-    kafka-python 3.0 keeps them as the fetcher's in-line PartitionRecords; no public API names the partition, and
-    polling again to find it would spin forever, so it is read there (None when that internal is gone).
-    """
-    in_line = getattr(getattr(consumer, "_fetcher", None), "_next_partition_records", None)
-    tp = getattr(in_line, "topic_partition", None)
-    return tp if isinstance(tp, TopicPartition) and tp in consumer.assignment() else None
+    """The partition whose records were being parsed when poll() raised, if it is one of the reader's."""
+    tp = partition_being_parsed(consumer)
+    return tp if tp is not None and tp in consumer.assignment() else None
 
 
 def _describe(exc: Exception) -> str:

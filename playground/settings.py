@@ -224,20 +224,6 @@ WORKBENCH_PRODUCE = env_bool("WORKBENCH_PRODUCE", DEBUG)
 # The local broker `make run` started writes its pid here; the page can stop and start only that one.
 LOCAL_KAFKA_PIDFILE = Path(os.environ.get("LOCAL_KAFKA_PIDFILE", BASE_DIR / ".kafka" / "run.json"))
 
-# The websocket relay's channel layer: in-memory serves one web process; with REDIS_URL several share Redis.
-# Capacity is messages per websocket channel (the relay batches up to 200 records into one); the default 100
-# overflows silently.
-REDIS_URL = os.environ.get("REDIS_URL", "")
-if REDIS_URL:
-    # redis-py 8 reads each reply within socket_timeout, 5 s by default: no longer than channels-redis's 5 s blocking
-    # wait for a channel's next message, so an idle websocket died with a TimeoutError (daphne's close 1011) every
-    # few seconds (django/channels_redis#422). A read may take longer than that wait; 30 s still finds a dead Redis.
-    CHANNEL_LAYERS = {"default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}], "capacity": 1000},
-    }}
-else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}}
 # Websockets one web process serves at once; one more is accepted and closed with code 4029.
 RELAY_MAX_SOCKETS = int(os.environ.get("RELAY_MAX_SOCKETS", 500))
 # Bytes of frames one websocket may have queued (written, not yet read by its client, plus live frames held while

@@ -17,21 +17,15 @@ The browsable API's HTML form posts this site's `csrfmiddlewaretoken` and passes
 
 from __future__ import annotations
 
-from django.middleware.csrf import CsrfViewMiddleware
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 
+from playground.library_internals import csrf_refusal
+
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 HINT = ("A form must come from this site's own page, with its csrfmiddlewaretoken; "
         "API clients send JSON (Content-Type: application/json), which needs no token.")
-
-
-class _CsrfCheck(CsrfViewMiddleware):
-    """Django's check, answering the reason instead of a rejection page (as DRF's own CSRFCheck does)."""
-
-    def _reject(self, request, reason):
-        return reason
 
 
 def _media_type(request: Request) -> str:
@@ -54,9 +48,7 @@ class CrossSiteFormCsrf(BaseAuthentication):
 
     def authenticate(self, request: Request):
         if needs_csrf_check(request):
-            check = _CsrfCheck(lambda _: None)
-            check.process_request(request)  # reads the CSRF cookie
-            reason = check.process_view(request, None, (), {})
+            reason = csrf_refusal(request)
             if reason:
                 raise PermissionDenied(f"CSRF Failed: {reason.rstrip('.')}. {HINT}")
         return None

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from orders import selectors, services
+from playground.library_internals import update_csp
 from rest_api.pagination import ComputerOrderPagination
 from rest_api.serializers import OrderInputSerializer, OrderSerializer
 from orders.rules import Status
@@ -65,7 +66,7 @@ class ComputerOrderViewSet(viewsets.GenericViewSet):
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         if isinstance(getattr(response, "accepted_renderer", None), BrowsableAPIRenderer):
-            response._csp_update = BROWSABLE_API_CSP  # django-csp's csp_update, for the HTML rendering only
+            update_csp(response, BROWSABLE_API_CSP)  # for the HTML rendering only
         return response
 
     def list(self, request: Request) -> Response:

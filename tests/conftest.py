@@ -35,7 +35,6 @@ from grpc_bridge.server import build_server
 from harness.chromium import CHROMIUM, CHROMIUM_ARGS
 from harness.processes import Stack
 from harness.topics import create_topic
-from tests.support.redis_server import RedisServer
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 LEVEL_OF_FIXTURE = {"kafka_broker": "kafka", "browser": "browser", "stack": "slow", "make_stack": "slow"}
@@ -195,11 +194,3 @@ def channel(grpc_target):
 @pytest.fixture
 def stub(channel):
     return orders_pb2_grpc.OrderServiceStub(channel)
-
-
-@pytest.fixture
-def redis():
-    """A throwaway redis-server (Debian's) for one test."""
-    server = RedisServer()
-    yield server
-    server.stop()

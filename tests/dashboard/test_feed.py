@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from tests.conftest import ARTIFACTS, open_dashboard
 from tests.support.http_orders import post_order
+from tests.support.waiting import wait_until
 
 NEWEST = 20  # records per partition a fresh page shows (the dashboard's newest_per_partition)
 
@@ -30,10 +31,8 @@ def shown(page) -> list[tuple[int, int]]:
 
 
 def expect_shown(page, expected: set, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while set(shown(page)) != expected and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert set(shown(page)) == expected
+    wait_until(lambda: set(shown(page)) == expected, timeout=timeout, interval=0.1,
+               message=lambda: f"the feed shows {sorted(shown(page))}, not {sorted(expected)}")
     assert len(shown(page)) == len(expected), "each record once"
 
 

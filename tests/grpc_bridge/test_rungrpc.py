@@ -6,7 +6,6 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import grpc
@@ -134,10 +133,8 @@ def test_reload_mode_serves_and_restarts_on_a_code_change(database_url):
             assert orders_pb2_grpc.OrderServiceStub(channel).Create(
                 pb.OrderMessage(created_by="reload", equipment=[0]), timeout=10).id
         (ROOT / "grpc_bridge" / "servicer.py").touch()
-        deadline = time.monotonic() + 30
-        while len(banners) < 2 and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert len(banners) >= 2, "the server should restart after a code change"
+        wait_until(lambda: len(banners) >= 2, timeout=30, interval=0.2,
+                   message="the server should restart after a code change")
         with wait_serving(port) as channel:
             orders = orders_pb2_grpc.OrderServiceStub(channel).Get(pb.Empty(), timeout=10).orders
         assert "reload" in [order.created_by for order in orders], "the restarted server serves the same database"

@@ -3,7 +3,6 @@ broker; the strategies of tests/live/test_any_record.py), the next real order st
 
 import queue
 import threading
-import time
 
 import grpc
 import pytest
@@ -15,6 +14,7 @@ from messaging import clients
 from orders import services
 from outbox.publisher import publish_pending
 from tests.live.test_any_record import a_record
+from tests.support.waiting import poll_until, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,25 +35,27 @@ class WatchReader:
         except grpc.RpcError as error:
             self.events.put(error)
 
+    def take(self, order_id: str):
+        """The next streamed event if it is of this order; None for another order's, or none within 0.1 s."""
+        try:
+            item = self.events.get(timeout=0.1)
+        except queue.Empty:
+            return None
+        assert not isinstance(item, grpc.RpcError), f"Watch ended: {item.code()} {item.details()}"
+        return item if item.order.id == order_id else None
+
     def until_order(self, order_id: str, timeout: float = 30.0):
-        deadline = time.monotonic() + timeout
-        while True:
-            item = self.events.get(timeout=max(deadline - time.monotonic(), 0.01))
-            assert not isinstance(item, grpc.RpcError), f"Watch ended: {item.code()} {item.details()}"
-            if item.order.id == order_id:
-                return item
+        return wait_until(lambda: self.take(order_id), timeout=timeout, interval=0,
+                          message=f"Watch never streamed order {order_id}")
 
     def until_live(self, publisher, timeout: float = 30.0) -> None:
         """Watch starts at the topic's end once its reader is assigned: place orders until one comes through."""
-        deadline = time.monotonic() + timeout
-        while True:
+        def one_comes_through() -> bool:
             order = services.create_order(created_by="warm-up", equipment=["MOUSE"], source="grpc")
             assert publish_pending(publisher).sent == 1
-            try:
-                self.until_order(str(order.order_id), timeout=2)
-                return
-            except queue.Empty:
-                assert time.monotonic() < deadline, "Watch never streamed a new order"
+            return bool(poll_until(lambda: self.take(str(order.order_id)), timeout=2, interval=0))
+
+        wait_until(one_comes_through, timeout=timeout, interval=0, message="Watch never streamed a new order")
 
 
 def test_watch_delivers_real_orders_after_any_records(stub, kafka_broker, orders_topic):

@@ -6,7 +6,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import grpc
@@ -19,6 +18,7 @@ from grpc_bridge.server import build_server, max_watches_for, server_options
 from grpc_bridge.servicer import WATCH_END_KEY, WATCH_MAX_SECONDS_KEY
 from messaging import clients
 from outbox.publisher import publish_pending
+from tests.support.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKERS = 4
@@ -80,14 +80,15 @@ def refused(stub) -> bool:
 
 def wait_for_a_slot(stub, within: float = 30.0):
     """A new Watch, retried while every slot is still taken (the server frees it when it learns the call ended)."""
-    deadline = time.monotonic() + within
-    while True:
+    def attempt():
         try:
             return watching(stub)
         except grpc.RpcError as error:
-            if error.code() != grpc.StatusCode.RESOURCE_EXHAUSTED or time.monotonic() > deadline:
+            if error.code() != grpc.StatusCode.RESOURCE_EXHAUSTED:
                 raise
-        time.sleep(0.2)
+            return None
+
+    return wait_until(attempt, timeout=within, interval=0.2, message="every Watch slot stayed taken")
 
 
 def test_create_answers_while_every_watch_slot_is_taken(start_server):

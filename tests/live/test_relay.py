@@ -21,6 +21,7 @@ from outbox.publisher import publish_pending
 from tests.support.relay_sockets import (
     is_status, open_socket, positions, receive_records, receive_until, records_in, send_records, start_stream,
 )
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.kafka]
 
@@ -127,11 +128,12 @@ class SteadyProducer(threading.Thread):
 
 
 async def wait_for_reader(past: list[tuple[int, int]], timeout: float = 20.0) -> None:
-    """Wait (bounded) until the shared reader has handed these records to the group."""
-    deadline = time.monotonic() + timeout
-    while not all(relay.current().state().positions.get(p, 0) > o for p, o in past):
-        assert time.monotonic() < deadline, f"the relay reader did not reach {past}"
-        await asyncio.sleep(0.05)
+    """Wait (bounded) until the shared reader has handed these records to the sockets.
+
+    In a thread: the reader hands records over on this loop, which must keep running meanwhile.
+    """
+    await asyncio.to_thread(wait_until, lambda: all(relay.current().state().positions.get(p, 0) > o for p, o in past),
+                            timeout=timeout, message=f"the relay reader did not reach {past}")
 
 
 async def receive_through(socket, wanted: list[tuple[int, int]]) -> list[dict]:

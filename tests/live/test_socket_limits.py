@@ -101,10 +101,16 @@ def test_live_frames_held_during_a_replay_are_bounded_in_bytes():
     assert not stream.caught_up and stream.buffered_bytes == 0 and not stream.buffer
 
 
-async def test_latest_needs_no_replay_slot(fake_relay):
+async def test_latest_needs_no_replay_slot(fake_relay, monkeypatch):
+    monkeypatch.setattr(replay, "HistoryReader", StuckReader)
+    StuckReader.opened.clear()
     fake_relay.replay_slots = asyncio.Semaphore(0)  # every slot taken
     socket = await open_socket()
-    await start_stream(socket, "latest", timeout=5)
+    frames = await start_stream(socket, "latest", timeout=5)
+    live = frames[-1]
+    assert live["positions"] == {"0": 5, "1": 0, "2": 2}, "live from the shared reader's positions, with no slot free"
+    assert not StuckReader.opened, "latest reads no history, so it opens no reader"
+    assert fake_relay.replay_slots.locked(), "and takes no slot"
     await socket.disconnect()
 
 

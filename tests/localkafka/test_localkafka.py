@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from localkafka import LocalBroker, broker_answers, fetch_jars, free_port
-from tests.support.waiting import wait_until
+from tests.support.waiting import poll_until, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,12 +23,11 @@ def run_wrapper(tmp_path: Path) -> tuple[subprocess.Popen, int, Path]:
          "--controller-port", str(free_port()), "--control-file", str(control)],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
-    deadline = time.monotonic() + 90
-    while not broker_answers(f"127.0.0.1:{port}"):
-        if process.poll() is not None or time.monotonic() >= deadline:
-            process.kill()
-            raise AssertionError(f"the broker did not come up:\n{process.communicate()[0][-3000:]}")
-        time.sleep(0.5)
+    # Stop waiting as soon as the wrapper exits: its output then says why.
+    up = poll_until(lambda: process.poll() is not None or broker_answers(f"127.0.0.1:{port}"), timeout=90, interval=0.5)
+    if not up or process.poll() is not None:
+        process.kill()
+        raise AssertionError(f"the broker did not come up:\n{process.communicate()[0][-3000:]}")
     # The runner writes "running" once its own readiness probe has answered, a moment after ours may have.
     wait_until(lambda: state_of(control) == "running", timeout=30, message="the control file never said running")
     return process, port, control

@@ -18,9 +18,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def wait_until_outbox_empty(timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while selectors.outbox_backlog().waiting and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_until(lambda: not selectors.outbox_backlog().waiting, timeout=timeout, interval=0.1,
+               message=lambda: f"the outbox still holds {selectors.outbox_backlog().waiting} waiting events")
 
 
 def test_orders_accepted_while_broker_down_are_delivered_in_order_after_restart(own_broker):

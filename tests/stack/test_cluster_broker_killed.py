@@ -3,7 +3,6 @@
 import json
 import tempfile
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from localkafka import LocalCluster
 from tests.support.http_orders import burst
 from harness.topics import read_records
 from tests.support.live_socket import ResumingReader, run_in_own_loop
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.faults
 
@@ -31,14 +31,11 @@ def cluster():
 def replicas_of(bootstrap_servers, topic, timeout=30.0):
     """Replica count per partition once the publisher has created the topic."""
     admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers)
-    deadline = time.monotonic() + timeout
     try:
-        while time.monotonic() < deadline:
-            if topic in admin.list_topics():
-                [description] = admin.describe_topics([topic])
-                return {p["partition_index"]: len(p["replica_nodes"]) for p in description["partitions"]}
-            time.sleep(0.3)
-        raise AssertionError(f"the publisher did not create {topic}")
+        wait_until(lambda: topic in admin.list_topics(), timeout=timeout, interval=0.3,
+                   message=f"the publisher did not create {topic}")
+        [description] = admin.describe_topics([topic])
+        return {p["partition_index"]: len(p["replica_nodes"]) for p in description["partitions"]}
     finally:
         admin.close()
 
