@@ -18,7 +18,8 @@ from django.utils import timezone
 from orders import events, rules, selectors, signals
 from orders.exceptions import InvalidOrder, InvalidTransition
 from orders.group_commit import GroupCommit
-from orders.models import Order, OutboxEvent, Status
+from orders.models import Order, Status
+from outbox.models import OutboxEvent
 
 
 def _record(*recorded: events.OrderEvent) -> None:

@@ -382,7 +382,7 @@ def test_make_cluster_takes_1000_orders_through_a_broker_crash(make_cluster, bro
         # Nothing lost between the database and the topic: every outbox row sent, and found where it was sent.
         with psycopg.connect(cluster.env["DATABASE_URL"]) as connection:
             rows = connection.execute("SELECT event_id::text, partition, \"offset\", sent_at IS NOT NULL, "
-                                      "parked_at IS NOT NULL FROM orders_outboxevent").fetchall()
+                                      "parked_at IS NOT NULL FROM outbox_outboxevent").fetchall()
             work = dict(connection.execute("SELECT member, count(DISTINCT order_id) FROM fulfilment_processedevent "
                                            "WHERE NOT skipped GROUP BY member").fetchall())
         assert len(rows) == 3 * ORDERS and all(sent and not parked for *_, sent, parked in rows)
