@@ -36,11 +36,6 @@ def nudge_publisher() -> None:
             pass  # nobody listening, a full buffer or a malformed address: the publisher's poll covers it
 
 
-def on_events_committed(sender, **kwargs) -> None:
-    """Receiver of orders.signals.events_committed."""
-    nudge_publisher()
-
-
 class WakeupListener:
     """The publisher's end: wait up to a timeout, returning early when a nudge arrives."""
 
