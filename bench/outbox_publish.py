@@ -17,7 +17,7 @@ from bench.report import Figure, print_table
 
 def fill_outbox(count: int) -> list:
     from orders import services
-    from orders.models import OutboxEvent
+    from outbox.models import OutboxEvent
 
     for _ in range(count):
         services.create_order(created_by="bench", equipment=["KEYBOARD", "MOUSE"], source="rest")

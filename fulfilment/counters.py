@@ -17,6 +17,7 @@ from django.utils import timezone
 from fulfilment.models import Member, ProcessedEvent, WorkerControl
 from fulfilment.processing import START
 from orders import selectors
+from outbox.selectors import first_positions
 
 # A member whose heartbeat is older than this is gone (it beats every second, and at each step).
 LIVE_MEMBER = timedelta(seconds=5)
@@ -34,7 +35,7 @@ def counters(control: WorkerControl, committed: dict[int, int | None] | None) ->
 
 def lost_orders(since, committed: dict[int, int | None]) -> list[str]:
     unfinished = [str(order.order_id) for order in selectors.unfinished_orders(created_since=since)]
-    positions = selectors.first_record_positions(unfinished)
+    positions = first_positions(unfinished)
     held = {str(order_id) for order_id in Member.objects.filter(
         heartbeat_at__gte=timezone.now() - LIVE_MEMBER, order_id__isnull=False).values_list("order_id", flat=True)}
     return [order_id for order_id, (partition, offset) in positions.items()

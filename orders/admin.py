@@ -1,12 +1,11 @@
-"""Read-only admin views of orders and the outbox, handy when debugging delivery.
+"""A read-only admin view of orders, handy when debugging delivery (the outbox's is in outbox.admin).
 
-Read-only on purpose: an order changed here would bypass orders.services and so never reach Kafka, and a deleted
-outbox row would be an event lost.
+Read-only on purpose: an order changed here would bypass orders.services and so never reach Kafka.
 """
 
 from django.contrib import admin
 
-from orders.models import Order, OutboxEvent
+from orders.models import Order
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -26,8 +25,3 @@ class OrderAdmin(ReadOnlyAdmin):
     list_filter = ["status"]
     search_fields = ["order_id", "created_by"]
 
-
-@admin.register(OutboxEvent)
-class OutboxEventAdmin(ReadOnlyAdmin):
-    list_display = ["id", "event_id", "key", "sent_at", "partition", "offset", "attempts"]
-    list_filter = [("sent_at", admin.EmptyFieldListFilter)]

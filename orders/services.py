@@ -1,7 +1,7 @@
 """The order changes. Every transport (REST, gRPC, console) calls these functions; the rules they apply are in
 orders.rules and reads are in orders.selectors.
 
-Side effects: each change writes its Kafka event to the outbox in the same transaction as the order,
+Side effects: each change writes its Kafka event to the outbox (outbox.writes) in the same transaction as the order,
 so an event exists if and only if the change was committed. The outbox publisher sends it afterwards.
 """
 
@@ -15,29 +15,17 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from orders import events, rules, selectors, signals
+from orders import events, rules, selectors
 from orders.exceptions import InvalidOrder, InvalidTransition
 from orders.group_commit import GroupCommit
-from orders.models import Order, OutboxEvent, Status
+from orders.models import Order, Status
+from outbox import writes as outbox
 
 
 def _record(*recorded: events.OrderEvent) -> None:
-    """Write the events beside the change; once the transaction commits, announce them (the publisher wakes up)."""
-    transaction.on_commit(_announce_commit, robust=True)
-    OutboxEvent.objects.bulk_create([
-        OutboxEvent(
-            event_id=event.event_id,
-            topic=settings.KAFKA_ORDERS_TOPIC,
-            key=event.key,
-            value=event.to_value().decode(),
-            headers=[[name, value.decode()] for name, value in event.headers()],
-        )
-        for event in recorded
-    ])
-
-
-def _announce_commit() -> None:
-    signals.events_committed.send(sender=OutboxEvent)
+    """Write the events to the outbox beside the change, in its transaction (the publisher sends them on commit)."""
+    outbox.record(*(outbox.Message(topic=settings.KAFKA_ORDERS_TOPIC, key=event.key, value=event.to_value(),
+                                   headers=event.headers(), event_id=event.event_id) for event in recorded))
 
 
 def _insert_orders(created: list[tuple[Order, events.OrderEvent]]) -> None:

@@ -14,8 +14,8 @@ after its poll interval). SQLite is one machine's database, so every publisher o
 
 Per-key order, both ways: a claimed event is sent only if no older unsent event of its key (waiting, in another
 publisher's claim, or parked) lies outside this claim; the rest of its key is left for a later batch. Events of one
-key claimed together are sent in id order. Ids are in commit order per key, because every change of an order locks
-its row before it writes its event (orders.services).
+key claimed together are sent in id order. Ids are in commit order per key as long as each writer locks what the key
+stands for before it records its event (orders.services locks the order's row).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from django.db import connection, transaction
 from django.db.models import Min, QuerySet
 
-from orders.models import OutboxEvent
+from outbox.models import OutboxEvent
 
 # Claims of an in-memory SQLite database can only come from this process.
 _IN_MEMORY_TURN = threading.Lock()

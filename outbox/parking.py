@@ -6,13 +6,12 @@ from collections.abc import Sequence
 
 from django.db.models import QuerySet
 
-from orders import selectors
-from orders.models import OutboxEvent
-from outbox import wakeup
+from outbox import selectors, wakeup
+from outbox.models import OutboxEvent
 
 
 def _chosen(event_ids: Sequence[str] | None) -> QuerySet[OutboxEvent]:
-    parked = selectors.parked_events()
+    parked = selectors.parked()
     return parked if event_ids is None else parked.filter(event_id__in=list(event_ids))
 
 

@@ -26,8 +26,8 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
 from messaging import clients
-from orders.models import OutboxEvent
 from outbox.claims import claim
+from outbox.models import OutboxEvent
 from outbox.wakeup import WakeupListener
 
 logger = logging.getLogger(__name__)

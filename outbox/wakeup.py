@@ -12,33 +12,37 @@ import threading
 
 from django.conf import settings
 
-_sender: socket.socket | None = None
-_sender_lock = threading.Lock()
-
 
 def _address(text: str) -> tuple[str, int]:
     host, port = text.rsplit(":", 1)
     return host, int(port)
 
 
+class _Sender:
+    """This process's one nudging socket, made on the first nudge (no socket at import time) and then reused."""
+
+    def __init__(self) -> None:
+        self._socket: socket.socket | None = None
+        self._lock = threading.Lock()
+
+    def send(self, address: str) -> None:
+        with self._lock:
+            if self._socket is None:
+                self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                self._socket.setblocking(False)
+            try:
+                self._socket.sendto(b"!", _address(address))
+            except (OSError, ValueError):
+                pass  # nobody listening, a full buffer or a malformed address: the publisher's poll covers it
+
+
+_sender = _Sender()
+
+
 def nudge_publisher() -> None:
     """Tell a waiting publisher that events were committed (a no-op when OUTBOX_WAKEUP_ADDR is empty)."""
-    global _sender
-    if not settings.OUTBOX_WAKEUP_ADDR:
-        return
-    with _sender_lock:
-        if _sender is None:
-            _sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            _sender.setblocking(False)
-        try:
-            _sender.sendto(b"!", _address(settings.OUTBOX_WAKEUP_ADDR))
-        except (OSError, ValueError):
-            pass  # nobody listening, a full buffer or a malformed address: the publisher's poll covers it
-
-
-def on_events_committed(sender, **kwargs) -> None:
-    """Receiver of orders.signals.events_committed."""
-    nudge_publisher()
+    if settings.OUTBOX_WAKEUP_ADDR:
+        _sender.send(settings.OUTBOX_WAKEUP_ADDR)
 
 
 class WakeupListener:

@@ -6,7 +6,8 @@ from django.http import JsonResponse
 from django.utils import timezone
 
 from messaging import clients
-from orders import events, selectors
+from orders import events
+from outbox import selectors
 
 
 def health(request):
@@ -28,7 +29,7 @@ def health(request):
 
 def _outbox() -> dict:
     """The backlog; `stale` when the oldest waiting event is older than OUTBOX_STALE_SECONDS."""
-    backlog = selectors.outbox_backlog()
+    backlog = selectors.backlog()
     oldest = backlog.oldest_waiting_at
     age = (timezone.now() - oldest).total_seconds() if oldest else 0.0
     return {

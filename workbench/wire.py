@@ -12,6 +12,7 @@ from google.protobuf import json_format
 
 from grpc_bridge import translate
 from orders import selectors
+from outbox.selectors import events_for_key
 
 WIRE_TYPES = {0: "varint", 1: "64-bit", 2: "length-delimited", 5: "32-bit"}
 
@@ -27,7 +28,7 @@ def inspect(order_id: str) -> dict:
                      "on_the_wire": json_format.MessageToDict(message, preserving_proto_field_name=True),
                      "with_defaults": json_format.MessageToDict(message, preserving_proto_field_name=True,
                                                                 always_print_fields_with_no_presence=True)},
-        "kafka": [_record(row) for row in selectors.order_events(order_id=order.order_id)],
+        "kafka": [_record(row) for row in events_for_key(str(order.order_id))],
     }
 
 

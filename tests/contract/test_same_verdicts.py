@@ -12,7 +12,8 @@ from rest_framework.test import APIClient
 
 from grpc_bridge.generated import orders_pb2 as pb
 from orders import rules
-from orders.models import Order, OutboxEvent
+from orders.models import Order
+from outbox.models import OutboxEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

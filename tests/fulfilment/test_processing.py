@@ -10,7 +10,8 @@ from fulfilment.models import DeliveryMode, ProcessedEvent, WorkerControl
 from fulfilment.processing import FINISH, START, Work, decide, fulfil
 from orders import services
 from orders.events import order_created
-from orders.models import Order, OutboxEvent, Status
+from orders.models import Order, Status
+from outbox.models import OutboxEvent
 
 pytestmark = pytest.mark.django_db
 

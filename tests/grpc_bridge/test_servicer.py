@@ -9,7 +9,8 @@ from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoRe
 
 from grpc_bridge.generated import orders_pb2 as pb
 from localkafka import free_port
-from orders.models import Order, OutboxEvent
+from orders.models import Order
+from outbox.models import OutboxEvent
 
 KEYBOARD, MOUSE, WEBCAM, MONITOR = range(4)
 

@@ -16,7 +16,7 @@ from kafka import KafkaProducer
 from live import relay
 from messaging import clients
 from orders import events, services
-from orders.models import OutboxEvent
+from outbox.models import OutboxEvent
 from outbox.publisher import publish_pending
 from tests.support.relay_sockets import (
     is_status, open_socket, positions, receive_records, receive_until, records_in, send_records, start_stream,

@@ -9,7 +9,8 @@ from django.db import connection, transaction
 
 from orders import selectors, services
 from orders.exceptions import InvalidOrder, InvalidTransition, OrderNotFound
-from orders.models import Order, OutboxEvent, Status
+from orders.models import Order, Status
+from outbox.models import OutboxEvent
 
 pytestmark = pytest.mark.django_db
 

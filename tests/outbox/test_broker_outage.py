@@ -8,8 +8,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from messaging.clients import DELIVERY_TIMEOUT_MS
-from orders import selectors
-from orders.models import OutboxEvent
+from outbox import selectors
+from outbox.models import OutboxEvent
 from outbox.publisher import OutboxPublisher
 from harness.topics import read_records
 from tests.support.waiting import wait_until
@@ -18,8 +18,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def wait_until_outbox_empty(timeout: float = 30.0) -> None:
-    wait_until(lambda: not selectors.outbox_backlog().waiting, timeout=timeout, interval=0.1,
-               message=lambda: f"the outbox still holds {selectors.outbox_backlog().waiting} waiting events")
+    wait_until(lambda: not selectors.backlog().waiting, timeout=timeout, interval=0.1,
+               message=lambda: f"the outbox still holds {selectors.backlog().waiting} waiting events")
 
 
 def test_orders_accepted_while_broker_down_are_delivered_in_order_after_restart(own_broker):
@@ -49,7 +49,7 @@ def test_orders_accepted_while_broker_down_are_delivered_in_order_after_restart(
         tried_and_failed = OutboxEvent.objects.filter(sent_at__isnull=True, attempts__gte=1).exclude(last_error="")
         wait_until(tried_and_failed.exists, timeout=DELIVERY_TIMEOUT_MS / 1000 + 30,
                    message="the publisher recorded no failed attempt at the events waiting while the broker is down")
-        assert selectors.outbox_backlog().waiting == 11
+        assert selectors.backlog().waiting == 11
 
         own_broker.start()
         records = read_records(own_broker.bootstrap_servers, "orders", expected=12, timeout=60)
@@ -62,6 +62,6 @@ def test_orders_accepted_while_broker_down_are_delivered_in_order_after_restart(
     for record in records:
         events.setdefault(json.loads(record.value)["event_id"], record)
     assert len(events) == 12
-    assert not selectors.outbox_backlog().waiting
+    assert not selectors.backlog().waiting
     first_order = [json.loads(r.value) for r in events.values() if r.key == order_ids[0].encode()]
     assert [e["type"] for e in first_order] == ["order.created", "order.status_changed"]

@@ -14,8 +14,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from orders.models import OutboxEvent
 from outbox.claims import claim
+from outbox.models import OutboxEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -9,8 +9,9 @@ from django.conf import settings
 from django.db import transaction
 from rest_framework.test import APIClient
 
-from orders import selectors, services
-from orders.models import OutboxEvent
+from orders import services
+from outbox import selectors
+from outbox.models import OutboxEvent
 from outbox.publisher import OutboxPublisher, publish_pending
 from messaging import clients
 from harness.topics import read_records
@@ -81,4 +82,4 @@ def test_publisher_loop_creates_the_topic_and_keeps_up(kafka_broker, settings):
         thread.join(10)
     assert sorted(r.key for r in records) == sorted(str(o.order_id).encode() for o in created)
     assert len({r.partition for r in records}) > 1, "keys should spread over the topic's 3 partitions"
-    assert not selectors.outbox_backlog().waiting
+    assert not selectors.backlog().waiting

@@ -15,9 +15,9 @@ from rest_framework.test import APIClient
 
 from harness.topics import read_records
 from messaging import clients
-from orders import selectors, services
-from orders.models import OutboxEvent
-from outbox import parking
+from orders import services
+from outbox import parking, selectors
+from outbox.models import OutboxEvent
 from outbox.publisher import publish_pending
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -95,7 +95,7 @@ def test_an_event_too_large_for_the_topic_is_parked_and_others_go_on(kafka_broke
 
     assert sum(result.sent for result in results) == 1, "the other key's event went out"
     assert [result.parked for result in results] == [0] * (ATTEMPTS - 1) + [1]
-    [parked] = selectors.parked_events()
+    [parked] = selectors.parked()
     assert parked.key == str(big.order_id) and parked.attempts == ATTEMPTS and "TooLarge" in parked.last_error
     assert order_ids_on(kafka_broker, strict_topic, 1) == [("order.created", "small")]
     health = APIClient().get("/health").json()
@@ -104,7 +104,7 @@ def test_an_event_too_large_for_the_topic_is_parked_and_others_go_on(kafka_broke
     allow_large_records(kafka_broker, strict_topic)
     assert parking.retry_parked() == 1
     publish_rounds(1)
-    assert selectors.outbox_backlog().parked == 0 and selectors.outbox_backlog().waiting == 0
+    assert selectors.backlog().parked == 0 and selectors.backlog().waiting == 0
     assert order_ids_on(kafka_broker, strict_topic, 2)[-1] == ("order.created", BIG)
 
 
@@ -116,7 +116,7 @@ def test_a_parked_event_holds_back_later_events_of_its_key(kafka_broker, orders_
 
     publish_rounds(ATTEMPTS)
 
-    [parked] = selectors.parked_events()
+    [parked] = selectors.parked()
     assert parked.key == str(refused.order_id)
     cancel = OutboxEvent.objects.get(key=str(refused.order_id), parked_at__isnull=True)
     assert cancel.sent_at is None and cancel.attempts == 0, "the later event of that key waits behind it"
@@ -136,7 +136,7 @@ def test_dropping_a_parked_event_lets_its_key_go_on(kafka_broker, orders_topic):
     refuse_headers_of(refused)
     services.cancel_order(order_id=refused.order_id, source="rest")
     publish_rounds(ATTEMPTS)
-    [parked] = selectors.parked_events()
+    [parked] = selectors.parked()
 
     assert parking.drop_parked([str(parked.event_id)]) == 1
     publish_rounds(1)

@@ -29,7 +29,7 @@ for order_id in Order.objects.values_list("order_id", flat=True):
 """
 OUTBOX_IDS = """
 import json
-from orders.models import OutboxEvent
+from outbox.models import OutboxEvent
 print(json.dumps({str(event_id): row_id for event_id, row_id in OutboxEvent.objects.values_list("event_id", "id")}))
 """
 

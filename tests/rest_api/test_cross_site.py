@@ -10,7 +10,8 @@ import pytest
 from django.test import Client
 
 from orders import services
-from orders.models import Order, OutboxEvent
+from orders.models import Order
+from outbox.models import OutboxEvent
 
 pytestmark = pytest.mark.django_db
 URL = "/api/orders/computers"

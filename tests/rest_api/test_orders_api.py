@@ -5,7 +5,8 @@ import json
 import pytest
 from rest_framework.test import APIClient
 
-from orders.models import Order, OutboxEvent
+from orders.models import Order
+from outbox.models import OutboxEvent
 
 pytestmark = pytest.mark.django_db
 URL = "/api/orders/computers"

@@ -457,7 +457,7 @@ def check_the_outbox(cluster: MakeCluster, events: list[tuple]) -> dict[str, int
     Returns the orders each worker member processed."""
     with psycopg.connect(cluster.env["DATABASE_URL"]) as connection:
         rows = connection.execute("SELECT event_id::text, partition, \"offset\", sent_at IS NOT NULL, "
-                                  "parked_at IS NOT NULL FROM orders_outboxevent").fetchall()
+                                  "parked_at IS NOT NULL FROM outbox_outboxevent").fetchall()
         work = dict(connection.execute("SELECT member, count(DISTINCT order_id) FROM fulfilment_processedevent "
                                        "WHERE NOT skipped GROUP BY member").fetchall())
     assert len(rows) == 3 * ORDERS and all(sent and not parked for *_, sent, parked in rows)

@@ -2,11 +2,16 @@
 
 import json
 import uuid
+from datetime import datetime, timezone
 
 from django.core.management.base import BaseCommand, CommandError
 
-from orders import events, selectors
-from outbox import parking
+from outbox import parking, selectors
+
+
+def _timestamp(value: datetime) -> str:
+    """ISO 8601 in UTC with a `Z`, the form the events and /health use."""
+    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 class Command(BaseCommand):
@@ -32,8 +37,8 @@ class Command(BaseCommand):
         self.stdout.write(f"{'retried' if action == 'retry' else 'dropped'} {count} parked event(s)")
 
     def _status(self, as_json: bool) -> None:
-        backlog = selectors.outbox_backlog()
-        oldest = events.format_timestamp(backlog.oldest_waiting_at) if backlog.oldest_waiting_at else None
+        backlog = selectors.backlog()
+        oldest = _timestamp(backlog.oldest_waiting_at) if backlog.oldest_waiting_at else None
         if as_json:
             self.stdout.write(json.dumps({"waiting": backlog.waiting, "oldest_waiting_at": oldest,
                                           "parked": backlog.parked}))
@@ -42,9 +47,9 @@ class Command(BaseCommand):
                               + f", parked {backlog.parked}")
 
     def _list(self) -> None:
-        for event in selectors.parked_events():
+        for event in selectors.parked():
             self.stdout.write(f"{event.event_id} key={event.key} attempts={event.attempts} "
-                              f"parked={events.format_timestamp(event.parked_at)} reason={event.last_error}")
+                              f"parked={_timestamp(event.parked_at)} reason={event.last_error}")
 
     @staticmethod
     def _chosen(event_ids: list[str], everything: bool) -> list[str] | None:

@@ -1,4 +1,4 @@
-"""Run the outbox publisher until SIGTERM/SIGINT: committed order events go to Kafka, oldest first."""
+"""Run the outbox publisher until SIGTERM/SIGINT: committed events go to Kafka, oldest first."""
 
 import signal
 
@@ -9,7 +9,7 @@ from outbox.publisher import OutboxPublisher
 
 
 class Command(BaseCommand):
-    help = "Publish waiting order events from the outbox to Kafka, and keep doing so."
+    help = "Publish waiting events from the outbox to Kafka, and keep doing so."
 
     def add_arguments(self, parser):
         parser.add_argument("--poll", type=float, default=settings.OUTBOX_POLL_SECONDS,
