@@ -53,7 +53,6 @@ INSTALLED_APPS = [
     "grpc_bridge",
     "live",
     "fulfilment",
-    "workbench",
     "dashboard",
 ]
 

@@ -17,7 +17,7 @@ from django.http import JsonResponse, StreamingHttpResponse
 from django.views.decorators.http import require_POST
 from google.protobuf import json_format
 
-from workbench import grpc_calls
+from dashboard.workbench import grpc_calls
 
 
 @require_POST

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from orders.exceptions import OrderNotFound
-from workbench import grpc_calls, produce, wire
+from dashboard.workbench import grpc_calls, produce, wire
 
 
 class ProduceEnabled(permissions.BasePermission):

@@ -10,7 +10,8 @@ from rest_framework import permissions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from fulfilment import controls, local_broker, panel
+from dashboard.fulfilment_panel import local_broker, panel
+from fulfilment import controls
 
 
 class ControlsEnabled(permissions.BasePermission):

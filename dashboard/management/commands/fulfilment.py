@@ -4,7 +4,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from fulfilment import controls, panel
+from dashboard.fulfilment_panel import panel
+from fulfilment import controls
 from fulfilment.models import DeliveryMode
 
 
