@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 
 import grpc
@@ -25,6 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from google.protobuf import json_format
 
+from dashboard import grpc_channel
 from grpc_bridge.generated import orders_pb2 as pb, orders_pb2_grpc
 from orders import rules
 
@@ -39,17 +39,9 @@ FIXED_MESSAGES = {
     grpc.StatusCode.RESOURCE_EXHAUSTED: "The gRPC server refused the call as too large or too many.",
 }
 
-_channel_lock = threading.Lock()
-_channels: dict[str, grpc.Channel] = {}
-
 
 def order_stub() -> orders_pb2_grpc.OrderServiceStub:
-    """One long-lived channel per target, as gRPC intends: it multiplexes all calls and reconnects itself."""
-    with _channel_lock:
-        target = settings.GRPC_TARGET
-        if target not in _channels:
-            _channels[target] = grpc.insecure_channel(target)
-        return orders_pb2_grpc.OrderServiceStub(_channels[target])
+    return orders_pb2_grpc.OrderServiceStub(grpc_channel.channel())
 
 
 class GatewayInputError(ValueError):

@@ -20,6 +20,8 @@ from google.protobuf.descriptor import FieldDescriptor
 from google.rpc import error_details_pb2, status_pb2
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 
+from dashboard import grpc_channel
+
 MAX_DEADLINE_MS = 60_000
 MAX_METADATA = 16
 # Transport failures name addresses and sockets: the page gets a fixed sentence for these instead.
@@ -42,11 +44,11 @@ _reflected: dict[str, tuple[grpc.Channel, ProtoReflectionDescriptorDatabase, des
 
 
 def _server():
-    """One channel per target, and the descriptors the server listed through it (asked for again on failure)."""
+    """The page's channel, and the descriptors the server listed through it (asked for again on a new channel)."""
+    channel = grpc_channel.channel()
     with _lock:
         target = settings.GRPC_TARGET
-        if target not in _reflected:
-            channel = grpc.insecure_channel(target)
+        if target not in _reflected or _reflected[target][0] is not channel:
             database = ProtoReflectionDescriptorDatabase(channel)
             _reflected[target] = (channel, database, descriptor_pool.DescriptorPool(database))
         return _reflected[target]
@@ -55,8 +57,8 @@ def _server():
 def _forget() -> None:
     with _lock:
         channel, *_ = _reflected.pop(settings.GRPC_TARGET, (None,))
-        if channel is not None:
-            channel.close()
+    if channel is not None:
+        grpc_channel.discard(channel)
 
 
 def services() -> list[dict]:
