@@ -13,6 +13,7 @@ from django.conf import settings
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
+from dashboard.lazy_client import LazyClient
 from messaging import clients
 from orders import rules
 
@@ -37,18 +38,19 @@ class Produced:
 
 
 _lock = threading.Lock()
-_producer: KafkaProducer | None = None
+_producer: LazyClient[KafkaProducer] = LazyClient(lambda: clients.build_producer(client_id="orders-workbench"),
+                                                  lambda producer: clients.close_producer(producer, timeout=2))
 
 
 def produce(*, key: object, value: object, headers: object) -> Produced:
     """Validate and send one record, waiting for the broker's acknowledgement; raise InvalidRecord or KafkaError."""
     record = _checked(key, value, headers)
     with _lock:
-        producer = _connected()
+        producer = _producer.get()
         try:
             metadata = producer.send(settings.KAFKA_ORDERS_TOPIC, **record).get(timeout=10)
         except KafkaError:
-            _drop()
+            _producer.drop()
             raise
     return Produced(metadata.partition, metadata.offset, metadata.timestamp)
 
@@ -102,17 +104,3 @@ def _headers(headers: object, errors: dict) -> list[tuple[str, bytes]]:
             return []
         checked.append((name, data))
     return checked
-
-
-def _connected() -> KafkaProducer:
-    global _producer
-    if _producer is None:
-        _producer = clients.build_producer(client_id="orders-workbench")
-    return _producer
-
-
-def _drop() -> None:
-    global _producer
-    if _producer is not None:
-        producer, _producer = _producer, None
-        clients.close_producer(producer, timeout=2)
