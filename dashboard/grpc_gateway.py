@@ -25,8 +25,10 @@ from django.views.decorators.http import require_POST
 from google.protobuf import json_format
 
 from dashboard import grpc_channel
+from dashboard.errors import field_errors_as_400
 from grpc_bridge.generated import orders_pb2 as pb, orders_pb2_grpc
 from orders import rules
+from orders.exceptions import InvalidInput
 
 logger = logging.getLogger(__name__)
 
@@ -44,18 +46,10 @@ def order_stub() -> orders_pb2_grpc.OrderServiceStub:
     return orders_pb2_grpc.OrderServiceStub(grpc_channel.channel())
 
 
-class GatewayInputError(ValueError):
-    """The body cannot be expressed as an OrderMessage at all; `errors` maps fields to messages."""
-
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__(errors)
-        self.errors = errors
-
-
 def request_message(body: object) -> pb.OrderMessage:
-    """JSON to OrderMessage. Only what cannot go on the wire is refused here; the server judges the rest."""
+    """JSON to OrderMessage, or InvalidInput for what cannot go on the wire; the server judges the rest."""
     if not isinstance(body, dict):
-        raise GatewayInputError({"non_field_errors": ["Send a JSON object with created_by and equipment."]})
+        raise InvalidInput({"non_field_errors": ["Send a JSON object with created_by and equipment."]})
     created_by, equipment = body.get("created_by", ""), body.get("equipment", [])
     errors = {}
     if not isinstance(created_by, str):
@@ -68,7 +62,7 @@ def request_message(body: object) -> pb.OrderMessage:
     elif unknown := [str(name) for name in equipment if name not in pb.OrderMessage.Equipment.keys()]:
         errors["equipment"] = [f"Not in the proto enum: {', '.join(unknown)}."]
     if errors:
-        raise GatewayInputError(errors)
+        raise InvalidInput(errors)
     return pb.OrderMessage(created_by=created_by,
                            equipment=[pb.OrderMessage.Equipment.Value(name) for name in equipment])
 
@@ -95,6 +89,7 @@ def client_message(error: grpc.RpcError) -> str:
 @csrf_exempt
 @require_POST
 @decorator_from_middleware(_JsonCsrfCheck)
+@field_errors_as_400
 def grpc_create(request: HttpRequest) -> JsonResponse:
     """Always 200 once the call was made: the gRPC outcome (OK or not) is in the body, as a client sees it."""
     if request.content_type != "application/json":
@@ -103,11 +98,8 @@ def grpc_create(request: HttpRequest) -> JsonResponse:
         body = json.loads(request.body or b"{}")
     except (ValueError, RecursionError):
         # JSONDecodeError and UnicodeDecodeError are ValueErrors; RecursionError is deeply nested JSON.
-        return JsonResponse({"non_field_errors": ["Malformed JSON."]}, status=400)
-    try:
-        message = request_message(body)
-    except GatewayInputError as exc:
-        return JsonResponse(exc.errors, status=400)
+        raise InvalidInput({"non_field_errors": ["Malformed JSON."]}) from None
+    message = request_message(body)
     started = time.perf_counter()
     try:
         reply = order_stub().Create(message, timeout=settings.GRPC_CALL_TIMEOUT)

@@ -21,6 +21,7 @@ from google.rpc import error_details_pb2, status_pb2
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 
 from dashboard import grpc_channel
+from orders.exceptions import InvalidInput
 
 MAX_DEADLINE_MS = 60_000
 MAX_METADATA = 16
@@ -31,12 +32,6 @@ SCALAR_TYPES = {value: name.removeprefix("TYPE_").lower() for name, value in var
                 if name.startswith("TYPE_") and isinstance(value, int)}
 KINDS = {(False, False): "unary", (False, True): "server streaming", (True, False): "client streaming",
          (True, True): "bidirectional streaming"}
-
-
-class InvalidCall(ValueError):
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__("; ".join(f"{field}: {' '.join(messages)}" for field, messages in errors.items()))
-        self.errors = errors
 
 
 _lock = threading.Lock()
@@ -116,7 +111,7 @@ class Prepared:
 
 
 def prepare(*, path: object, request: object, metadata: object, deadline_ms: object, streaming: bool) -> Prepared:
-    """Check and encode a unary (or, with `streaming`, a server-streaming) call; raise InvalidCall, listing every
+    """Check and encode a unary (or, with `streaming`, a server-streaming) call; raise InvalidInput, listing every
     field the page sent wrong."""
     _, _, pool = _server()
     method = _find_method(pool, path, streaming)
@@ -125,13 +120,13 @@ def prepare(*, path: object, request: object, metadata: object, deadline_ms: obj
     timeout = _deadline(deadline_ms, errors, default=None if streaming else 30.0)
     message = _request(pool, method, request, errors)
     if errors:
-        raise InvalidCall(errors)
+        raise InvalidInput(errors)
     return Prepared(f"/{method.containing_service.full_name}/{method.name}", message,
                     message_factory.GetMessageClass(method.output_type), pairs, timeout)
 
 
 def call(*, path: object, request: object, metadata: object, deadline_ms: object) -> dict:
-    """Make one unary call; raise InvalidCall for what the page sent wrong (nothing is called then)."""
+    """Make one unary call; raise InvalidInput for what the page sent wrong (nothing is called then)."""
     prepared = prepare(path=path, request=request, metadata=metadata, deadline_ms=deadline_ms, streaming=False)
     channel, _, _ = _server()
     invoke = channel.unary_unary(prepared.path, request_serializer=serialize,
@@ -153,11 +148,11 @@ def _find_method(pool, path: object, streaming: bool):
         service_name, method_name = str(path).strip("/").split("/")
         method = pool.FindServiceByName(service_name).methods_by_name[method_name]
     except (ValueError, KeyError):
-        raise InvalidCall({"method": ["Choose a method the server lists."]}) from None
+        raise InvalidInput({"method": ["Choose a method the server lists."]}) from None
     kind = KINDS[(method.client_streaming, method.server_streaming)]
     if kind != ("server streaming" if streaming else "unary"):
-        raise InvalidCall({"method": [f"{method.name} is {kind}; this endpoint calls "
-                                      f"{'server streaming' if streaming else 'unary'} methods."]})
+        raise InvalidInput({"method": [f"{method.name} is {kind}; this endpoint calls "
+                                       f"{'server streaming' if streaming else 'unary'} methods."]})
     return method
 
 

@@ -16,18 +16,13 @@ from kafka.errors import KafkaError
 from dashboard.lazy_client import LazyClient
 from messaging import clients
 from orders import rules
+from orders.exceptions import InvalidInput
 
 MAX_KEY_BYTES = 1024
 MAX_VALUE_BYTES = 256 * 1024
 MAX_HEADERS = 32
 MAX_HEADER_NAME = 128
 MAX_HEADER_VALUE_BYTES = 8 * 1024
-
-
-class InvalidRecord(ValueError):
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__("; ".join(f"{field}: {' '.join(messages)}" for field, messages in errors.items()))
-        self.errors = errors
 
 
 @dataclass(frozen=True)
@@ -43,7 +38,7 @@ _producer: LazyClient[KafkaProducer] = LazyClient(lambda: clients.build_producer
 
 
 def produce(*, key: object, value: object, headers: object) -> Produced:
-    """Validate and send one record, waiting for the broker's acknowledgement; raise InvalidRecord or KafkaError."""
+    """Validate and send one record, waiting for the broker's acknowledgement; raise InvalidInput or KafkaError."""
     record = _checked(key, value, headers)
     with _lock:
         producer = _producer.get()
@@ -63,7 +58,7 @@ def _checked(key: object, value: object, headers: object) -> dict:
     if not errors and key_bytes is None and value_bytes is None:
         errors["non_field_errors"] = ["A record needs a key or a value (Kafka refuses neither)."]
     if errors:
-        raise InvalidRecord(errors)
+        raise InvalidInput(errors)
     return {"key": key_bytes, "value": value_bytes, "headers": header_list}
 
 

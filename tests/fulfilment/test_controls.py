@@ -4,12 +4,13 @@ import pytest
 
 from fulfilment import controls
 from fulfilment.models import WorkerControl
+from orders.exceptions import InvalidInput
 
 pytestmark = pytest.mark.django_db
 
 
 def test_update_applies_all_or_none_and_reports_every_field():
-    with pytest.raises(controls.InvalidControl) as raised:
+    with pytest.raises(InvalidInput) as raised:
         controls.update(members=4, step_delay_ms=-1, delivery_mode="twice", failure_rate=2, paused="yes", colour=1)
     assert set(raised.value.errors) == {"members", "step_delay_ms", "delivery_mode", "failure_rate", "paused", "colour"}
     assert raised.value.errors["members"] == ["Use 1 to 3 members."]
@@ -21,7 +22,7 @@ def test_update_applies_all_or_none_and_reports_every_field():
 
 
 def test_booleans_are_not_numbers():
-    with pytest.raises(controls.InvalidControl):
+    with pytest.raises(InvalidInput):
         controls.update(members=True)
 
 
