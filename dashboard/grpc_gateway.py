@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 
 import grpc
@@ -24,8 +23,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from google.protobuf import json_format
 
+from dashboard import grpc_channel
+from dashboard.errors import field_errors_as_400
 from grpc_bridge.generated import orders_pb2 as pb, orders_pb2_grpc
 from orders import rules
+from orders.exceptions import InvalidInput
 from playground.library_internals import CsrfCheck
 
 logger = logging.getLogger(__name__)
@@ -39,31 +41,15 @@ FIXED_MESSAGES = {
     grpc.StatusCode.RESOURCE_EXHAUSTED: "The gRPC server refused the call as too large or too many.",
 }
 
-_channel_lock = threading.Lock()
-_channels: dict[str, grpc.Channel] = {}
-
 
 def order_stub() -> orders_pb2_grpc.OrderServiceStub:
-    """One long-lived channel per target, as gRPC intends: it multiplexes all calls and reconnects itself."""
-    with _channel_lock:
-        target = settings.GRPC_TARGET
-        if target not in _channels:
-            _channels[target] = grpc.insecure_channel(target)
-        return orders_pb2_grpc.OrderServiceStub(_channels[target])
-
-
-class GatewayInputError(ValueError):
-    """The body cannot be expressed as an OrderMessage at all; `errors` maps fields to messages."""
-
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__(errors)
-        self.errors = errors
+    return orders_pb2_grpc.OrderServiceStub(grpc_channel.channel())
 
 
 def request_message(body: object) -> pb.OrderMessage:
-    """JSON to OrderMessage. Only what cannot go on the wire is refused here; the server judges the rest."""
+    """JSON to OrderMessage, or InvalidInput for what cannot go on the wire; the server judges the rest."""
     if not isinstance(body, dict):
-        raise GatewayInputError({"non_field_errors": ["Send a JSON object with created_by and equipment."]})
+        raise InvalidInput({"non_field_errors": ["Send a JSON object with created_by and equipment."]})
     created_by, equipment = body.get("created_by", ""), body.get("equipment", [])
     errors = {}
     if not isinstance(created_by, str):
@@ -76,7 +62,7 @@ def request_message(body: object) -> pb.OrderMessage:
     elif unknown := [str(name) for name in equipment if name not in pb.OrderMessage.Equipment.keys()]:
         errors["equipment"] = [f"Not in the proto enum: {', '.join(unknown)}."]
     if errors:
-        raise GatewayInputError(errors)
+        raise InvalidInput(errors)
     return pb.OrderMessage(created_by=created_by,
                            equipment=[pb.OrderMessage.Equipment.Value(name) for name in equipment])
 
@@ -106,6 +92,7 @@ def client_message(error: grpc.RpcError) -> str:
 @csrf_exempt
 @require_POST
 @decorator_from_middleware(_JsonCsrfCheck)
+@field_errors_as_400
 def grpc_create(request: HttpRequest) -> JsonResponse:
     """Always 200 once the call was made: the gRPC outcome (OK or not) is in the body, as a client sees it."""
     if request.content_type != "application/json":
@@ -114,11 +101,8 @@ def grpc_create(request: HttpRequest) -> JsonResponse:
         body = json.loads(request.body or b"{}")
     except (ValueError, RecursionError):
         # JSONDecodeError and UnicodeDecodeError are ValueErrors; RecursionError is deeply nested JSON.
-        return JsonResponse({"non_field_errors": ["Malformed JSON."]}, status=400)
-    try:
-        message = request_message(body)
-    except GatewayInputError as exc:
-        return JsonResponse(exc.errors, status=400)
+        raise InvalidInput({"non_field_errors": ["Malformed JSON."]}) from None
+    message = request_message(body)
     started = time.perf_counter()
     try:
         reply = order_stub().Create(message, timeout=settings.GRPC_CALL_TIMEOUT)

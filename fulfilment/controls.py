@@ -7,15 +7,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from fulfilment.models import DeliveryMode, WorkerControl
+from orders.exceptions import InvalidInput
 
 MAX_STEP_DELAY_MS = 10_000
 MAX_MEMBERS = 3
-
-
-class InvalidControl(ValueError):
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__("; ".join(f"{field}: {' '.join(messages)}" for field, messages in errors.items()))
-        self.errors = errors
 
 
 def current() -> WorkerControl:
@@ -48,9 +43,9 @@ def _errors(changes: dict) -> dict[str, list[str]]:
 
 
 def update(**changes) -> WorkerControl:
-    """Apply the changes, all or none; raise InvalidControl with every broken rule per field."""
+    """Apply the changes, all or none; raise InvalidInput with every broken rule per field."""
     if errors := _errors(changes):
-        raise InvalidControl(errors)
+        raise InvalidInput(errors)
     with transaction.atomic():
         control = current()
         if changes.get("delivery_mode", control.delivery_mode) != control.delivery_mode:

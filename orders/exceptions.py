@@ -1,4 +1,14 @@
-"""Domain errors. They carry no HTTP or gRPC type: each transport maps them once, in its own table."""
+"""Domain errors and the field-errors base; no HTTP or gRPC type: each transport maps them once, in its own table."""
+
+
+class InvalidInput(Exception):
+    """Input refused field by field; `errors` maps each field to its messages. The domain raises it as InvalidOrder,
+    the rooms' own input checks (the page's endpoints, the worker's controls) as it is."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        self.errors = errors
+        summary = (f"{field}: {' '.join(messages).rstrip('.')}" for field, messages in errors.items())
+        super().__init__("; ".join(summary))
 
 
 class OrderError(Exception):
@@ -11,13 +21,8 @@ class OrderNotFound(OrderError):
         self.order_id = order_id
 
 
-class InvalidOrder(OrderError):
-    """The input breaks a rule; `errors` maps each field to its messages."""
-
-    def __init__(self, errors: dict[str, list[str]]):
-        self.errors = errors
-        summary = (f"{field}: {' '.join(messages).rstrip('.')}" for field, messages in errors.items())
-        super().__init__("; ".join(summary))
+class InvalidOrder(OrderError, InvalidInput):
+    """The input breaks a rule of the order domain; `errors` maps each field to its messages."""
 
 
 class InvalidTransition(OrderError):

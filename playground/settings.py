@@ -53,7 +53,6 @@ INSTALLED_APPS = [
     "grpc_bridge",
     "live",
     "fulfilment",
-    "workbench",
     "dashboard",
 ]
 
@@ -87,7 +86,8 @@ ROOT_URLCONF = "playground.urls"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # The page's and the API's own templates, by app name inside; APP_DIRS finds Django's, DRF's and the admin's.
+        "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from fulfilment import controls
 from fulfilment.member import GroupMember
 from fulfilment.models import DeliveryMode
+from orders.exceptions import InvalidInput
 from fulfilment.supervisor import Supervisor
 
 
@@ -30,7 +31,7 @@ class Command(BaseCommand):
                    "failure_rate": failure_rate, "paused": True if pause else False if resume else None}
         try:
             controls.update(**{name: value for name, value in changes.items() if value is not None})
-        except controls.InvalidControl as exc:
+        except InvalidInput as exc:
             raise CommandError(str(exc)) from exc
         runner = GroupMember() if member else Supervisor()
         for sig in (signal.SIGTERM, signal.SIGINT):

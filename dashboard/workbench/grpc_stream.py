@@ -17,23 +17,24 @@ from django.http import JsonResponse, StreamingHttpResponse
 from django.views.decorators.http import require_POST
 from google.protobuf import json_format
 
-from workbench import grpc_calls
+from dashboard.errors import field_errors_as_400
+from dashboard.workbench import grpc_calls
+from orders.exceptions import InvalidInput
 
 
 @require_POST
+@field_errors_as_400
 async def grpc_stream(request):
     try:
         body = json.loads(request.body or b"{}")
         if not isinstance(body, dict):
             raise ValueError
     except ValueError:
-        return JsonResponse({"non_field_errors": ["Send a JSON object."]}, status=400)
+        raise InvalidInput({"non_field_errors": ["Send a JSON object."]}) from None
     try:
         prepared = await sync_to_async(grpc_calls.prepare)(
             path=body.get("method"), request=body.get("request"), metadata=body.get("metadata"),
             deadline_ms=body.get("deadline_ms"), streaming=True)
-    except grpc_calls.InvalidCall as exc:
-        return JsonResponse(exc.errors, status=400)
     except grpc.RpcError:
         return JsonResponse({"detail": grpc_calls.FIXED_MESSAGES[grpc.StatusCode.UNAVAILABLE]}, status=503)
     return StreamingHttpResponse(_lines(prepared), content_type="application/x-ndjson")

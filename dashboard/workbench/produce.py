@@ -13,20 +13,16 @@ from django.conf import settings
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
+from dashboard.lazy_client import LazyClient
 from messaging import clients
 from orders import rules
+from orders.exceptions import InvalidInput
 
 MAX_KEY_BYTES = 1024
 MAX_VALUE_BYTES = 256 * 1024
 MAX_HEADERS = 32
 MAX_HEADER_NAME = 128
 MAX_HEADER_VALUE_BYTES = 8 * 1024
-
-
-class InvalidRecord(ValueError):
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__("; ".join(f"{field}: {' '.join(messages)}" for field, messages in errors.items()))
-        self.errors = errors
 
 
 @dataclass(frozen=True)
@@ -37,18 +33,19 @@ class Produced:
 
 
 _lock = threading.Lock()
-_producer: KafkaProducer | None = None
+_producer: LazyClient[KafkaProducer] = LazyClient(lambda: clients.build_producer(client_id="orders-workbench"),
+                                                  lambda producer: clients.close_producer(producer, timeout=2))
 
 
 def produce(*, key: object, value: object, headers: object) -> Produced:
-    """Validate and send one record, waiting for the broker's acknowledgement; raise InvalidRecord or KafkaError."""
+    """Validate and send one record, waiting for the broker's acknowledgement; raise InvalidInput or KafkaError."""
     record = _checked(key, value, headers)
     with _lock:
-        producer = _connected()
+        producer = _producer.get()
         try:
             metadata = producer.send(settings.KAFKA_ORDERS_TOPIC, **record).get(timeout=10)
         except KafkaError:
-            _drop()
+            _producer.drop()
             raise
     return Produced(metadata.partition, metadata.offset, metadata.timestamp)
 
@@ -61,7 +58,7 @@ def _checked(key: object, value: object, headers: object) -> dict:
     if not errors and key_bytes is None and value_bytes is None:
         errors["non_field_errors"] = ["A record needs a key or a value (Kafka refuses neither)."]
     if errors:
-        raise InvalidRecord(errors)
+        raise InvalidInput(errors)
     return {"key": key_bytes, "value": value_bytes, "headers": header_list}
 
 
@@ -102,17 +99,3 @@ def _headers(headers: object, errors: dict) -> list[tuple[str, bytes]]:
             return []
         checked.append((name, data))
     return checked
-
-
-def _connected() -> KafkaProducer:
-    global _producer
-    if _producer is None:
-        _producer = clients.build_producer(client_id="orders-workbench")
-    return _producer
-
-
-def _drop() -> None:
-    global _producer
-    if _producer is not None:
-        producer, _producer = _producer, None
-        clients.close_producer(producer, timeout=2)

@@ -8,7 +8,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils import timezone
 
-from fulfilment import controls, counters, groups, local_broker
+from dashboard.fulfilment_panel import consumer_groups, local_broker
+from fulfilment import controls, counters
 from fulfilment.models import DeliveryMode, Member, ProcessedEvent
 
 # What each control does from a terminal; {group} and {bootstrap} are filled in.
@@ -28,7 +29,7 @@ COMMANDS = {
 
 def state() -> dict:
     control = controls.current()
-    topic = groups.snapshot()
+    topic = consumer_groups.snapshot()
     group = next((g for g in topic["groups"] if g["group_id"] == settings.FULFILMENT_GROUP), None)
     committed = None if topic.get("error") else {
         row["partition"]: row["committed"] for row in (group or {}).get("partitions", [])}

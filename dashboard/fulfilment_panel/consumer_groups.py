@@ -10,52 +10,50 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 
 from django.conf import settings
 from kafka import KafkaAdminClient, TopicPartition
 from kafka.admin import OffsetSpec
 from kafka.errors import KafkaError
 
+from dashboard.lazy_client import LazyClient
 from messaging import clients
 
 # Every open page asks each second; one admin round per process per interval answers them all.
 CACHE_SECONDS = 0.5
 
+
+@dataclass
+class _Last:
+    """The last snapshot this process read, and when."""
+
+    read_at: float = 0.0
+    topic: str = ""
+    result: dict | None = None
+
+
 _lock = threading.Lock()
-_admin: KafkaAdminClient | None = None
-_cache: tuple[float, str, dict] | None = None
+_admin: LazyClient[KafkaAdminClient] = LazyClient(
+    lambda: clients.build_admin(client_id="orders-groups-panel", bootstrap_timeout_ms=1_000, request_timeout_ms=2_000),
+    lambda admin: admin.close())
+_last = _Last()
 
 
 def snapshot(topic: str | None = None) -> dict:
     """The topic's partitions and its groups, at most CACHE_SECONDS old; {"error": ...} while Kafka is away."""
-    global _cache
     topic = topic or settings.KAFKA_ORDERS_TOPIC
     with _lock:
-        if _cache and _cache[1] == topic and time.monotonic() - _cache[0] < CACHE_SECONDS:
-            return _cache[2]
+        if _last.result is not None and _last.topic == topic and time.monotonic() - _last.read_at < CACHE_SECONDS:
+            return _last.result
         try:
-            result = _read(_connected(), topic)
+            result = _read(_admin.get(), topic)
         except (KafkaError, OSError) as exc:
-            _drop_admin()
+            _admin.drop()
             text = str(exc) if str(exc).startswith(type(exc).__name__) else f"{type(exc).__name__}: {exc}"
             result = {"topic": topic, "error": text[:300], "partitions": [], "groups": []}
-        _cache = (time.monotonic(), topic, result)
+        _last.read_at, _last.topic, _last.result = time.monotonic(), topic, result
         return result
-
-
-def _connected() -> KafkaAdminClient:
-    global _admin
-    if _admin is None:
-        _admin = clients.build_admin(client_id="orders-groups-panel", bootstrap_timeout_ms=1_000,
-                                     request_timeout_ms=2_000)
-    return _admin
-
-
-def _drop_admin() -> None:
-    global _admin
-    if _admin is not None:
-        admin, _admin = _admin, None
-        admin.close()
 
 
 def _read(admin: KafkaAdminClient, topic: str) -> dict:

@@ -10,7 +10,10 @@ from rest_framework import permissions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from fulfilment import controls, local_broker, panel
+from dashboard.errors import field_errors_as_400
+from dashboard.fulfilment_panel import local_broker, panel
+from fulfilment import controls
+from orders.exceptions import InvalidInput
 
 
 class ControlsEnabled(permissions.BasePermission):
@@ -34,13 +37,11 @@ class FulfilmentControls(APIView):
 
     permission_classes = [ControlsEnabled]
 
+    @field_errors_as_400
     def post(self, request):
         if not isinstance(request.data, dict):
-            return Response({"non_field_errors": ["Send a JSON object."]}, status=status.HTTP_400_BAD_REQUEST)
-        try:
-            control = controls.update(**request.data)
-        except controls.InvalidControl as exc:
-            return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
+            raise InvalidInput({"non_field_errors": ["Send a JSON object."]})
+        control = controls.update(**request.data)
         # Only the knobs: the rest of the panel (an admin API round) comes with the page's next poll.
         return Response(panel.control_state(control))
 
@@ -63,10 +64,11 @@ class LocalBrokerControl(APIView):
     permission_classes = [ControlsEnabled]
     ACTIONS = {"stop": local_broker.stop, "start": local_broker.start}
 
+    @field_errors_as_400
     def post(self, request):
         action = request.data.get("action") if isinstance(request.data, dict) else None
         if action not in self.ACTIONS:
-            return Response({"action": ["Use stop or start."]}, status=status.HTTP_400_BAD_REQUEST)
+            raise InvalidInput({"action": ["Use stop or start."]})
         try:
             self.ACTIONS[action]()
         except local_broker.NotControllable as exc:

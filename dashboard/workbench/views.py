@@ -8,8 +8,9 @@ from rest_framework import permissions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from orders.exceptions import OrderNotFound
-from workbench import grpc_calls, produce, wire
+from dashboard.errors import field_errors_as_400
+from dashboard.workbench import grpc_calls, produce, wire
+from orders.exceptions import InvalidInput, OrderNotFound
 
 
 class ProduceEnabled(permissions.BasePermission):
@@ -25,16 +26,15 @@ class ProduceRecord(APIView):
 
     permission_classes = [ProduceEnabled]
 
+    @field_errors_as_400
     def post(self, request):
         body = request.data if isinstance(request.data, dict) else {}
         unknown = sorted(set(body) - {"key", "value", "headers"})
         if unknown or not isinstance(request.data, dict):
-            errors = {name: ["Unknown field."] for name in unknown} or {"non_field_errors": ["Send a JSON object."]}
-            return Response(errors, status=status.HTTP_400_BAD_REQUEST)
+            raise InvalidInput({name: ["Unknown field."] for name in unknown}
+                               or {"non_field_errors": ["Send a JSON object."]})
         try:
             produced = produce.produce(key=body.get("key"), value=body.get("value"), headers=body.get("headers"))
-        except produce.InvalidRecord as exc:
-            return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
         except KafkaError as exc:
             return Response({"detail": f"Kafka did not take the record: {type(exc).__name__}"},
                             status=status.HTTP_503_SERVICE_UNAVAILABLE)
@@ -59,13 +59,12 @@ class GrpcServices(APIView):
 class GrpcCall(APIView):
     """POST {"method": "/pkg.Service/Method", "request": {...proto3 JSON}, "metadata": [[k, v]], "deadline_ms"}."""
 
+    @field_errors_as_400
     def post(self, request):
         body = request.data if isinstance(request.data, dict) else {}
         try:
             report = grpc_calls.call(path=body.get("method"), request=body.get("request"),
                                      metadata=body.get("metadata"), deadline_ms=body.get("deadline_ms"))
-        except grpc_calls.InvalidCall as exc:
-            return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
         except grpc.RpcError:
             return Response({"detail": grpc_calls.FIXED_MESSAGES[grpc.StatusCode.UNAVAILABLE]},
                             status=status.HTTP_503_SERVICE_UNAVAILABLE)

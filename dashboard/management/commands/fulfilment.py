@@ -4,8 +4,10 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from fulfilment import controls, panel
+from dashboard.fulfilment_panel import panel
+from fulfilment import controls
 from fulfilment.models import DeliveryMode
+from orders.exceptions import InvalidInput
 
 
 class Command(BaseCommand):
@@ -33,7 +35,7 @@ class Command(BaseCommand):
             elif action == "set":
                 names = ("members", "step_delay_ms", "delivery_mode", "failure_rate")
                 controls.update(**{name: options[name] for name in names if options[name] is not None})
-        except controls.InvalidControl as exc:
+        except InvalidInput as exc:
             raise CommandError(str(exc)) from exc
         state = panel.state()
         if action == "status" and options["json"]:

@@ -20,6 +20,9 @@ from google.protobuf.descriptor import FieldDescriptor
 from google.rpc import error_details_pb2, status_pb2
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 
+from dashboard import grpc_channel
+from orders.exceptions import InvalidInput
+
 MAX_DEADLINE_MS = 60_000
 MAX_METADATA = 16
 # Transport failures name addresses and sockets: the page gets a fixed sentence for these instead.
@@ -31,22 +34,16 @@ KINDS = {(False, False): "unary", (False, True): "server streaming", (True, Fals
          (True, True): "bidirectional streaming"}
 
 
-class InvalidCall(ValueError):
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__("; ".join(f"{field}: {' '.join(messages)}" for field, messages in errors.items()))
-        self.errors = errors
-
-
 _lock = threading.Lock()
 _reflected: dict[str, tuple[grpc.Channel, ProtoReflectionDescriptorDatabase, descriptor_pool.DescriptorPool]] = {}
 
 
 def _server():
-    """One channel per target, and the descriptors the server listed through it (asked for again on failure)."""
+    """The page's channel, and the descriptors the server listed through it (asked for again on a new channel)."""
+    channel = grpc_channel.channel()
     with _lock:
         target = settings.GRPC_TARGET
-        if target not in _reflected:
-            channel = grpc.insecure_channel(target)
+        if target not in _reflected or _reflected[target][0] is not channel:
             database = ProtoReflectionDescriptorDatabase(channel)
             _reflected[target] = (channel, database, descriptor_pool.DescriptorPool(database))
         return _reflected[target]
@@ -55,8 +52,8 @@ def _server():
 def _forget() -> None:
     with _lock:
         channel, *_ = _reflected.pop(settings.GRPC_TARGET, (None,))
-        if channel is not None:
-            channel.close()
+    if channel is not None:
+        grpc_channel.discard(channel)
 
 
 def services() -> list[dict]:
@@ -114,7 +111,7 @@ class Prepared:
 
 
 def prepare(*, path: object, request: object, metadata: object, deadline_ms: object, streaming: bool) -> Prepared:
-    """Check and encode a unary (or, with `streaming`, a server-streaming) call; raise InvalidCall, listing every
+    """Check and encode a unary (or, with `streaming`, a server-streaming) call; raise InvalidInput, listing every
     field the page sent wrong."""
     _, _, pool = _server()
     method = _find_method(pool, path, streaming)
@@ -123,13 +120,13 @@ def prepare(*, path: object, request: object, metadata: object, deadline_ms: obj
     timeout = _deadline(deadline_ms, errors, default=None if streaming else 30.0)
     message = _request(pool, method, request, errors)
     if errors:
-        raise InvalidCall(errors)
+        raise InvalidInput(errors)
     return Prepared(f"/{method.containing_service.full_name}/{method.name}", message,
                     message_factory.GetMessageClass(method.output_type), pairs, timeout)
 
 
 def call(*, path: object, request: object, metadata: object, deadline_ms: object) -> dict:
-    """Make one unary call; raise InvalidCall for what the page sent wrong (nothing is called then)."""
+    """Make one unary call; raise InvalidInput for what the page sent wrong (nothing is called then)."""
     prepared = prepare(path=path, request=request, metadata=metadata, deadline_ms=deadline_ms, streaming=False)
     channel, _, _ = _server()
     invoke = channel.unary_unary(prepared.path, request_serializer=serialize,
@@ -151,11 +148,11 @@ def _find_method(pool, path: object, streaming: bool):
         service_name, method_name = str(path).strip("/").split("/")
         method = pool.FindServiceByName(service_name).methods_by_name[method_name]
     except (ValueError, KeyError):
-        raise InvalidCall({"method": ["Choose a method the server lists."]}) from None
+        raise InvalidInput({"method": ["Choose a method the server lists."]}) from None
     kind = KINDS[(method.client_streaming, method.server_streaming)]
     if kind != ("server streaming" if streaming else "unary"):
-        raise InvalidCall({"method": [f"{method.name} is {kind}; this endpoint calls "
-                                      f"{'server streaming' if streaming else 'unary'} methods."]})
+        raise InvalidInput({"method": [f"{method.name} is {kind}; this endpoint calls "
+                                       f"{'server streaming' if streaming else 'unary'} methods."]})
     return method
 
 

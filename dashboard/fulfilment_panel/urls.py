@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from fulfilment import views
+from dashboard.fulfilment_panel import views
 
 urlpatterns = [
     path("state", views.FulfilmentState.as_view(), name="fulfilment-state"),

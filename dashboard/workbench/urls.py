@@ -2,8 +2,8 @@
 
 from django.urls import path
 
-from workbench import views
-from workbench.grpc_stream import grpc_stream
+from dashboard.workbench import views
+from dashboard.workbench.grpc_stream import grpc_stream
 
 urlpatterns = [
     path("produce", views.ProduceRecord.as_view(), name="workbench-produce"),
