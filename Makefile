@@ -1,5 +1,5 @@
 # Two commands do everything: `make run` (the playground) and `make test` (the whole suite); `make cluster` runs the
-# playground on three brokers with two of every process (README "make cluster").
+# playground on three brokers with two of every process (docs/cluster.md).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin

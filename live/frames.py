@@ -1,7 +1,7 @@
 """The websocket frame of one Kafka record, whatever its bytes: what the live view shows of it.
 
 Every record gets a frame, and every frame encodes as UTF-8 JSON (``pack_frame``): bytes that decode as UTF-8 are
-shown as text, any other bytes as base64 with the reason. Fields (protocol: live.consumers, README):
+shown as text, any other bytes as base64 with the reason. Fields (protocol: live.consumers, docs/protocol.md):
 
 - ``key`` / ``key_format``: the key as text ("text"), base64 ("base64", with ``key_reason``) or null ("null");
 - ``headers``: ``{name: text or null}`` for every header whose value is text or null (a repeated name keeps its

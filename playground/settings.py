@@ -1,4 +1,4 @@
-"""Settings for the playground, read from environment variables with local defaults (see README, Configuration)."""
+"""Settings for the playground, read from environment variables with local defaults (see docs/configuration.md)."""
 
 import os
 from pathlib import Path
@@ -241,7 +241,7 @@ LOGGING = {
     "loggers": {
         # The domain and the rooms that serve it (the publisher, the relay, the gRPC server, ...).
         **{room: {"level": os.environ.get("ORDERS_LOG_LEVEL", "INFO")}
-           for room in ("orders", "outbox", "live", "messaging", "grpc_bridge", "rest_api", "workbench", "dashboard")},
+           for room in ("orders", "outbox", "live", "messaging", "grpc_bridge", "rest_api", "dashboard")},
         # One line per record a member handles: what the worker did, as it happens.
         "fulfilment": {"level": os.environ.get("FULFILMENT_LOG_LEVEL", "INFO")},
         # kafka-python logs every reconnect attempt at WARNING/ERROR while a broker is down.

@@ -76,7 +76,7 @@ def order_beside(big):
     """A small order whose event goes to another partition than the big one's.
 
     The broker refuses a record batch, not a record: kafka-python splits a refused batch and retries, yet a small
-    event sharing the big one's partition was seen refused with it (README, "The event on the topic"), so this
+    event sharing the big one's partition was seen refused with it (docs/protocol.md, the event on the topic), so this
     test keeps them apart to show what it is about: other keys go on.
     """
     while True:
