@@ -75,8 +75,12 @@ $(JARS): localkafka/pom.xml | $(INSTALLED)
 migrate: install
 	python manage.py migrate --noinput
 
+# Lint and format (ruff, configured in pyproject.toml), Django's checks, and no model change without its migration.
 check: install
+	ruff check .
+	ruff format --check .
 	python manage.py check
+	python manage.py makemigrations --check --dry-run
 	DJANGO_DEBUG=0 DJANGO_SECRET_KEY=check-only-$$(date +%s)-not-a-real-secret-key-xxxxxxxxxxxxxxxxxxxxxxx \
 		python manage.py check --deploy
 

@@ -78,12 +78,17 @@ def main() -> None:
     for transport, trips in timelines.items():
         shown = [trip["shown here"][1] for trip in trips]
         responded = [trip["response"][1] for trip in trips]
-        print_table(f"Click → record shown in Chromium, {transport.upper()} ({len(trips)} orders, one at a time)",
-                    figure("click → Kafka record shown (timeline)", shown),
-                    figure(f"click → {transport.upper()} response shown", responded), unit="orders/s")
+        print_table(
+            f"Click → record shown in Chromium, {transport.upper()} ({len(trips)} orders, one at a time)",
+            figure("click → Kafka record shown (timeline)", shown),
+            figure(f"click → {transport.upper()} response shown", responded),
+            unit="orders/s",
+        )
         to_record = [trip["Kafka record"][1] for trip in trips]
-        print(f"  since the click (p50): response {statistics.median(responded):.0f} ms, record timestamp"
-              f" {statistics.median(to_record):.0f} ms, shown {statistics.median(shown):.0f} ms")
+        print(
+            f"  since the click (p50): response {statistics.median(responded):.0f} ms, record timestamp"
+            f" {statistics.median(to_record):.0f} ms, shown {statistics.median(shown):.0f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -23,8 +23,12 @@ def run_create_bench(count_option: str, run: Callable[[argparse.Namespace, str, 
     parser.add_argument(count_option, type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--warmup", type=int, default=200)
-    parser.add_argument("--database", choices=CHOICES, default="sqlite",
-                        help="sqlite: a fresh file (WAL); postgres: a throwaway server from localpg (fsync off)")
+    parser.add_argument(
+        "--database",
+        choices=CHOICES,
+        default="sqlite",
+        help="sqlite: a fresh file (WAL); postgres: a throwaway server from localpg (fsync off)",
+    )
     options = parser.parse_args()
     with database_url(options.database) as url:
         run(options, url, LABELS[options.database])

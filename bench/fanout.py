@@ -17,8 +17,17 @@ import argparse
 import threading
 
 from bench.report import Figure, print_table
-from bench.ws import (ClientProcesses, CpuMeter, delivered_latencies, fixed_rate_producer, measured, raw_consumer,
-                      raw_latencies, rss_mib, running_stack)
+from bench.ws import (
+    ClientProcesses,
+    CpuMeter,
+    delivered_latencies,
+    fixed_rate_producer,
+    measured,
+    raw_consumer,
+    raw_latencies,
+    rss_mib,
+    running_stack,
+)
 
 
 class PeakRss:
@@ -59,17 +68,26 @@ def measure(stack, clients: int, rate: float, seconds: float, warmup: float) -> 
     ours = [ms for socket in received for ms in delivered_latencies(window, socket.received, socket.timestamps)]
     floor = raw_latencies(window, raw)
     everywhere = sum(all(key in socket.received for socket in received) for key in window)
-    print_table(f"Fan-out to {clients} websocket client(s) at {rate:g} records/s (record timestamp → received)",
-                Figure(f"{clients} websocket(s), every client's frames", len(ours) / clients / seconds, ours),
-                Figure("raw kafka-python consumer (poll)", len(floor) / seconds, floor), unit="rec/s/clnt")
-    print(f"  delivered to every client: {everywhere} / {len(window)} = {everywhere / len(window):.1%}"
-          f" (frames {len(ours)} / {len(window) * clients}, duplicates {sum(s.duplicates for s in received)});"
-          f" raw consumer polled {len(floor)} / {len(window)}")
-    print(f"  web process RSS: {idle:.1f} MiB idle, {connected:.1f} MiB with {clients} open"
-          f" ({(connected - idle) * 1024 / clients:.0f} KiB per idle socket), {streaming:.1f} MiB peak while streaming"
-          f" ({(streaming - idle) * 1024 / clients:.0f} KiB per streaming socket), {rss_mib(web):.1f} MiB after close")
-    print(f"  CPU while streaming: web process {web_share:.0%}, the {len(sockets.pids)} client process(es)"
-          f" {client_share:.0%} of a core")
+    print_table(
+        f"Fan-out to {clients} websocket client(s) at {rate:g} records/s (record timestamp → received)",
+        Figure(f"{clients} websocket(s), every client's frames", len(ours) / clients / seconds, ours),
+        Figure("raw kafka-python consumer (poll)", len(floor) / seconds, floor),
+        unit="rec/s/clnt",
+    )
+    print(
+        f"  delivered to every client: {everywhere} / {len(window)} = {everywhere / len(window):.1%}"
+        f" (frames {len(ours)} / {len(window) * clients}, duplicates {sum(s.duplicates for s in received)});"
+        f" raw consumer polled {len(floor)} / {len(window)}"
+    )
+    print(
+        f"  web process RSS: {idle:.1f} MiB idle, {connected:.1f} MiB with {clients} open"
+        f" ({(connected - idle) * 1024 / clients:.0f} KiB per idle socket), {streaming:.1f} MiB peak while streaming"
+        f" ({(streaming - idle) * 1024 / clients:.0f} KiB per streaming socket), {rss_mib(web):.1f} MiB after close"
+    )
+    print(
+        f"  CPU while streaming: web process {web_share:.0%}, the {len(sockets.pids)} client process(es)"
+        f" {client_share:.0%} of a core"
+    )
 
 
 def main() -> None:

@@ -28,7 +28,8 @@ import grpc
 from bench import databases
 from bench.report import Figure, print_table
 from bench.ws import cpu_seconds
-from grpc_bridge.generated import orders_pb2 as pb, orders_pb2_grpc
+from grpc_bridge.generated import orders_pb2 as pb
+from grpc_bridge.generated import orders_pb2_grpc
 from localkafka import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,8 +67,9 @@ class CpuPerCall:
         return f"server {self.server:.2f}, client {self.client:.2f}, PostgreSQL {self.database:.2f}"
 
 
-def measure(name: str, port: int, server_pid: int, calls: int, concurrency: int,
-            warmup: int) -> tuple[Figure, CpuPerCall]:
+def measure(
+    name: str, port: int, server_pid: int, calls: int, concurrency: int, warmup: int
+) -> tuple[Figure, CpuPerCall]:
     with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
         stub = orders_pb2_grpc.OrderServiceStub(channel)
         for _ in range(warmup):
@@ -83,8 +85,12 @@ def measure(name: str, port: int, server_pid: int, calls: int, concurrency: int,
         with ThreadPoolExecutor(concurrency) as pool:
             latencies = list(pool.map(one, range(calls)))
         elapsed = time.perf_counter() - began
-        used = [after - before for before, after in
-                zip(cpu, (cpu_seconds(server_pid), time.process_time(), postgres_cpu_seconds()))]
+        used = [
+            after - before
+            for before, after in zip(
+                cpu, (cpu_seconds(server_pid), time.process_time(), postgres_cpu_seconds()), strict=True
+            )
+        ]
         return Figure(name, calls / elapsed, latencies), CpuPerCall(*(seconds * 1000 / calls for seconds in used))
 
 
@@ -95,8 +101,13 @@ def main() -> None:
 def run(options: argparse.Namespace, database_url: str, label: str) -> None:
     # DEBUG off, as the REST bench; the commit nudge still goes out (its cost is part of a create), to a port of
     # this run's own rather than to a playground that may be running here.
-    env = {"DATABASE_URL": database_url, "ORDERS_LOG_LEVEL": "WARNING", "DATABASE_CONN_MAX_AGE": "60",
-           "DJANGO_SETTINGS_MODULE": "bench.settings", "OUTBOX_WAKEUP_ADDR": f"127.0.0.1:{free_port()}"}
+    env = {
+        "DATABASE_URL": database_url,
+        "ORDERS_LOG_LEVEL": "WARNING",
+        "DATABASE_CONN_MAX_AGE": "60",
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "OUTBOX_WAKEUP_ADDR": f"127.0.0.1:{free_port()}",
+    }
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env={**os.environ, **env}, check=True)
     ours_port, bare_port = free_port(), free_port()
     processes = [
@@ -106,10 +117,12 @@ def run(options: argparse.Namespace, database_url: str, label: str) -> None:
     try:
         ours_pid, bare_pid = (process.pid for process in processes)
         for concurrency in (1, options.concurrency):
-            ours, ours_cpu = measure(f"rungrpc Create ({label} + outbox)", ours_port, ours_pid, options.calls,
-                                     concurrency, options.warmup)
-            bare, bare_cpu = measure("bare grpcio Create (no storage)", bare_port, bare_pid, options.calls,
-                                     concurrency, options.warmup)
+            ours, ours_cpu = measure(
+                f"rungrpc Create ({label} + outbox)", ours_port, ours_pid, options.calls, concurrency, options.warmup
+            )
+            bare, bare_cpu = measure(
+                "bare grpcio Create (no storage)", bare_port, bare_pid, options.calls, concurrency, options.warmup
+            )
             print_table(f"gRPC unary Create, concurrency {concurrency}", ours, bare, unit="orders/s")
             print(f"  CPU ms per call: rungrpc side {ours_cpu}; bare side {bare_cpu}")
     finally:

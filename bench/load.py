@@ -10,8 +10,9 @@ import time
 from bench.report import Figure
 
 
-def post_json(name: str, port: int, path: str, body: dict, *, requests: int, concurrency: int,
-              warmup: int, expect: int = 201) -> Figure:
+def post_json(
+    name: str, port: int, path: str, body: dict, *, requests: int, concurrency: int, warmup: int, expect: int = 201
+) -> Figure:
     payload = json.dumps(body).encode()
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
     per_thread = requests // concurrency

@@ -46,9 +46,12 @@ def raw_produce(rows: list, topic: str, batch_size: int) -> Figure:
     batch_ms, began = [], time.perf_counter()
     for start in range(0, len(rows), batch_size):
         started = time.perf_counter()
-        futures = [producer.send(topic, key=row.key.encode(), value=row.value.encode(),
-                                 headers=[(n, v.encode()) for n, v in row.headers])
-                   for row in rows[start:start + batch_size]]
+        futures = [
+            producer.send(
+                topic, key=row.key.encode(), value=row.value.encode(), headers=[(n, v.encode()) for n, v in row.headers]
+            )
+            for row in rows[start : start + batch_size]
+        ]
         producer.flush()
         for future in futures:
             future.get(0)

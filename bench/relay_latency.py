@@ -13,8 +13,16 @@ from __future__ import annotations
 import argparse
 
 from bench.report import Figure, print_table
-from bench.ws import (ClientProcesses, CpuMeter, delivered_latencies, fixed_rate_producer, measured, raw_consumer,
-                      raw_latencies, running_stack)
+from bench.ws import (
+    ClientProcesses,
+    CpuMeter,
+    delivered_latencies,
+    fixed_rate_producer,
+    measured,
+    raw_consumer,
+    raw_latencies,
+    running_stack,
+)
 
 
 def measure(stack, rate: float, seconds: float, warmup: float) -> None:
@@ -31,11 +39,16 @@ def measure(stack, rate: float, seconds: float, warmup: float) -> None:
     window = measured(keys, rate, warmup)
     ours = delivered_latencies(window, socket.received, socket.timestamps)
     floor = raw_latencies(window, raw)
-    print_table(f"Relay latency at {rate:g} records/s (record timestamp → received)",
-                Figure("websocket /ws/orders/ (runserver relay)", len(ours) / seconds, ours),
-                Figure("raw kafka-python consumer (poll)", len(floor) / seconds, floor), unit="records/s")
-    print(f"  received {len(ours)} / {len(window)} on the websocket ({socket.duplicates} duplicates), "
-          f"{len(floor)} / {len(window)} by the raw consumer; web process CPU {cpu:.0%} of a core")
+    print_table(
+        f"Relay latency at {rate:g} records/s (record timestamp → received)",
+        Figure("websocket /ws/orders/ (runserver relay)", len(ours) / seconds, ours),
+        Figure("raw kafka-python consumer (poll)", len(floor) / seconds, floor),
+        unit="records/s",
+    )
+    print(
+        f"  received {len(ours)} / {len(window)} on the websocket ({socket.duplicates} duplicates), "
+        f"{len(floor)} / {len(window)} by the raw consumer; web process CPU {cpu:.0%} of a core"
+    )
 
 
 def main() -> None:

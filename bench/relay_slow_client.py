@@ -57,9 +57,13 @@ def connect_not_reading(port: int) -> socket.socket:
     sock = socket.create_connection(("127.0.0.1", port), timeout=10)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
     key = base64.b64encode(os.urandom(16)).decode()
-    sock.sendall((f"GET /ws/orders/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-                  f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-                  f"Origin: http://127.0.0.1:{port}\r\n\r\n").encode())
+    sock.sendall(
+        (
+            f"GET /ws/orders/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+            f"Origin: http://127.0.0.1:{port}\r\n\r\n"
+        ).encode()
+    )
     answer = b""
     while b"\r\n\r\n" not in answer:
         chunk = sock.recv(1)  # byte by byte: not one byte past the handshake is taken
@@ -79,8 +83,10 @@ def run(options: argparse.Namespace, budget_mib: int) -> None:
         time.sleep(2)
         idle = rss_mib(web)
         label = f"{budget_mib} MiB budget" if budget_mib else "no budget"
-        print(f"\n== {label}: {options.records} records of {options.value_kib} KiB "
-              f"({options.records * options.value_kib / 1024:.0f} MiB on the topic); web RSS idle {idle:.1f} MiB")
+        print(
+            f"\n== {label}: {options.records} records of {options.value_kib} KiB "
+            f"({options.records * options.value_kib / 1024:.0f} MiB on the topic); web RSS idle {idle:.1f} MiB"
+        )
         sock, drops, sent, samples = connect_not_reading(stack.web_port), 0, 0, []
         start = time.monotonic()
         while (elapsed := time.monotonic() - start) < options.seconds:
@@ -101,8 +107,10 @@ def run(options: argparse.Namespace, budget_mib: int) -> None:
         print("  t (s)  web RSS (MiB)")
         for elapsed, rss in samples[::every]:
             print(f"  {elapsed:5.1f}  {rss:8.1f}")
-        print(f"  replays asked {sent}, connections dropped by the server {drops}; RSS idle {idle:.1f}, "
-              f"peak {peak:.1f} (+{peak - idle:.1f}), 3 s after the client left {after:.1f} MiB")
+        print(
+            f"  replays asked {sent}, connections dropped by the server {drops}; RSS idle {idle:.1f}, "
+            f"peak {peak:.1f} (+{peak - idle:.1f}), 3 s after the client left {after:.1f} MiB"
+        )
 
 
 def main() -> None:

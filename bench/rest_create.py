@@ -25,15 +25,21 @@ def main() -> None:
 
 
 def run(options: argparse.Namespace, database_url: str, label: str) -> None:
-    stack = Stack(bootstrap_servers="127.0.0.1:1", topic="orders", log_dir=Path(tempfile.mkdtemp()),
-                  # DATABASE_POOL as the Procfile's web process has it (used on PostgreSQL only).
-                  services=("web",), extra_env={"DJANGO_SETTINGS_MODULE": "bench.settings", "DATABASE_POOL": "8"},
-                  database_url=database_url).start()
+    stack = Stack(
+        bootstrap_servers="127.0.0.1:1",
+        topic="orders",
+        log_dir=Path(tempfile.mkdtemp()),
+        # DATABASE_POOL as the Procfile's web process has it (used on PostgreSQL only).
+        services=("web",),
+        extra_env={"DJANGO_SETTINGS_MODULE": "bench.settings", "DATABASE_POOL": "8"},
+        database_url=database_url,
+    ).start()
     try:
         for concurrency in (1, options.concurrency):
-            common = dict(requests=options.requests, concurrency=concurrency, warmup=options.warmup)
-            ours = post_json(f"POST /api/orders/computers ({label})", stack.web_port, "/api/orders/computers", BODY,
-                             **common)
+            common = {"requests": options.requests, "concurrency": concurrency, "warmup": options.warmup}
+            ours = post_json(
+                f"POST /api/orders/computers ({label})", stack.web_port, "/api/orders/computers", BODY, **common
+            )
             plain = post_json("POST plain Django JSON view", stack.web_port, "/bench/plain-json", BODY, **common)
             print_table(f"REST create, concurrency {concurrency}", ours, plain, unit="orders/s")
     finally:

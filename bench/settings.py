@@ -5,7 +5,7 @@ import os
 os.environ.setdefault("DJANGO_DEBUG", "0")
 os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only-key-" + "x" * 40)
 
-from playground.settings import *  # noqa: E402,F401,F403
+from playground.settings import *  # noqa: F403
 
 ROOT_URLCONF = "bench.urls"
 LOGGING["loggers"]["django.channels.server"] = {"level": "WARNING", "propagate": False}  # noqa: F405

@@ -10,6 +10,7 @@ the next.
 """
 
 import argparse
+import itertools
 import threading
 import time
 import uuid
@@ -34,12 +35,17 @@ def publish_orders(count: int) -> None:
 
 
 def bare_consumer(count: int) -> Figure:
-    from kafka.structs import OffsetAndMetadata
     from django.conf import settings
+    from kafka.structs import OffsetAndMetadata
+
     from messaging import clients
 
-    consumer = clients.build_consumer(group_id=f"bench-bare-{uuid.uuid4().hex[:6]}", from_beginning=True,
-                                      client_id="bench-bare", enable_auto_commit=False)
+    consumer = clients.build_consumer(
+        group_id=f"bench-bare-{uuid.uuid4().hex[:6]}",
+        from_beginning=True,
+        client_id="bench-bare",
+        enable_auto_commit=False,
+    )
     consumer.subscribe([settings.KAFKA_ORDERS_TOPIC])
     done, gaps, began = 0, [], None
     last = time.perf_counter()
@@ -73,7 +79,7 @@ def worker(count: int, mode: str) -> Figure:
     member.stop()
     thread.join(30)
     finished = sorted(ProcessedEvent.objects.filter(step="finish").values_list("processed_at", flat=True))
-    gaps = [(b - a).total_seconds() * 1000 for a, b in zip(finished, finished[1:])]
+    gaps = [(b - a).total_seconds() * 1000 for a, b in itertools.pairwise(finished)]
     elapsed = (finished[-1] - finished[0]).total_seconds()
     return Figure(f"fulfilment worker, {mode}, no delay", (count - 1) / elapsed, gaps)
 
@@ -81,8 +87,9 @@ def worker(count: int, mode: str) -> Figure:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--orders", type=int, default=2000)
-    parser.add_argument("--mode", default="effectively-once",
-                        choices=["at-most-once", "at-least-once", "effectively-once"])
+    parser.add_argument(
+        "--mode", default="effectively-once", choices=["at-most-once", "at-least-once", "effectively-once"]
+    )
     options = parser.parse_args()
     with throwaway_broker() as broker:
         setup_django(broker.bootstrap_servers, f"bench-worker-{uuid.uuid4().hex[:8]}", FULFILMENT_LOG_LEVEL="WARNING")

@@ -17,9 +17,10 @@ import queue
 import tempfile
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import websockets
 from kafka import KafkaProducer
@@ -33,7 +34,7 @@ from orders.events import ORDER_CREATED, OrderEvent
 # The outbox publisher's durability settings (messaging.clients.build_producer: acks=all, idempotence). Its linger of
 # 5 ms never delays a record, as the publisher flushes right after its sends; linger 0 does the same for one-at-a-time
 # sends.
-PRODUCER_OPTIONS = dict(acks="all", enable_idempotence=True, linger_ms=0)
+PRODUCER_OPTIONS = {"acks": "all", "enable_idempotence": True, "linger_ms": 0}
 SPAWN = multiprocessing.get_context("spawn")  # no fork: kafka-python runs threads
 
 
@@ -44,16 +45,29 @@ def now_ms() -> float:
 def order_record(source: str = "rest") -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
     """(key, value, headers) of a fresh order.created event, exactly as the publisher puts it on the topic."""
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())
-    event = OrderEvent(event_id=str(uuid.uuid4()), type=ORDER_CREATED, occurred_at=stamp, source=source, order={
-        "order_id": str(uuid.uuid4()), "created_by": "bench", "status": "QUEUED", "created_at": stamp,
-        "equipment": ["KEYBOARD", "MOUSE", "MOUSE", "MONITOR"]})
+    event = OrderEvent(
+        event_id=str(uuid.uuid4()),
+        type=ORDER_CREATED,
+        occurred_at=stamp,
+        source=source,
+        order={
+            "order_id": str(uuid.uuid4()),
+            "created_by": "bench",
+            "status": "QUEUED",
+            "created_at": stamp,
+            "equipment": ["KEYBOARD", "MOUSE", "MOUSE", "MONITOR"],
+        },
+    )
     return event.key.encode(), event.to_value(), event.headers()
 
 
 def add_publisher_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--outbox-poll", help="OUTBOX_POLL_SECONDS for the publisher (default: the setting's 0.5)")
-    parser.add_argument("--no-wakeup", action="store_true",
-                        help="turn the commit nudge off (OUTBOX_WAKEUP_ADDR empty): the publisher only polls")
+    parser.add_argument(
+        "--no-wakeup",
+        action="store_true",
+        help="turn the commit nudge off (OUTBOX_WAKEUP_ADDR empty): the publisher only polls",
+    )
 
 
 def publisher_env(options: argparse.Namespace) -> dict[str, str]:
@@ -70,9 +84,13 @@ def running_stack(services: tuple[str, ...], **env: str) -> Iterator[Stack]:
     topic = f"bench-{uuid.uuid4().hex[:8]}"
     with throwaway_broker() as broker:
         create_topic(broker.bootstrap_servers, topic)
-        stack = Stack(bootstrap_servers=broker.bootstrap_servers, topic=topic, services=services,
-                      log_dir=Path(tempfile.mkdtemp(prefix="bench-stack-")),
-                      extra_env={"DJANGO_SETTINGS_MODULE": "bench.settings", "ORDERS_LOG_LEVEL": "WARNING", **env})
+        stack = Stack(
+            bootstrap_servers=broker.bootstrap_servers,
+            topic=topic,
+            services=services,
+            log_dir=Path(tempfile.mkdtemp(prefix="bench-stack-")),
+            extra_env={"DJANGO_SETTINGS_MODULE": "bench.settings", "ORDERS_LOG_LEVEL": "WARNING", **env},
+        )
         stack.start()
         try:
             yield stack
@@ -89,8 +107,9 @@ class Worker:
 
     def __init__(self, target: Callable, *args: Any):
         self.ready, self.stop_event, self.results = SPAWN.Event(), SPAWN.Event(), SPAWN.Queue()
-        self.process = SPAWN.Process(target=target, args=(self.ready, self.stop_event, self.results, *args),
-                                     daemon=True)
+        self.process = SPAWN.Process(
+            target=target, args=(self.ready, self.stop_event, self.results, *args), daemon=True
+        )
 
     def start(self, timeout: float = 60.0) -> Worker:
         self.process.start()
@@ -185,8 +204,11 @@ class LiveSocket:
     async def open(self, timeout: float = 30.0) -> LiveSocket:
         async with asyncio.timeout(timeout):
             self.connection = await websockets.connect(
-                f"ws://127.0.0.1:{self.port}/ws/orders/", origin=f"http://127.0.0.1:{self.port}",
-                max_size=None, ping_interval=None)
+                f"ws://127.0.0.1:{self.port}/ws/orders/",
+                origin=f"http://127.0.0.1:{self.port}",
+                max_size=None,
+                ping_interval=None,
+            )
             await self._until(lambda frame: frame.get("state") == "connected")
             await self.connection.send(json.dumps({"action": "replay", "from": "latest"}))
             await self._until(lambda frame: frame.get("state") == "live")
@@ -284,7 +306,9 @@ class ClientProcesses:
     def __init__(self, port: int, clients: int, *, per_process: int = 50, grace: float = 15.0):
         sizes = [min(per_process, clients - start) for start in range(0, clients, per_process)]
         self.wanted = [SPAWN.Queue() for _ in sizes]
-        self.workers = [Worker(_clients, port, size, wanted, grace) for size, wanted in zip(sizes, self.wanted)]
+        self.workers = [
+            Worker(_clients, port, size, wanted, grace) for size, wanted in zip(sizes, self.wanted, strict=True)
+        ]
         self.grace = grace
 
     def start(self) -> ClientProcesses:
@@ -337,7 +361,7 @@ class CpuMeter:
 
 def measured(keys: list[str], rate: float, warmup_seconds: float) -> list[str]:
     """The keys sent after the warm-up (the first `warmup_seconds` of a fixed-rate schedule)."""
-    return keys[int(rate * warmup_seconds):]
+    return keys[int(rate * warmup_seconds) :]
 
 
 def delivered_latencies(keys: list[str], received: dict[str, float], timestamps: dict[str, int]) -> list[float]:

@@ -14,12 +14,14 @@ from orders.exceptions import InvalidInput
 def field_errors_as_400(view: Callable) -> Callable:
     """Wrap a view function or a view class's handler method, sync or async: InvalidInput becomes the 400."""
     if inspect.iscoroutinefunction(view):
+
         @functools.wraps(view)
         async def answer_async(*args, **kwargs):
             try:
                 return await view(*args, **kwargs)
             except InvalidInput as refused:
                 return _bad_request(refused)
+
         return answer_async
 
     @functools.wraps(view)
@@ -28,6 +30,7 @@ def field_errors_as_400(view: Callable) -> Callable:
             return view(*args, **kwargs)
         except InvalidInput as refused:
             return _bad_request(refused)
+
     return answer
 
 

@@ -25,7 +25,8 @@ from google.protobuf import json_format
 
 from dashboard import grpc_channel
 from dashboard.errors import field_errors_as_400
-from grpc_bridge.generated import orders_pb2 as pb, orders_pb2_grpc
+from grpc_bridge.generated import orders_pb2 as pb
+from grpc_bridge.generated import orders_pb2_grpc
 from orders import rules
 from orders.exceptions import InvalidInput
 from playground.library_internals import CsrfCheck
@@ -59,12 +60,13 @@ def request_message(body: object) -> pb.OrderMessage:
         errors["created_by"] = rules.created_by_errors(created_by)
     if not isinstance(equipment, list):
         errors["equipment"] = ["Must be a list of equipment names."]
-    elif unknown := [str(name) for name in equipment if name not in pb.OrderMessage.Equipment.keys()]:
+    elif unknown := [str(name) for name in equipment if name not in pb.OrderMessage.Equipment]:
         errors["equipment"] = [f"Not in the proto enum: {', '.join(unknown)}."]
     if errors:
         raise InvalidInput(errors)
-    return pb.OrderMessage(created_by=created_by,
-                           equipment=[pb.OrderMessage.Equipment.Value(name) for name in equipment])
+    return pb.OrderMessage(
+        created_by=created_by, equipment=[pb.OrderMessage.Equipment.Value(name) for name in equipment]
+    )
 
 
 class _JsonCsrfCheck(CsrfCheck):
@@ -106,12 +108,19 @@ def grpc_create(request: HttpRequest) -> JsonResponse:
     started = time.perf_counter()
     try:
         reply = order_stub().Create(message, timeout=settings.GRPC_CALL_TIMEOUT)
-        outcome = {"code": grpc.StatusCode.OK.name, "message": "",
-                   "order": json_format.MessageToDict(reply, always_print_fields_with_no_presence=True,
-                                                      preserving_proto_field_name=True)}
+        outcome = {
+            "code": grpc.StatusCode.OK.name,
+            "message": "",
+            "order": json_format.MessageToDict(
+                reply, always_print_fields_with_no_presence=True, preserving_proto_field_name=True
+            ),
+        }
     except grpc.RpcError as error:
         trailers = dict(error.trailing_metadata() or ())
-        outcome = {"code": error.code().name, "message": client_message(error),
-                   "field_errors": json.loads(trailers.get("field-errors", "{}"))}
+        outcome = {
+            "code": error.code().name,
+            "message": client_message(error),
+            "field_errors": json.loads(trailers.get("field-errors", "{}")),
+        }
     outcome["duration_ms"] = round((time.perf_counter() - started) * 1000, 2)
     return JsonResponse(outcome)

@@ -5,7 +5,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from orders.models import Equipment
+from orders.rules import Equipment
 
 
 @ensure_csrf_cookie
@@ -32,12 +32,16 @@ def dashboard(request):
         "topic": settings.KAFKA_ORDERS_TOPIC,
         "newest_per_partition": 20,
     }
-    return render(request, "dashboard/dashboard.html", {
-        "config": config,
-        "equipment": Equipment.values,
-        # Where rungrpc listens is for the learner's grpcurl on a local run (DEBUG); elsewhere it is an internal
-        # address, which the page does not show.
-        "grpc_target": settings.GRPC_TARGET if settings.DEBUG else "",
-        "topic": settings.KAFKA_ORDERS_TOPIC,
-        "group_id": settings.FULFILMENT_GROUP,
-    })
+    return render(
+        request,
+        "dashboard/dashboard.html",
+        {
+            "config": config,
+            "equipment": Equipment.values,
+            # Where rungrpc listens is for the learner's grpcurl on a local run (DEBUG); elsewhere it is an internal
+            # address, which the page does not show.
+            "grpc_target": settings.GRPC_TARGET if settings.DEBUG else "",
+            "topic": settings.KAFKA_ORDERS_TOPIC,
+            "group_id": settings.FULFILMENT_GROUP,
+        },
+    )

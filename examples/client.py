@@ -1,6 +1,6 @@
 """The course's REST client: place a computer order, then list all orders. Run with the playground up:
 
-    .venv/bin/python examples/client.py --created-by ana --equipment KEYBOARD MOUSE MOUSE
+.venv/bin/python examples/client.py --created-by ana --equipment KEYBOARD MOUSE MOUSE
 """
 
 import argparse
@@ -18,8 +18,11 @@ def main() -> None:
     parser.add_argument("--equipment", nargs="+", default=["KEYBOARD", "MOUSE"])
     options = parser.parse_args()
 
-    created = requests.post(f"{BASE_URL}/api/orders/computers", timeout=10,
-                            json={"created_by": options.created_by, "equipment": options.equipment})
+    created = requests.post(
+        f"{BASE_URL}/api/orders/computers",
+        timeout=10,
+        json={"created_by": options.created_by, "equipment": options.equipment},
+    )
     print(created.status_code, json.dumps(created.json(), indent=2))
 
     listed = requests.get(f"{BASE_URL}/api/orders/computers", timeout=10)

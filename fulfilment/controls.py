@@ -14,10 +14,13 @@ MAX_MEMBERS = 3
 
 
 def current() -> WorkerControl:
-    control, _ = WorkerControl.objects.get_or_create(pk=1, defaults={
-        "step_delay_ms": settings.FULFILMENT_STEP_DELAY_MS,
-        "failure_rate": settings.FULFILMENT_FAILURE_RATE,
-    })
+    control, _ = WorkerControl.objects.get_or_create(
+        pk=1,
+        defaults={
+            "step_delay_ms": settings.FULFILMENT_STEP_DELAY_MS,
+            "failure_rate": settings.FULFILMENT_FAILURE_RATE,
+        },
+    )
     return control
 
 
@@ -37,8 +40,9 @@ def _errors(changes: dict) -> dict[str, list[str]]:
         "failure_rate": "Use a share from 0 to 1.",
     }
     errors = {field: ["Unknown control."] for field in changes if field not in checks}
-    errors.update({field: [messages[field]] for field, value in changes.items()
-                   if field in checks and not checks[field](value)})
+    errors.update(
+        {field: [messages[field]] for field, value in changes.items() if field in checks and not checks[field](value)}
+    )
     return errors
 
 

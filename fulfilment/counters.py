@@ -27,16 +27,32 @@ def counters(control: WorkerControl, committed: dict[int, int | None] | None) ->
     """`committed`: the group's committed offset per partition (None where it never committed); None as a whole
     while Kafka cannot be asked, and then `lost` is unknown (None)."""
     since = control.mode_since
-    twice = (ProcessedEvent.objects.filter(step=START, skipped=False, processed_at__gte=since).values("order_id")
-             .annotate(starts=Count("id")).filter(starts__gt=1).count())
-    return {"since": since.isoformat(), "delivery_mode": control.delivery_mode, "processed_twice": twice,
-            "lost": None if committed is None else len(lost_orders(since, committed))}
+    twice = (
+        ProcessedEvent.objects.filter(step=START, skipped=False, processed_at__gte=since)
+        .values("order_id")
+        .annotate(starts=Count("id"))
+        .filter(starts__gt=1)
+        .count()
+    )
+    return {
+        "since": since.isoformat(),
+        "delivery_mode": control.delivery_mode,
+        "processed_twice": twice,
+        "lost": None if committed is None else len(lost_orders(since, committed)),
+    }
 
 
 def lost_orders(since, committed: dict[int, int | None]) -> list[str]:
     unfinished = [str(order.order_id) for order in selectors.unfinished_orders(created_since=since)]
     positions = first_positions(unfinished)
-    held = {str(order_id) for order_id in Member.objects.filter(
-        heartbeat_at__gte=timezone.now() - LIVE_MEMBER, order_id__isnull=False).values_list("order_id", flat=True)}
-    return [order_id for order_id, (partition, offset) in positions.items()
-            if order_id not in held and (committed.get(partition) is not None and committed[partition] > offset)]
+    held = {
+        str(order_id)
+        for order_id in Member.objects.filter(
+            heartbeat_at__gte=timezone.now() - LIVE_MEMBER, order_id__isnull=False
+        ).values_list("order_id", flat=True)
+    }
+    return [
+        order_id
+        for order_id, (partition, offset) in positions.items()
+        if order_id not in held and (committed.get(partition) is not None and committed[partition] > offset)
+    ]

@@ -67,10 +67,15 @@ class GroupMember:
 
     def _consume(self) -> None:
         consumer = clients.build_consumer(
-            group_id=settings.FULFILMENT_GROUP, from_beginning=True, client_id=self.name,
-            enable_auto_commit=False, session_timeout_ms=SESSION_TIMEOUT_MS, heartbeat_interval_ms=1_000,
+            group_id=settings.FULFILMENT_GROUP,
+            from_beginning=True,
+            client_id=self.name,
+            enable_auto_commit=False,
+            session_timeout_ms=SESSION_TIMEOUT_MS,
+            heartbeat_interval_ms=1_000,
             # Rebalances wait for a busy member up to this: a record's work is two steps of at most 10 s.
-            max_poll_interval_ms=60_000, reconnect_backoff_max_ms=1_000,
+            max_poll_interval_ms=60_000,
+            reconnect_backoff_max_ms=1_000,
         )
         try:
             consumer.subscribe([settings.KAFKA_ORDERS_TOPIC])
@@ -92,10 +97,16 @@ class GroupMember:
         consumer.resume(*consumer.paused())
         polled = poll_stepping_past(consumer, timeout_ms=300, max_records=1)
         for unreadable in polled.unreadable:
-            logger.warning("%s: stepped past unreadable record %d@%d: %s", self.name, unreadable.partition,
-                           unreadable.offset, unreadable.error)
-            self._commit(consumer, TopicPartition(settings.KAFKA_ORDERS_TOPIC, unreadable.partition),
-                         unreadable.offset + 1)
+            logger.warning(
+                "%s: stepped past unreadable record %d@%d: %s",
+                self.name,
+                unreadable.partition,
+                unreadable.offset,
+                unreadable.error,
+            )
+            self._commit(
+                consumer, TopicPartition(settings.KAFKA_ORDERS_TOPIC, unreadable.partition), unreadable.offset + 1
+            )
         for tp, records in polled.records.items():
             for record in records:
                 self._handle(consumer, tp, record, control)
@@ -119,16 +130,22 @@ class GroupMember:
             return f"not an order event ({str(exc)[:200]}): skipped"
         if event.type != ORDER_CREATED:
             return f"{event.type}: nothing to do"
-        work = Work(event=event, partition=record.partition, offset=record.offset, member=self.name,
-                    mode=control.delivery_mode, step_delay_ms=control.step_delay_ms,
-                    failure_rate=control.failure_rate)
+        work = Work(
+            event=event,
+            partition=record.partition,
+            offset=record.offset,
+            member=self.name,
+            mode=control.delivery_mode,
+            step_delay_ms=control.step_delay_ms,
+            failure_rate=control.failure_rate,
+        )
         try:
             return fulfil(work, self.stopping, on_step=lambda step: self._beat(event.key, step, force=True))
         except DatabaseError:
             logger.exception("%s: database error on order %s; trying again", self.name, event.key)
             close_old_connections()
             return "retry"
-        except Exception:  # noqa: BLE001 - one order that cannot be fulfilled must not stop the member
+        except Exception:
             logger.exception("%s: order %s could not be fulfilled; skipped", self.name, event.key)
             return "failed to process: skipped"
         finally:
@@ -150,4 +167,3 @@ class GroupMember:
         fields = {"order_id": order_id, "step": step, "heartbeat_at": timezone.now()}
         if not Member.objects.filter(name=self.name).update(**fields):
             Member.objects.create(name=self.name, pid=os.getpid(), host=socket.gethostname(), **fields)
-

@@ -18,14 +18,17 @@ class WorkerControl(models.Model):
     paused = models.BooleanField(default=False)
     step_delay_ms = models.PositiveIntegerField(default=1000)
     members = models.PositiveSmallIntegerField(default=1)
-    delivery_mode = models.CharField(max_length=20, choices=DeliveryMode.choices,
-                                     default=DeliveryMode.EFFECTIVELY_ONCE)
+    delivery_mode = models.CharField(max_length=20, choices=DeliveryMode.choices, default=DeliveryMode.EFFECTIVELY_ONCE)
     failure_rate = models.FloatField(default=0.1)
     # Counters of lost and repeated orders count orders created since the mode was last set.
     mode_since = models.DateTimeField(default=timezone.now)
     # Set by the page, cleared by the supervisor once it has killed a member mid-order.
     kill_requested_at = models.DateTimeField(null=True, blank=True)
     last_kill = models.JSONField(default=dict, blank=True)
+
+    def __str__(self) -> str:
+        state = "paused" if self.paused else "running"
+        return f"{self.members} member(s), {self.delivery_mode}, {state}"
 
 
 class Member(models.Model):
@@ -37,6 +40,9 @@ class Member(models.Model):
     order_id = models.UUIDField(null=True, blank=True)
     step = models.CharField(max_length=20, blank=True)
     heartbeat_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.name} (pid {self.pid}){f' on {self.order_id} {self.step}' if self.order_id else ''}"
 
 
 class ProcessedEvent(models.Model):
@@ -60,3 +66,7 @@ class ProcessedEvent(models.Model):
 
     class Meta:
         ordering = ["id"]
+
+    def __str__(self) -> str:
+        verb = "skipped" if self.skipped else "did"
+        return f"{self.member} {verb} {self.step} of {self.order_id} ({self.partition}@{self.offset})"

@@ -47,8 +47,10 @@ def fulfil(work: Work, stopping: threading.Event, on_step=lambda step: None) -> 
     A stop during the work leaves the order PROCESSING and the event uncommitted: the partition's next owner gets
     it again and finishes it.
     """
-    if work.mode == DeliveryMode.EFFECTIVELY_ONCE and \
-            ProcessedEvent.objects.filter(dedupe_key=_dedupe_key(work, FINISH)).exists():
+    if (
+        work.mode == DeliveryMode.EFFECTIVELY_ONCE
+        and ProcessedEvent.objects.filter(dedupe_key=_dedupe_key(work, FINISH)).exists()
+    ):
         _record_skip(work, FINISH)
         return "duplicate"
     if not _step(work, START, Status.PROCESSING):
@@ -84,9 +86,16 @@ def _step(work: Work, step: str, to: str, reason: str = "") -> bool:
 
 
 def _record(work: Work, step: str, **fields) -> None:
-    ProcessedEvent.objects.create(event_id=work.event.event_id, step=step, order_id=work.event.key,
-                                  member=work.member, delivery_mode=work.mode, partition=work.partition,
-                                  offset=work.offset, **fields)
+    ProcessedEvent.objects.create(
+        event_id=work.event.event_id,
+        step=step,
+        order_id=work.event.key,
+        member=work.member,
+        delivery_mode=work.mode,
+        partition=work.partition,
+        offset=work.offset,
+        **fields,
+    )
 
 
 def _record_skip(work: Work, step: str) -> None:

@@ -82,8 +82,10 @@ class Supervisor:
         busy = Member.objects.filter(pid__in=list(pids), step=START, order_id__isnull=False).first()
         if busy is None:
             if timezone.now() - control.kill_requested_at > KILL_WAIT:
-                controls.update_fields(kill_requested_at=None, last_kill={
-                    "error": f"no member was in the middle of an order within {KILL_WAIT.seconds} s"})
+                controls.update_fields(
+                    kill_requested_at=None,
+                    last_kill={"error": f"no member was in the middle of an order within {KILL_WAIT.seconds} s"},
+                )
             return
         child = pids[busy.pid]
         child.send_signal(signal.SIGKILL)
@@ -91,9 +93,16 @@ class Supervisor:
         self.children.remove(child)
         Member.objects.filter(pk=busy.pk).delete()
         logger.warning("killed member %s (pid %d) in the middle of order %s", busy.name, busy.pid, busy.order_id)
-        controls.update_fields(kill_requested_at=None, last_kill={
-            "member": busy.name, "pid": busy.pid, "order_id": str(busy.order_id), "at": timezone.now().isoformat(),
-            "delivery_mode": control.delivery_mode})
+        controls.update_fields(
+            kill_requested_at=None,
+            last_kill={
+                "member": busy.name,
+                "pid": busy.pid,
+                "order_id": str(busy.order_id),
+                "at": timezone.now().isoformat(),
+                "delivery_mode": control.delivery_mode,
+            },
+        )
 
     def _stop_all(self) -> None:
         for child in self.children:

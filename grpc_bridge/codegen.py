@@ -20,8 +20,14 @@ def generate(output_root: Path = ROOT) -> list[Path]:
     (output_root / PACKAGE_DIR).mkdir(parents=True, exist_ok=True)
     protos = sorted(PROTO_DIR.glob("*.proto"))
     for proto in protos:
-        args = ["grpc_tools.protoc", f"-I{PACKAGE_DIR}={PROTO_DIR}", f"--python_out={output_root}",
-                f"--grpc_python_out={output_root}", f"--pyi_out={output_root}", str(proto)]
+        args = [
+            "grpc_tools.protoc",
+            f"-I{PACKAGE_DIR}={PROTO_DIR}",
+            f"--python_out={output_root}",
+            f"--grpc_python_out={output_root}",
+            f"--pyi_out={output_root}",
+            str(proto),
+        ]
         if protoc.main(args) != 0:
             raise SystemExit(f"protoc failed for {proto}")
     return sorted((output_root / PACKAGE_DIR).glob("*_pb2*.py*"))

@@ -84,7 +84,10 @@ def server_options(*, max_message_bytes: int, max_watch_seconds: float) -> list[
 
 
 def build_server(
-    address: str, *, max_workers: int = DEFAULT_MAX_WORKERS, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+    address: str,
+    *,
+    max_workers: int = DEFAULT_MAX_WORKERS,
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
     max_watch_seconds: float = DEFAULT_MAX_WATCH_SECONDS,
 ) -> RunningServer:
     """Bind `address` and start serving; raise PortInUse when it cannot be bound."""

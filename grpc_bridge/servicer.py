@@ -71,7 +71,7 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
 
     @rpc
     def Get(self, request, context):
-        orders = selectors.list_orders()[:rules.MAX_UNPAGED_ORDERS]
+        orders = selectors.list_orders()[: rules.MAX_UNPAGED_ORDERS]
         return orders_pb2.OrderMessageList(orders=[translate.order_to_proto(order) for order in orders])
 
     @rpc
@@ -85,10 +85,11 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
     @rpc
     def List(self, request, context):
         status = translate.status_name(request.status) if request.HasField("status") else None
-        matching = selectors.list_orders(status=status, created_by=request.created_by or None,
-                                         page_size=request.page_size or None)
+        matching = selectors.list_orders(
+            status=status, created_by=request.created_by or None, page_size=request.page_size or None
+        )
         size, start = _page(request)
-        orders = list(matching[start:start + size + 1])
+        orders = list(matching[start : start + size + 1])
         more = len(orders) > size
         return orders_pb2.OrderMessageList(
             orders=[translate.order_to_proto(order) for order in orders[:size]],
@@ -104,11 +105,14 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
         generator waits at a `yield`: gRPC then drops the generator without resuming it.
         """
         if not self.watch_slots.acquire(blocking=False):
-            context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
-                          f"at most {self.max_watches} Watch streams at once; start rungrpc with more --max-workers")
+            context.abort(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                f"at most {self.max_watches} Watch streams at once; start rungrpc with more --max-workers",
+            )
         # context.cancel works from any thread and wakes a send blocked on flow control.
-        watchdog = threading.Timer(min(self.max_watch_seconds + WATCH_STALL_GRACE_SECONDS, threading.TIMEOUT_MAX),
-                                   context.cancel)
+        watchdog = threading.Timer(
+            min(self.max_watch_seconds + WATCH_STALL_GRACE_SECONDS, threading.TIMEOUT_MAX), context.cancel
+        )
         watchdog.daemon = True
         slot = _Slot(self.watch_slots, watchdog)
         if not context.add_callback(slot.release):
@@ -122,8 +126,11 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
 
     def _watch(self, request, context, slot, *, deadline: float):
         try:
-            consumer = readers.open_reader(settings.KAFKA_ORDERS_TOPIC, client_id="grpc-watch",
-                                           start="beginning" if request.from_beginning else "end")
+            consumer = readers.open_reader(
+                settings.KAFKA_ORDERS_TOPIC,
+                client_id="grpc-watch",
+                start="beginning" if request.from_beginning else "end",
+            )
         except readers.TopicMissing as exc:
             context.abort(grpc.StatusCode.UNAVAILABLE, f"{exc} yet")
         except KafkaError as exc:
@@ -133,8 +140,9 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
                 left_ms = (deadline - time.monotonic()) * 1000
                 if left_ms <= 0:
                     # OK with this trailer (gRPC sends no message with OK): the client calls Watch again.
-                    context.set_trailing_metadata(((WATCH_END_KEY, "max-lifetime"),
-                                                   (WATCH_MAX_SECONDS_KEY, f"{self.max_watch_seconds:g}")))
+                    context.set_trailing_metadata(
+                        ((WATCH_END_KEY, "max-lifetime"), (WATCH_MAX_SECONDS_KEY, f"{self.max_watch_seconds:g}"))
+                    )
                     return
                 # A record the client library cannot decode is stepped past: Watch streams order events only.
                 polled = readers.poll_stepping_past(consumer, timeout_ms=max(1, min(WATCH_POLL_MS, int(left_ms))))

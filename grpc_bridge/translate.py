@@ -32,11 +32,11 @@ FIELD_ERRORS_KEY = "field-errors"
 # Size limits on what a refusal sends back. Worst case (every character non-ASCII, so grpc-message is
 # percent-encoded to 3x its UTF-8 and JSON escapes to \uXXXX) the trailers stay near 6 KB, under the 8 KB
 # where clients start refusing metadata; plain ASCII stays near 4 KB.
-MAX_VIOLATION_CHARS = 200        # one field's message
-MAX_VIOLATION_JSON_CHARS = 400   # ... and its JSON (an emoji is 12 characters there), so several always fit
-MAX_FIELD_NAME_CHARS = 64        # field names are the domain's own, but nothing sent back is left unbounded
-MAX_FIELD_ERRORS_CHARS = 1536    # the field-errors JSON; the BadRequest detail carries the same pairs
-MAX_DETAILS_BYTES = 512          # the status message (UTF-8), in grpc-message and again in the Status proto
+MAX_VIOLATION_CHARS = 200  # one field's message
+MAX_VIOLATION_JSON_CHARS = 400  # ... and its JSON (an emoji is 12 characters there), so several always fit
+MAX_FIELD_NAME_CHARS = 64  # field names are the domain's own, but nothing sent back is left unbounded
+MAX_FIELD_ERRORS_CHARS = 1536  # the field-errors JSON; the BadRequest detail carries the same pairs
+MAX_DETAILS_BYTES = 512  # the status message (UTF-8), in grpc-message and again in the Status proto
 ELLIPSIS = "\u2026"
 
 
@@ -47,7 +47,7 @@ def status_code_for(error: OrderError) -> grpc.StatusCode:
 def clipped(text: str, limit: int) -> str:
     """`text` cut to `limit` characters (an ellipsis included), with anything UTF-8 cannot carry replaced."""
     if len(text) > limit:
-        text = text[:limit - 1] + ELLIPSIS
+        text = text[: limit - 1] + ELLIPSIS
     return text.encode("utf-8", "replace").decode("utf-8")
 
 
@@ -56,7 +56,7 @@ def clipped_details(text: str, limit: int = MAX_DETAILS_BYTES) -> str:
     encoded = text.encode("utf-8", "replace")
     if len(encoded) <= limit:
         return encoded.decode("utf-8")
-    return encoded[:limit - len(ELLIPSIS.encode())].decode("utf-8", "ignore") + ELLIPSIS
+    return encoded[: limit - len(ELLIPSIS.encode())].decode("utf-8", "ignore") + ELLIPSIS
 
 
 def clipped_for_json(text: str, limit: int) -> str:
@@ -99,10 +99,13 @@ def invalid_argument_status(error: InvalidOrder) -> grpc.Status:
     note = f" ({left_out} more messages left out)" if left_out else ""
     # The domain's own wording of the summary, over the clipped messages.
     message = clipped_details(str(InvalidOrder(errors)), MAX_DETAILS_BYTES - len(note)) + note
-    detail = error_details_pb2.BadRequest(field_violations=[
-        error_details_pb2.BadRequest.FieldViolation(field=field, description=text)
-        for field, texts in errors.items() for text in texts
-    ])
+    detail = error_details_pb2.BadRequest(
+        field_violations=[
+            error_details_pb2.BadRequest.FieldViolation(field=field, description=text)
+            for field, texts in errors.items()
+            for text in texts
+        ]
+    )
     status = status_pb2.Status(code=code_pb2.INVALID_ARGUMENT, message=message)
     status.details.add().Pack(detail)
     rich = rpc_status.to_status(status)
@@ -145,6 +148,11 @@ def snapshot_to_proto(snapshot: dict) -> orders_pb2.OrderMessage:
 
 def event_to_proto(event: events.OrderEvent, *, partition: int, offset: int) -> orders_pb2.OrderEvent:
     return orders_pb2.OrderEvent(
-        event_id=event.event_id, type=event.type, occurred_at=event.occurred_at, source=event.source,
-        order=snapshot_to_proto(event.order), partition=partition, offset=offset,
+        event_id=event.event_id,
+        type=event.type,
+        occurred_at=event.occurred_at,
+        source=event.source,
+        order=snapshot_to_proto(event.order),
+        partition=partition,
+        offset=offset,
     )

@@ -70,8 +70,9 @@ class Stack:
 
     def start(self) -> Stack:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=self.env(), check=True,
-                       timeout=120)
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=self.env(), check=True, timeout=120
+        )
         for name in self.services:
             self.start_service(name)
         self.wait_ready()
@@ -79,8 +80,13 @@ class Stack:
 
     def start_service(self, name: str) -> subprocess.Popen:
         log = open(self.log_dir / f"stack-{name}.log", "a")
-        self.processes[name] = subprocess.Popen([sys.executable, "manage.py", *COMMANDS[name](self)], cwd=ROOT,
-                                                env=self.env(), stdout=log, stderr=subprocess.STDOUT)
+        self.processes[name] = subprocess.Popen(
+            [sys.executable, "manage.py", *COMMANDS[name](self)],
+            cwd=ROOT,
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         return self.processes[name]
 
     def wait_ready(self, timeout: float = 60.0) -> None:
@@ -102,8 +108,15 @@ class Stack:
 
     def manage(self, *args: str) -> str:
         """Run a management command against this stack's database and broker; return what it printed."""
-        result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env(), capture_output=True,
-                                text=True, timeout=60, check=True)
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
         return result.stdout
 
     def unsent_events(self) -> int:
@@ -120,8 +133,10 @@ class Stack:
 
     def statuses(self) -> dict[str, str]:
         """The status of each order (up to 500), by order id."""
-        return {order["order_id"]: order["status"]
-                for order in self.get_json("/api/orders/computers?page_size=500")["computer_orders"]}
+        return {
+            order["order_id"]: order["status"]
+            for order in self.get_json("/api/orders/computers?page_size=500")["computer_orders"]
+        }
 
     def wait_outbox_drained(self, timeout: float) -> int:
         """Wait until every event was acknowledged or `timeout` passed; return how many are still unsent."""

@@ -86,11 +86,12 @@ class Broadcast:
     def _trim(self) -> None:
         """Forget what every socket took, then the oldest messages past the bounds (their readers lose them)."""
         wanted = min((subscription.cursor for subscription in self.subscribers), default=self.next_seq)
-        while self.head < len(self.log) and (self.first_seq < wanted or len(self.log) - self.head > self.max_messages
-                                             or self.log_bytes > self.max_bytes):
+        while self.head < len(self.log) and (
+            self.first_seq < wanted or len(self.log) - self.head > self.max_messages or self.log_bytes > self.max_bytes
+        ):
             self.log_bytes -= self.log[self.head][1]
             self.head += 1
             self.first_seq += 1
         if self.head > len(self.log) // 2:
-            del self.log[:self.head]
+            del self.log[: self.head]
             self.head = 0

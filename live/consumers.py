@@ -111,8 +111,12 @@ class OrdersConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         if OrdersConsumer.open_count >= settings.RELAY_MAX_SOCKETS:
             await self.accept()
-            await self.send_json(error_frame(f"this process serves {settings.RELAY_MAX_SOCKETS} websockets already; "
-                                             "try again later", code=CLOSE_TOO_MANY_SOCKETS))
+            await self.send_json(
+                error_frame(
+                    f"this process serves {settings.RELAY_MAX_SOCKETS} websockets already; try again later",
+                    code=CLOSE_TOO_MANY_SOCKETS,
+                )
+            )
             self.closing = True
             return await self.close(code=CLOSE_TOO_MANY_SOCKETS)
         OrdersConsumer.open_count += 1
@@ -193,7 +197,7 @@ class OrdersConsumer(AsyncJsonWebsocketConsumer):
                 # Go on from the last record sent (once history has begun), reading from Kafka again.
                 if (offsets := self.stream.round_restart()) is not None:
                     start = replay.ReplayFrom("offsets", offsets=offsets)
-        except Exception as exc:  # noqa: BLE001 - a failed replay ends this stream, never the socket
+        except Exception as exc:
             if not isinstance(exc, ValueError):
                 logger.exception("replay failed")
             await self._send_all(self.stream.replay_failed(str(exc)))
@@ -207,8 +211,11 @@ class OrdersConsumer(AsyncJsonWebsocketConsumer):
             if self.closing:
                 return True
         except (KafkaError, TimeoutError) as exc:
-            error = f"{type(exc).__name__}: {exc}" if isinstance(exc, KafkaError) else \
-                f"the replay did not finish within {REPLAY_SLOT_SECONDS:.0f} s"
+            error = (
+                f"{type(exc).__name__}: {exc}"
+                if isinstance(exc, KafkaError)
+                else f"the replay did not finish within {REPLAY_SLOT_SECONDS:.0f} s"
+            )
             await self._send_all([self.stream.unavailable(f"replay: {error}")])
             await asyncio.sleep(relay.RETRY_SECONDS)
             return False
@@ -262,7 +269,7 @@ class OrdersConsumer(AsyncJsonWebsocketConsumer):
                         else:
                             items += self.stream.on_status(message["seq"], message["kafka"], message["error"])
                     await self._send_all(coalesced(items))
-        except Exception:  # noqa: BLE001 - a socket that cannot be fed is closed, never left silent
+        except Exception:
             logger.exception("the live pump of a websocket failed; closing it")
             self.closing = True
             await self.close(code=CLOSE_SERVER_ERROR)

@@ -78,9 +78,22 @@ def record_frame(record) -> dict[str, Any]:
 
 def unreadable_frame(topic: str, partition: int, offset: int, error: str) -> dict[str, Any]:
     """The frame of a record the client library could not decode: which one, and why; the stream passes it."""
-    return {"type": "record", "topic": topic, "partition": partition, "offset": offset, "timestamp": None,
-            "timestamp_type": None, "key": None, "key_format": "null", "headers": {}, "value": None,
-            "value_format": "unreadable", "error": error, "size": None, "truncated": False}
+    return {
+        "type": "record",
+        "topic": topic,
+        "partition": partition,
+        "offset": offset,
+        "timestamp": None,
+        "timestamp_type": None,
+        "key": None,
+        "key_format": "null",
+        "headers": {},
+        "value": None,
+        "value_format": "unreadable",
+        "error": error,
+        "size": None,
+        "truncated": False,
+    }
 
 
 def pack_frame(frame: dict[str, Any]) -> str:
@@ -94,8 +107,12 @@ def pack_frame(frame: dict[str, Any]) -> str:
         text.encode()
         return text
     except (ValueError, TypeError, RecursionError, UnicodeError) as exc:
-        safe = unreadable_frame(frame.get("topic"), frame.get("partition"), frame.get("offset"),
-                                f"the frame could not be encoded: {type(exc).__name__}")
+        safe = unreadable_frame(
+            frame.get("topic"),
+            frame.get("partition"),
+            frame.get("offset"),
+            f"the frame could not be encoded: {type(exc).__name__}",
+        )
         return json.dumps(safe, separators=(",", ":"), ensure_ascii=True)
 
 

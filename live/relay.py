@@ -125,7 +125,7 @@ class Relay:
                     self._pump(consumer)
                 except LoopClosed:
                     raise
-                except Exception as exc:  # noqa: BLE001 - the reader must outlive any broker or record trouble
+                except Exception as exc:
                     if not isinstance(exc, KafkaError):
                         logger.exception("relay reader failed; reconnecting")
                     if consumer is not None:
@@ -141,8 +141,9 @@ class Relay:
 
     def _connect(self) -> KafkaConsumer:
         """An observer consumer on every partition, at the reader's positions (the end, the first time)."""
-        consumer = readers.open_reader(self.topic, start="end", client_id="orders-relay",
-                                       bootstrap_servers=self.bootstrap)
+        consumer = readers.open_reader(
+            self.topic, start="end", client_id="orders-relay", bootstrap_servers=self.bootstrap
+        )
         try:
             tps = readers.assigned(consumer)
             partitions = [tp.partition for tp in tps]
@@ -156,8 +157,9 @@ class Relay:
             consumer.close()
             raise
         with self._lock:
-            self._state = replace(self._state, kafka="ok", error="", partitions=tuple(partitions),
-                                  positions=positions, end_offsets=end)
+            self._state = replace(
+                self._state, kafka="ok", error="", partitions=tuple(partitions), positions=positions, end_offsets=end
+            )
         logger.info("relay reading %s partitions %s from %s", self.topic, partitions, positions)
         self._send_status()
         return consumer

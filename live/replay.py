@@ -14,9 +14,9 @@ from typing import Any
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaTimeoutError
 
-from messaging import readers
 from live.relay import KAFKA_TIMEOUT_MS, POLL_TIMEOUT_MS, pack_polled
 from live.stream import PackedRecord
+from messaging import readers
 
 MAX_REPLAY_RECORDS_PER_PARTITION = 5_000
 # What one history reader holds at once: the bytes one fetch brings (kafka-python defaults to 50 MiB, and fetches
@@ -67,8 +67,10 @@ def parse_replay_from(value: Any) -> ReplayFrom:
                 raise ValueError(f"offset {offset!r} of partition {partition} is not an integer >= 0")
             offsets[int(partition)] = offset
         return ReplayFrom("offsets", offsets=offsets)
-    raise ValueError('"from" must be "beginning", "latest", {"<partition>": <next offset>, ...} '
-                     'or {"timestamp": <ms since the epoch>}')
+    raise ValueError(
+        '"from" must be "beginning", "latest", {"<partition>": <next offset>, ...} '
+        'or {"timestamp": <ms since the epoch>}'
+    )
 
 
 def _is_offset(value: Any) -> bool:
@@ -101,10 +103,13 @@ class HistoryReader:
 
     def open(self, start: ReplayFrom) -> ReplayPlan:
         with self._lock:
-            self._consumer = readers.open_reader(self.topic, client_id="orders-relay-replay",
-                                                 bootstrap_servers=self.bootstrap,
-                                                 fetch_max_bytes=HISTORY_FETCH_MAX_BYTES,
-                                                 max_partition_fetch_bytes=HISTORY_FETCH_MAX_BYTES // 2)
+            self._consumer = readers.open_reader(
+                self.topic,
+                client_id="orders-relay-replay",
+                bootstrap_servers=self.bootstrap,
+                fetch_max_bytes=HISTORY_FETCH_MAX_BYTES,
+                max_partition_fetch_bytes=HISTORY_FETCH_MAX_BYTES // 2,
+            )
             tps = {tp.partition: tp for tp in readers.assigned(self._consumer) if tp.partition in self.until}
             plan = self._plan(start, tps)
             self._remaining = {tps[p]: self.until[p] for p in tps if plan.start[p] < self.until[p]}
@@ -119,7 +124,7 @@ class HistoryReader:
     def _plan(self, start: ReplayFrom, tps: dict[int, TopicPartition]) -> ReplayPlan:
         first = self._consumer.beginning_offsets(list(tps.values()), KAFKA_TIMEOUT_MS)
         if start.kind == "timestamp":
-            found = self._consumer.offsets_for_times({tp: start.timestamp for tp in tps.values()}, KAFKA_TIMEOUT_MS)
+            found = self._consumer.offsets_for_times(dict.fromkeys(tps.values(), start.timestamp), KAFKA_TIMEOUT_MS)
             # No record at or after the time: nothing from history, the stream starts live.
             wanted = {p: found[tp].offset if found.get(tp) else self.until[p] for p, tp in tps.items()}
         else:
@@ -130,8 +135,11 @@ class HistoryReader:
         return ReplayPlan(
             start={p: max(begin[p], self.until[p] - MAX_REPLAY_RECORDS_PER_PARTITION) for p in tps},
             until=dict(self.until),
-            skipped={p: self.until[p] - MAX_REPLAY_RECORDS_PER_PARTITION - begin[p] for p in tps
-                     if self.until[p] - begin[p] > MAX_REPLAY_RECORDS_PER_PARTITION},
+            skipped={
+                p: self.until[p] - MAX_REPLAY_RECORDS_PER_PARTITION - begin[p]
+                for p in tps
+                if self.until[p] - begin[p] > MAX_REPLAY_RECORDS_PER_PARTITION
+            },
         )
 
     def read_chunk(self) -> list[PackedRecord] | None:
@@ -141,12 +149,12 @@ class HistoryReader:
                 return None
             if time.monotonic() > self._deadline:
                 raise KafkaTimeoutError(f"the replay did not finish within {REPLAY_TIMEOUT_SECONDS:.0f} s")
-            polled = readers.poll_stepping_past(self._consumer, timeout_ms=POLL_TIMEOUT_MS,
-                                                max_records=HISTORY_CHUNK_RECORDS)
+            polled = readers.poll_stepping_past(
+                self._consumer, timeout_ms=POLL_TIMEOUT_MS, max_records=HISTORY_CHUNK_RECORDS
+            )
             until = {tp.partition: end for tp, end in self._remaining.items()}
             # A fetch returns whole batches, so it may run past the cut; those records come live.
-            frames = [packed for packed in pack_polled(self.topic, polled)
-                      if packed[1] < until.get(packed[0], -1)]
+            frames = [packed for packed in pack_polled(self.topic, polled) if packed[1] < until.get(packed[0], -1)]
             for tp, until in list(self._remaining.items()):
                 if (self._consumer.position(tp, KAFKA_TIMEOUT_MS) or 0) >= until:
                     del self._remaining[tp]

@@ -1,4 +1,6 @@
-"""One websocket's stream of the orders topic as a plain state machine: events in, frames out (protocol: live.consumers).
+"""One websocket's stream of the orders topic as a plain state machine: events in, frames out.
+
+The protocol is in live.consumers.
 
 No asyncio, websocket or Kafka here: ``OrdersConsumer`` drives the Kafka side (the shared relay, the history reader,
 retries, tasks) and sends what the methods of ``Stream`` return, in order. Each item of that list is one of:
@@ -10,7 +12,8 @@ retries, tasks) and sends what the methods of ``Stream`` return, in order. Each 
 Exactly once: ``next_offsets`` holds, per partition, the offset after the last record sent; a record below it is
 never sent again. A replay round takes the relay's positions as the cut, buffers live frames at or past it while the
 history below it is sent, then announces ``live`` and drains the buffer. A lost live frame (a relay ``seq`` jump, or
-the buffer over MAX_BUFFERED_FRAMES or its byte bound) while replaying makes the round not caught up, so another round follows from ``next_offsets``.
+the buffer over MAX_BUFFERED_FRAMES or its byte bound) while replaying makes the round not caught up,
+so another round follows from ``next_offsets``.
 """
 
 from __future__ import annotations
@@ -100,8 +103,9 @@ def error_frame(message: str, **detail: Any) -> dict[str, Any]:
 class Stream:
     """One socket's replay/live state: which records it sent, and what it holds back while a replay reads history."""
 
-    def __init__(self, topic: str, reader: Callable[[], ReaderView],
-                 max_buffered_bytes: int = MAX_BUFFERED_BYTES) -> None:
+    def __init__(
+        self, topic: str, reader: Callable[[], ReaderView], max_buffered_bytes: int = MAX_BUFFERED_BYTES
+    ) -> None:
         self.topic, self.reader, self.max_buffered_bytes = topic, reader, max_buffered_bytes
         self.state = CONNECTED
         # Per partition, the offset after the last record this stream sent: where it goes on from.
@@ -126,8 +130,12 @@ class Stream:
     def connected_frame(self) -> dict[str, Any]:
         """The ``connected`` status: where "latest" would start, and how far the topic goes."""
         reader = self.reader()
-        return self.status(CONNECTED, partitions=list(reader.partitions), positions=keyed(reader.positions),
-                           end_offsets=keyed(reader.end_offsets))
+        return self.status(
+            CONNECTED,
+            partitions=list(reader.partitions),
+            positions=keyed(reader.positions),
+            end_offsets=keyed(reader.end_offsets),
+        )
 
     def opened(self) -> list[Outgoing]:
         """The frames a new socket gets: connected, and the outage if the reader is in one."""
@@ -263,8 +271,9 @@ class Stream:
     def _buffers(self, record: PackedRecord) -> bool:
         """While a caught-up round replays, live frames at or past its cut are held for after the history."""
         partition, offset, _ = record
-        return self.state == REPLAYING and self.cut is not None and self.caught_up \
-            and offset >= self.cut.get(partition, 0)
+        return (
+            self.state == REPLAYING and self.cut is not None and self.caught_up and offset >= self.cut.get(partition, 0)
+        )
 
     def _hold(self, record: PackedRecord) -> None:
         """Buffer a live frame; a full buffer loses it, and the round catches up from Kafka instead."""

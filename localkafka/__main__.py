@@ -22,26 +22,44 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--port", type=int, default=int(os.environ.get("KAFKA_PORT", 9092)))
     run.add_argument("--controller-port", type=int, default=int(os.environ.get("KAFKA_CONTROLLER_PORT", 9093)))
     control_file = env_path("LOCAL_KAFKA_PIDFILE", DEFAULT_HOME / "run.json")
-    run.add_argument("--control-file", type=Path, default=control_file,
-                     help="where to write pid, address and state (SIGUSR1 stops the broker, SIGUSR2 starts it)")
+    run.add_argument(
+        "--control-file",
+        type=Path,
+        default=control_file,
+        help="where to write pid, address and state (SIGUSR1 stops the broker, SIGUSR2 starts it)",
+    )
     for name, what in (("stop-broker", "stop"), ("start-broker", "start")):
-        commands.add_parser(name, help=f"{what} the broker of a running `make run` / `make kafka`; the runner keeps going")
+        commands.add_parser(
+            name, help=f"{what} the broker of a running `make run` / `make kafka`; the runner keeps going"
+        )
     cluster = commands.add_parser("cluster", help="run three nodes (replication 3, min in-sync 2) in the foreground")
     cluster.add_argument("--data-dir", type=Path, default=env_path("KAFKA_CLUSTER_DATA_DIR", DEFAULT_HOME / "cluster"))
-    cluster.add_argument("--ports", type=parse_ports, help="broker ports, one per node (default 9092,9094,9096)",
-                         default=parse_ports(os.environ.get("KAFKA_CLUSTER_PORTS", "")) or list(DEFAULT_PORTS))
-    cluster.add_argument("--controller-ports", type=parse_ports, help="controller ports (default 9093,9095,9097)",
-                         default=parse_ports(os.environ.get("KAFKA_CLUSTER_CONTROLLER_PORTS", ""))
-                         or list(DEFAULT_CONTROLLER_PORTS))
+    cluster.add_argument(
+        "--ports",
+        type=parse_ports,
+        help="broker ports, one per node (default 9092,9094,9096)",
+        default=parse_ports(os.environ.get("KAFKA_CLUSTER_PORTS", "")) or list(DEFAULT_PORTS),
+    )
+    cluster.add_argument(
+        "--controller-ports",
+        type=parse_ports,
+        help="controller ports (default 9093,9095,9097)",
+        default=parse_ports(os.environ.get("KAFKA_CLUSTER_CONTROLLER_PORTS", "")) or list(DEFAULT_CONTROLLER_PORTS),
+    )
     cluster_file = env_path("LOCAL_KAFKA_CLUSTER_FILE", DEFAULT_HOME / "cluster.json")
-    cluster.add_argument("--control-file", type=Path, default=cluster_file,
-                         help="where to write the nodes' pids and addresses (for kill-broker)")
+    cluster.add_argument(
+        "--control-file",
+        type=Path,
+        default=cluster_file,
+        help="where to write the nodes' pids and addresses (for kill-broker)",
+    )
     kill = commands.add_parser("kill-broker", help="SIGKILL node N of a running `make cluster`, as a crash")
     kill.add_argument("node", type=int, help="1, 2 or 3")
     commands.add_parser("restart-brokers", help="start again the nodes of a running `make cluster` that died")
     for name, tool in TOOLS.items():
-        commands.add_parser(name, help=f"the stock {tool.rsplit('.', 1)[1]}; arguments are passed through",
-                            add_help=False)
+        commands.add_parser(
+            name, help=f"the stock {tool.rsplit('.', 1)[1]}; arguments are passed through", add_help=False
+        )
     # The tools' own options (--bootstrap-server, ...) are theirs: passed through untouched.
     options, passed = parser.parse_known_args(argv)
     if passed and options.command not in TOOLS:
@@ -53,8 +71,9 @@ def main(argv: list[str] | None = None) -> int:
         if options.command == "run":
             return run_foreground(options.data_dir, options.port, options.controller_port, options.control_file)
         if options.command == "cluster":
-            return run_cluster_foreground(options.data_dir, options.ports, options.controller_ports,
-                                          options.control_file)
+            return run_cluster_foreground(
+                options.data_dir, options.ports, options.controller_ports, options.control_file
+            )
         if options.command == "kill-broker":
             return _kill_node(cluster_file, options.node)
         if options.command == "restart-brokers":
@@ -62,8 +81,14 @@ def main(argv: list[str] | None = None) -> int:
         if options.command in ("stop-broker", "start-broker"):
             return _signal_runner(control_file, signal.SIGUSR1 if options.command == "stop-broker" else signal.SIGUSR2)
         fetch_jars()
-        java = ["java", f"-Dlog4j2.configurationFile={LOG4J_CONFIG}", "-cp", f"{lib_dir()}/*",
-                TOOLS[options.command], *passed]
+        java = [
+            "java",
+            f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",
+            "-cp",
+            f"{lib_dir()}/*",
+            TOOLS[options.command],
+            *passed,
+        ]
         os.execvp("java", java)
     except BrokerError as exc:
         print(exc, file=sys.stderr)
@@ -76,8 +101,9 @@ TOOLS = {
 }
 
 
-def _signal_runner(control_file: Path, signum: int, runner: str = "python -m localkafka run",
-                   command: bytes | None = None) -> int:
+def _signal_runner(
+    control_file: Path, signum: int, runner: str = "python -m localkafka run", command: bytes | None = None
+) -> int:
     try:
         pid = json.loads(control_file.read_text())["pid"]
         if command is not None and not (_runs(pid, b"localkafka") and _runs(pid, command)):
@@ -124,6 +150,7 @@ def _kill_node(control_file: Path, number: int) -> int:
         return 1
     print(f"SIGKILLed Kafka node {number} (pid {node['pid']}, {node['bootstrap_server']})")
     return 0
+
 
 if __name__ == "__main__":
     sys.exit(main())

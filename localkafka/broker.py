@@ -43,8 +43,15 @@ def fetch_jars(home: Path = DEFAULT_HOME) -> Path:
     # Start empty: jars of an earlier pom.xml left beside new ones would put two Kafka versions on the classpath.
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
-    command = ["mvn", "-q", "-B", "-f", str(POM), f"{DEPENDENCY_PLUGIN}:copy-dependencies",
-               f"-DoutputDirectory={target}"]
+    command = [
+        "mvn",
+        "-q",
+        "-B",
+        "-f",
+        str(POM),
+        f"{DEPENDENCY_PLUGIN}:copy-dependencies",
+        f"-DoutputDirectory={target}",
+    ]
     try:
         subprocess.run(command, check=True)
     except FileNotFoundError as exc:
@@ -87,8 +94,12 @@ class LocalBroker:
     def throwaway(cls, *, prefix: str, log_path: Path | None = None) -> LocalBroker:
         """A broker (not started yet) on free ports with its data in a new temporary directory."""
         data_dir = Path(tempfile.mkdtemp(prefix=prefix))
-        return cls(data_dir=data_dir, port=free_port(), controller_port=free_port(),
-                   log_path=log_path or data_dir / "broker.log")
+        return cls(
+            data_dir=data_dir,
+            port=free_port(),
+            controller_port=free_port(),
+            log_path=log_path or data_dir / "broker.log",
+        )
 
     @property
     def bootstrap_servers(self) -> str:
@@ -128,9 +139,15 @@ class LocalBroker:
 
     def _java(self, main_class: str, *args: str) -> list[str]:
         return [
-            "java", f"-Xms{self.heap}", f"-Xmx{self.heap}", "-XX:+UseG1GC",
+            "java",
+            f"-Xms{self.heap}",
+            f"-Xmx{self.heap}",
+            "-XX:+UseG1GC",
             f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",
-            "-cp", f"{lib_dir(self.home)}/*", main_class, *args,
+            "-cp",
+            f"{lib_dir(self.home)}/*",
+            main_class,
+            *args,
         ]
 
     def format_storage(self) -> None:
@@ -139,13 +156,19 @@ class LocalBroker:
         if not cluster_file.exists():
             cluster_file.write_text(self.cluster_id or new_cluster_id())
         command = [
-            "java", "-cp", f"{lib_dir(self.home)}/*", f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",
-            "kafka.tools.StorageTool", "format", "--ignore-formatted",
+            "java",
+            "-cp",
+            f"{lib_dir(self.home)}/*",
+            f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",
+            "kafka.tools.StorageTool",
+            "format",
+            "--ignore-formatted",
             # `=`: a cluster id may start with "-", which would otherwise read as an option.
-            f"--cluster-id={cluster_file.read_text().strip()}", f"--config={self.properties_path}",
+            f"--cluster-id={cluster_file.read_text().strip()}",
+            f"--config={self.properties_path}",
         ]
         try:
-            result = subprocess.run(command, capture_output=True, text=True)
+            result = subprocess.run(command, capture_output=True, text=True, check=False)
         except FileNotFoundError as exc:
             raise BrokerError("Java (a JDK 17+) is needed to run the Kafka broker; see README prerequisites") from exc
         if result.returncode != 0:
@@ -166,7 +189,8 @@ class LocalBroker:
         output = open(self.log_path, "ab") if self.log_path else None
         self.process = subprocess.Popen(
             self._java("kafka.Kafka", str(self.properties_path)),
-            stdout=output, stderr=subprocess.STDOUT if output else None,
+            stdout=output,
+            stderr=subprocess.STDOUT if output else None,
         )
 
     def wait_ready(self, timeout: float) -> None:
@@ -211,8 +235,10 @@ def broker_answers(bootstrap_servers: str, timeout_ms: int = 1000) -> bool:
 
     try:
         admin = KafkaAdminClient(
-            bootstrap_servers=bootstrap_servers, bootstrap_timeout_ms=timeout_ms,
-            request_timeout_ms=timeout_ms + 500, client_id="localkafka-probe",
+            bootstrap_servers=bootstrap_servers,
+            bootstrap_timeout_ms=timeout_ms,
+            request_timeout_ms=timeout_ms + 500,
+            client_id="localkafka-probe",
         )
     except (KafkaError, OSError):
         return False
@@ -303,8 +329,9 @@ class _ControlFile:
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             temporary = self.path.with_suffix(".tmp")
-            temporary.write_text(json.dumps({"pid": os.getpid(), "bootstrap_servers": self.bootstrap_servers,
-                                             "state": state}))
+            temporary.write_text(
+                json.dumps({"pid": os.getpid(), "bootstrap_servers": self.bootstrap_servers, "state": state})
+            )
             temporary.replace(self.path)
 
     def remove(self) -> None:

@@ -16,8 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from localkafka.broker import (LocalBroker, _wait_for_signal, broker_answers, free_port, new_cluster_id,
-                               start_or_exit)
+from localkafka.broker import LocalBroker, _wait_for_signal, broker_answers, free_port, new_cluster_id, start_or_exit
 
 REPLICATED = {
     "default.replication.factor": "3",
@@ -54,9 +53,17 @@ class LocalCluster:
         cluster_file = self.data_dir / "cluster.id"
         cluster_id = cluster_file.read_text().strip() if cluster_file.exists() else new_cluster_id()
         self.nodes = [
-            LocalBroker(data_dir=self.data_dir / f"node{index + 1}", port=port, controller_port=controller,
-                        node_id=index + 1, voters=voters, cluster_id=cluster_id, heap=self.heap,
-                        extra_properties=REPLICATED, log_path=self.data_dir / f"node{index + 1}.log")
+            LocalBroker(
+                data_dir=self.data_dir / f"node{index + 1}",
+                port=port,
+                controller_port=controller,
+                node_id=index + 1,
+                voters=voters,
+                cluster_id=cluster_id,
+                heap=self.heap,
+                extra_properties=REPLICATED,
+                log_path=self.data_dir / f"node{index + 1}.log",
+            )
             for index, (port, controller) in enumerate(ports)
         ]
 
@@ -83,12 +90,17 @@ class LocalCluster:
 
 
 def parse_ports(text: str) -> list[int]:
-    """"9092,9094,9096" or "9092 9094 9096" (as the Makefile passes them)."""
+    """ "9092,9094,9096" or "9092 9094 9096" (as the Makefile passes them)."""
     return [int(port) for port in text.replace(",", " ").split()]
 
 
-def run_cluster_foreground(data_dir: Path, ports: list[int], controller_ports: list[int],
-                           control_file: Path | None = None, stop_grace: float = 4.0) -> int:
+def run_cluster_foreground(
+    data_dir: Path,
+    ports: list[int],
+    controller_ports: list[int],
+    control_file: Path | None = None,
+    stop_grace: float = 4.0,
+) -> int:
     """Run the three nodes until SIGTERM or SIGINT; a node that dies (`kill-broker`) leaves the others running.
 
     SIGUSR2 starts every dead node again (`restart-brokers`). On SIGTERM / SIGINT every node gets SIGTERM at
@@ -100,10 +112,9 @@ def run_cluster_foreground(data_dir: Path, ports: list[int], controller_ports: l
     if len(ports) != len(controller_ports) or not ports:
         print(f"give as many controller ports as broker ports: {ports} / {controller_ports}", file=sys.stderr)
         return 2
-    cluster = LocalCluster(data_dir=data_dir, ports=list(zip(ports, controller_ports)))
+    cluster = LocalCluster(data_dir=data_dir, ports=list(zip(ports, controller_ports, strict=True)))
     if all(broker_answers(node.bootstrap_servers) for node in cluster.nodes):
-        print(f"Kafka brokers already answer on {cluster.bootstrap_servers}; not starting another cluster.",
-              flush=True)
+        print(f"Kafka brokers already answer on {cluster.bootstrap_servers}; not starting another cluster.", flush=True)
         return _wait_for_signal()
     stopping, restart = [], []
     state = _ClusterControlFile(control_file, cluster)
@@ -125,8 +136,11 @@ def run_cluster_foreground(data_dir: Path, ports: list[int], controller_ports: l
         failed = start_or_exit(cluster.start, stopping, state)
         if failed is not None:
             return failed
-        print(f"Kafka cluster ready: {cluster.size} nodes on {cluster.bootstrap_servers}, replication 3, "
-              f"min in-sync 2 (data in {data_dir}). `python -m localkafka kill-broker N` crashes node N.", flush=True)
+        print(
+            f"Kafka cluster ready: {cluster.size} nodes on {cluster.bootstrap_servers}, replication 3, "
+            f"min in-sync 2 (data in {data_dir}). `python -m localkafka kill-broker N` crashes node N.",
+            flush=True,
+        )
         _watch(cluster, stopping, restart, state)
         return 0
     finally:
@@ -143,8 +157,11 @@ def _watch(cluster: LocalCluster, stopping: list, restart: list, state: _Cluster
             code = node.process.poll()
             if code is not None and state.node_states[index] != "dead" and not stopping:
                 how = f"signal {-code}" if code < 0 else f"code {code}"
-                print(f"Kafka node {number} ({node.bootstrap_servers}) died ({how}); the others carry on. "
-                      "`python -m localkafka restart-brokers` starts it again.", flush=True)
+                print(
+                    f"Kafka node {number} ({node.bootstrap_servers}) died ({how}); the others carry on. "
+                    "`python -m localkafka restart-brokers` starts it again.",
+                    flush=True,
+                )
                 starting.discard(number)
                 state.write("running", node=index, node_state="dead")
             elif number in starting and broker_answers(node.bootstrap_servers):
@@ -194,10 +211,20 @@ class _ClusterControlFile:
             self.node_states[node] = node_state
         if self.path is None or self.removed:
             return
-        body = {"pid": os.getpid(), "bootstrap_servers": self.cluster.bootstrap_servers, "state": state, "nodes": [
-            {"node": index + 1, "pid": broker.process.pid if broker.process else None,
-             "bootstrap_server": broker.bootstrap_servers, "state": self.node_states[index]}
-            for index, broker in enumerate(self.cluster.nodes)]}
+        body = {
+            "pid": os.getpid(),
+            "bootstrap_servers": self.cluster.bootstrap_servers,
+            "state": state,
+            "nodes": [
+                {
+                    "node": index + 1,
+                    "pid": broker.process.pid if broker.process else None,
+                    "bootstrap_server": broker.bootstrap_servers,
+                    "state": self.node_states[index],
+                }
+                for index, broker in enumerate(self.cluster.nodes)
+            ],
+        }
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_suffix(".tmp")
         temporary.write_text(json.dumps(body))
@@ -211,4 +238,3 @@ class _ClusterControlFile:
 
 def read_control_file(path: Path) -> dict:
     return json.loads(path.read_text())
-

@@ -98,19 +98,33 @@ class LocalPostgres:
         """initdb, start the server, create the database; return once it accepts connections."""
         binaries = bin_dir()
         self._hand_over(self.base_dir)
-        initdb = [str(binaries / "initdb"), "-D", str(self.data_dir), "-U", self.user, "--auth=trust",
-                  "--encoding=UTF8", "--locale=C", "--no-sync"]
-        result = subprocess.run(self._as_owner(initdb), capture_output=True, text=True)
+        initdb = [
+            str(binaries / "initdb"),
+            "-D",
+            str(self.data_dir),
+            "-U",
+            self.user,
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C",
+            "--no-sync",
+        ]
+        result = subprocess.run(self._as_owner(initdb), capture_output=True, text=True, check=False)
         if result.returncode != 0:
             raise PostgresError(f"initdb failed:\n{result.stdout}{result.stderr}")
-        settings = {**FAST_SETTINGS, "listen_addresses": "127.0.0.1", "port": str(self.port),
-                    "unix_socket_directories": str(self.base_dir)}
+        settings = {
+            **FAST_SETTINGS,
+            "listen_addresses": "127.0.0.1",
+            "port": str(self.port),
+            "unix_socket_directories": str(self.base_dir),
+        }
         command = [str(binaries / "postgres"), "-D", str(self.data_dir)]
         for name, value in settings.items():
             command += ["-c", f"{name}={value}"]
         with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(self._as_owner(command), stdout=log, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL)
+            self.process = subprocess.Popen(
+                self._as_owner(command), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            )
         self._wait_ready(timeout)
         create_database(self.url, self.database)
         return self
@@ -137,8 +151,9 @@ class LocalPostgres:
             try:
                 owner = pwd.getpwnam(SYSTEM_USER)
             except KeyError as exc:
-                raise PostgresError(f"running as root needs the `{SYSTEM_USER}` system user (Debian's "
-                                    "`postgresql` package creates it)") from exc
+                raise PostgresError(
+                    f"running as root needs the `{SYSTEM_USER}` system user (Debian's `postgresql` package creates it)"
+                ) from exc
             os.chown(path, owner.pw_uid, owner.pw_gid)
 
     def _wait_ready(self, timeout: float) -> None:
@@ -149,14 +164,16 @@ class LocalPostgres:
             if self.process.poll() is not None:
                 raise PostgresError(f"postgres exited with code {self.process.returncode}{self._log_tail()}")
             try:
-                psycopg.connect(host="127.0.0.1", port=self.port, user=self.user, dbname="postgres",
-                                connect_timeout=2).close()
+                psycopg.connect(
+                    host="127.0.0.1", port=self.port, user=self.user, dbname="postgres", connect_timeout=2
+                ).close()
                 return
             except psycopg.OperationalError:
                 time.sleep(0.1)
         self.stop()
-        raise PostgresError(f"postgres did not accept connections on port {self.port} within {timeout:.0f} s"
-                            f"{self._log_tail()}")
+        raise PostgresError(
+            f"postgres did not accept connections on port {self.port} within {timeout:.0f} s{self._log_tail()}"
+        )
 
     def _log_tail(self) -> str:
         if self.log_path.exists():

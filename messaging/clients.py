@@ -25,20 +25,20 @@ def build_producer(**overrides) -> KafkaProducer:
 
     Raises KafkaTimeoutError when no broker answers within a few seconds, so callers can retry later.
     """
-    options = dict(
-        bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS,
-        client_id="orders-outbox",
-        acks="all",
-        enable_idempotence=True,
-        linger_ms=5,
-        request_timeout_ms=5_000,
+    options = {
+        "bootstrap_servers": settings.KAFKA_BOOTSTRAP_SERVERS,
+        "client_id": "orders-outbox",
+        "acks": "all",
+        "enable_idempotence": True,
+        "linger_ms": 5,
+        "request_timeout_ms": 5_000,
         # Every send resolves (acknowledged or expired) within this bound; see outbox.publisher.publish_pending.
-        delivery_timeout_ms=DELIVERY_TIMEOUT_MS,
+        "delivery_timeout_ms": DELIVERY_TIMEOUT_MS,
         # send() waits this long for metadata; the outbox must notice a dead broker quickly.
-        max_block_ms=5_000,
-        bootstrap_timeout_ms=3_000,
-        reconnect_backoff_max_ms=1_000,
-    )
+        "max_block_ms": 5_000,
+        "bootstrap_timeout_ms": 3_000,
+        "reconnect_backoff_max_ms": 1_000,
+    }
     options.update(overrides)
     return KafkaProducer(**options)
 
@@ -61,8 +61,12 @@ def close_producer(producer: KafkaProducer, timeout: float) -> None:
 
 
 def build_admin(**overrides) -> KafkaAdminClient:
-    options = dict(bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS, client_id="orders-admin",
-                   bootstrap_timeout_ms=3_000, request_timeout_ms=5_000)
+    options = {
+        "bootstrap_servers": settings.KAFKA_BOOTSTRAP_SERVERS,
+        "client_id": "orders-admin",
+        "bootstrap_timeout_ms": 3_000,
+        "request_timeout_ms": 5_000,
+    }
     return KafkaAdminClient(**{**options, **overrides})
 
 
@@ -71,10 +75,12 @@ def ensure_topic(topic: str | None = None) -> bool:
     admin = build_admin()
     try:
         admin.create_topics(
-            {topic or settings.KAFKA_ORDERS_TOPIC: {
-                "num_partitions": settings.KAFKA_ORDERS_PARTITIONS,
-                "replication_factor": settings.KAFKA_REPLICATION_FACTOR,
-            }},
+            {
+                topic or settings.KAFKA_ORDERS_TOPIC: {
+                    "num_partitions": settings.KAFKA_ORDERS_PARTITIONS,
+                    "replication_factor": settings.KAFKA_REPLICATION_FACTOR,
+                }
+            },
             wait_for_metadata=True,
         )
         return True
@@ -84,22 +90,23 @@ def ensure_topic(topic: str | None = None) -> bool:
         admin.close()
 
 
-def build_consumer(*, group_id: str | None = None, from_beginning: bool = False, bootstrap_servers: str | None = None,
-                   **overrides) -> KafkaConsumer:
+def build_consumer(
+    *, group_id: str | None = None, from_beginning: bool = False, bootstrap_servers: str | None = None, **overrides
+) -> KafkaConsumer:
     """A consumer of raw bytes. With no group it is an observer: it commits nothing and disturbs no group.
 
     Settings are read only when `bootstrap_servers` is not given, so processes without Django (benchmark
     clients) can build one too.
     """
-    options = dict(
-        bootstrap_servers=bootstrap_servers or settings.KAFKA_BOOTSTRAP_SERVERS,
-        client_id="orders-reader",
-        group_id=group_id,
-        enable_auto_commit=group_id is not None,
+    options = {
+        "bootstrap_servers": bootstrap_servers or settings.KAFKA_BOOTSTRAP_SERVERS,
+        "client_id": "orders-reader",
+        "group_id": group_id,
+        "enable_auto_commit": group_id is not None,
         # Only used when the group has no committed offset (or there is no group): kafka-python #983.
-        auto_offset_reset="earliest" if from_beginning else "latest",
-        bootstrap_timeout_ms=3_000,
-    )
+        "auto_offset_reset": "earliest" if from_beginning else "latest",
+        "bootstrap_timeout_ms": 3_000,
+    }
     options.update(overrides)
     return KafkaConsumer(**options)
 
@@ -129,8 +136,10 @@ def broker_status(max_age: float = 2.0) -> BrokerStatus:
     status = BrokerStatus(reachable=False, bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS, checked_at=now)
     try:
         admin = KafkaAdminClient(
-            bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS, client_id="orders-health",
-            bootstrap_timeout_ms=800, request_timeout_ms=1_000,
+            bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS,
+            client_id="orders-health",
+            bootstrap_timeout_ms=800,
+            request_timeout_ms=1_000,
         )
         try:
             admin.describe_cluster()

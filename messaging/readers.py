@@ -16,7 +16,7 @@ from messaging import clients
 from playground.library_internals import partition_being_parsed
 
 # A dashboard should see a broker that is back within a second; kafka-python backs off up to 30 s by default.
-READER_OPTIONS = dict(request_timeout_ms=5_000, reconnect_backoff_max_ms=1_000)
+READER_OPTIONS = {"request_timeout_ms": 5_000, "reconnect_backoff_max_ms": 1_000}
 
 Start = str | Mapping[int, int]  # "beginning", "end", or the next offset per partition
 
@@ -25,15 +25,22 @@ class TopicMissing(KafkaError):
     """The topic does not exist (yet): readers wait for it as for an absent broker."""
 
 
-def open_reader(topic: str, *, start: Start = "end", client_id: str = "orders-reader",
-                bootstrap_servers: str | None = None, **overrides) -> KafkaConsumer:
+def open_reader(
+    topic: str,
+    *,
+    start: Start = "end",
+    client_id: str = "orders-reader",
+    bootstrap_servers: str | None = None,
+    **overrides,
+) -> KafkaConsumer:
     """A consumer with no group, assigned every partition of `topic` and positioned at `start`.
 
     With a mapping, partitions it leaves out start at their end. Raises TopicMissing, or KafkaError when no
     broker answers; the consumer is closed on any failure.
     """
-    consumer = clients.build_consumer(bootstrap_servers=bootstrap_servers, client_id=client_id,
-                                      **{**READER_OPTIONS, **overrides})
+    consumer = clients.build_consumer(
+        bootstrap_servers=bootstrap_servers, client_id=client_id, **{**READER_OPTIONS, **overrides}
+    )
     try:
         partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
         if not partitions:

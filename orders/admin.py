@@ -24,4 +24,3 @@ class OrderAdmin(ReadOnlyAdmin):
     list_display = ["order_id", "created_by", "status", "created_at"]
     list_filter = ["status"]
     search_fields = ["order_id", "created_by"]
-

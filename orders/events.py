@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone as dt_timezone
-from typing import Any, Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 from django.utils import timezone
 
@@ -39,7 +40,7 @@ class EventParseError(ValueError):
 
 def format_timestamp(value: datetime) -> str:
     """ISO 8601 in UTC with a `Z`, the same text DRF renders, so REST and Kafka show identical times."""
-    text = value.astimezone(dt_timezone.utc).isoformat()
+    text = value.astimezone(UTC).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 

@@ -61,7 +61,7 @@ class GroupCommit(Generic[Item]):
     def _lead(self) -> None:
         """Write the queue's head batch (this caller is its first), then wake the next writer or stand down."""
         with self._lock:
-            batch, self._queue = self._queue[:self._max_batch], self._queue[self._max_batch:]
+            batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
         try:
             self._write_batch(batch)
         finally:
@@ -80,7 +80,7 @@ class GroupCommit(Generic[Item]):
     def _write_batch(self, batch: list[_Waiter[Item]]) -> None:
         try:
             self._write([waiter.item for waiter in batch])
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - each caller gets its own item's error, below
             if len(batch) == 1:
                 batch[0].error = error
                 batch[0].done = True

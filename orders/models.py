@@ -5,7 +5,7 @@ import uuid
 from django.db import models
 from django.utils import timezone
 
-from orders.rules import MAX_CREATED_BY_LENGTH, Equipment, Status
+from orders.rules import MAX_CREATED_BY_LENGTH, Status
 
 
 class Order(models.Model):

@@ -6,7 +6,7 @@ field whichever transport carried it. Each check returns the broken rules per fi
 
 from __future__ import annotations
 
-from datetime import datetime, timezone as dt_timezone
+from datetime import UTC, datetime
 
 from django.db import models
 from django.utils import timezone
@@ -110,8 +110,10 @@ def equipment_errors(equipment: object) -> list[str]:
         return [f"Ensure this field has no more than {MAX_EQUIPMENT_ITEMS} items."]
     unknown = sorted({str(item) for item in equipment if not is_member(item, EQUIPMENT_VALUES)}, key=str)
     if unknown:
-        return [f"Unknown equipment {', '.join(map(shown, unknown[:5]))}{'…' if len(unknown) > 5 else ''}; "
-                f"use {', '.join(Equipment.values)}."]
+        return [
+            f"Unknown equipment {', '.join(map(shown, unknown[:5]))}{'…' if len(unknown) > 5 else ''}; "
+            f"use {', '.join(Equipment.values)}."
+        ]
     return []
 
 
@@ -151,9 +153,9 @@ def parse_created_at(value: object) -> datetime | None:
         parsed = value if isinstance(value, datetime) else parse_datetime(value.strip())
         if parsed is not None:
             if timezone.is_naive(parsed):
-                parsed = parsed.replace(tzinfo=dt_timezone.utc)
+                parsed = parsed.replace(tzinfo=UTC)
             # Years 1 and 9999 with an offset overflow here, not later when the event is written.
-            return parsed.astimezone(dt_timezone.utc)
+            return parsed.astimezone(UTC)
     except (ValueError, OverflowError, AttributeError):
         pass
     raise ValueError(f"{shown(repr(value))} is not an ISO 8601 date and time, e.g. 2026-01-31T12:00:00Z.")

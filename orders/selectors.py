@@ -20,12 +20,15 @@ def get_order(*, order_id: str | uuid.UUID, orders: QuerySet[Order] | None = Non
         raise OrderNotFound(order_id) from None
 
 
-def list_orders(*, status: str | None = None, created_by: str | None = None,
-                page_size: int | None = None) -> QuerySet[Order]:
+def list_orders(
+    *, status: str | None = None, created_by: str | None = None, page_size: int | None = None
+) -> QuerySet[Order]:
     """Newest first, optionally filtered. An unknown (or empty) status and a page size out of range are errors,
     reported together, rather than an empty or a cut list."""
-    errors = {"status": rules.status_errors(status) if status is not None else [],
-              "page_size": rules.page_size_errors(page_size)}
+    errors = {
+        "status": rules.status_errors(status) if status is not None else [],
+        "page_size": rules.page_size_errors(page_size),
+    }
     if errors := {field: messages for field, messages in errors.items() if messages}:
         raise InvalidOrder(errors)
     orders = Order.objects.all()

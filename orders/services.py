@@ -24,8 +24,18 @@ from outbox import writes as outbox
 
 def _record(*recorded: events.OrderEvent) -> None:
     """Write the events to the outbox beside the change, in its transaction (the publisher sends them on commit)."""
-    outbox.record(*(outbox.Message(topic=settings.KAFKA_ORDERS_TOPIC, key=event.key, value=event.to_value(),
-                                   headers=event.headers(), event_id=event.event_id) for event in recorded))
+    outbox.record(
+        *(
+            outbox.Message(
+                topic=settings.KAFKA_ORDERS_TOPIC,
+                key=event.key,
+                value=event.to_value(),
+                headers=event.headers(),
+                event_id=event.event_id,
+            )
+            for event in recorded
+        )
+    )
 
 
 def _insert_orders(created: list[tuple[Order, events.OrderEvent]]) -> None:
@@ -56,8 +66,9 @@ def create_order(
     if errors:
         raise InvalidOrder(errors)
     created_at = rules.parse_created_at(created_at)
-    order = Order(created_by=created_by, equipment=list(equipment), status=status,
-                  created_at=created_at or timezone.now())
+    order = Order(
+        created_by=created_by, equipment=list(equipment), status=status, created_at=created_at or timezone.now()
+    )
     created = (order, events.order_created(order, source=source))
     if transaction.get_connection().in_atomic_block:
         _insert_orders([created])  # inside the caller's transaction: it commits with the caller's writes

@@ -48,16 +48,24 @@ def claim(limit: int) -> Iterator[list[OutboxEvent]]:
 def waiting() -> QuerySet[OutboxEvent]:
     """Events waiting to be sent, oldest first, except those whose key has a parked event (per-key order)."""
     parked_keys = OutboxEvent.objects.filter(sent_at__isnull=True, parked_at__isnull=False).values("key")
-    return (OutboxEvent.objects.filter(sent_at__isnull=True, parked_at__isnull=True)
-            .exclude(key__in=parked_keys).order_by("id"))
+    return (
+        OutboxEvent.objects.filter(sent_at__isnull=True, parked_at__isnull=True)
+        .exclude(key__in=parked_keys)
+        .order_by("id")
+    )
 
 
 def _in_key_order(claimed: list[OutboxEvent]) -> list[OutboxEvent]:
     """The claimed events that overtake no older unsent event of their key outside the claim."""
     if not claimed:
         return claimed
-    outside = (OutboxEvent.objects.filter(sent_at__isnull=True, key__in={row.key for row in claimed})
-               .exclude(id__in=[row.id for row in claimed]).order_by().values("key").annotate(first=Min("id")))
+    outside = (
+        OutboxEvent.objects.filter(sent_at__isnull=True, key__in={row.key for row in claimed})
+        .exclude(id__in=[row.id for row in claimed])
+        .order_by()
+        .values("key")
+        .annotate(first=Min("id"))
+    )
     first_outside = {entry["key"]: entry["first"] for entry in outside}
     return [row for row in claimed if row.key not in first_outside or row.id < first_outside[row.key]]
 

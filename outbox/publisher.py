@@ -94,8 +94,12 @@ def publish_pending(producer: KafkaProducer, *, limit: int = 500, max_attempts: 
 
 
 def _send(producer: KafkaProducer, row: OutboxEvent):
-    return producer.send(row.topic, key=row.key.encode(), value=row.value.encode(),
-                         headers=[(name, value.encode()) for name, value in row.headers])
+    return producer.send(
+        row.topic,
+        key=row.key.encode(),
+        value=row.value.encode(),
+        headers=[(name, value.encode()) for name, value in row.headers],
+    )
 
 
 def _settle(producer: KafkaProducer) -> None:
@@ -120,8 +124,13 @@ def _outcome(row: OutboxEvent, future, max_attempts: int, now) -> Outcome:
 def _refusal(row: OutboxEvent, exc: Exception, max_attempts: int, now) -> Outcome:
     park = row.attempts + 1 >= max_attempts
     if park:
-        logger.warning("parked outbox event %s (key %s) after %d refusals: %s",
-                       row.event_id, row.key, row.attempts + 1, _describe(exc))
+        logger.warning(
+            "parked outbox event %s (key %s) after %d refusals: %s",
+            row.event_id,
+            row.key,
+            row.attempts + 1,
+            _describe(exc),
+        )
     return Outcome(row.id, error=_describe(exc), refused=True, parked_at=now if park else None)
 
 
@@ -143,11 +152,15 @@ def _record_outcomes(outcomes: list[Outcome]) -> None:
     if not outcomes:
         return
     meta, quote = OutboxEvent._meta, connection.ops.quote_name
-    column = {name: quote(meta.get_field(name).column) for name in
-              ("sent_at", "partition", "offset", "last_error", "parked_at", "attempts", "id")}
-    sql = (f"UPDATE {quote(meta.db_table)} SET {column['sent_at']} = %s, {column['partition']} = %s, "
-           f"{column['offset']} = %s, {column['last_error']} = %s, {column['parked_at']} = %s, "
-           f"{column['attempts']} = {column['attempts']} + 1 WHERE {column['id']} = %s")
+    column = {
+        name: quote(meta.get_field(name).column)
+        for name in ("sent_at", "partition", "offset", "last_error", "parked_at", "attempts", "id")
+    }
+    sql = (
+        f"UPDATE {quote(meta.db_table)} SET {column['sent_at']} = %s, {column['partition']} = %s, "
+        f"{column['offset']} = %s, {column['last_error']} = %s, {column['parked_at']} = %s, "
+        f"{column['attempts']} = {column['attempts']} + 1 WHERE {column['id']} = %s"
+    )
     rows = [(o.sent_at, o.partition, o.offset, o.error, o.parked_at, o.row_id) for o in outcomes]
     # Inside a PostgreSQL claim's transaction already; on SQLite one short transaction of its own.
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
@@ -157,8 +170,15 @@ def _record_outcomes(outcomes: list[Outcome]) -> None:
 class OutboxPublisher:
     """A loop that keeps the topic caught up with the outbox and survives the broker coming and going."""
 
-    def __init__(self, *, poll_seconds: float, batch_size: int = 500, retry_seconds: float = 1.0,
-                 wakeup_address: str = "", max_attempts: int = 3):
+    def __init__(
+        self,
+        *,
+        poll_seconds: float,
+        batch_size: int = 500,
+        retry_seconds: float = 1.0,
+        wakeup_address: str = "",
+        max_attempts: int = 3,
+    ):
         self.poll_seconds, self.batch_size, self.retry_seconds = poll_seconds, batch_size, retry_seconds
         self.max_attempts = max_attempts
         self.stopping = threading.Event()

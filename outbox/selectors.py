@@ -24,8 +24,11 @@ class Backlog:
 def backlog() -> Backlog:
     unsent = OutboxEvent.objects.filter(sent_at__isnull=True)
     waiting = unsent.filter(parked_at__isnull=True).aggregate(count=Count("id"), oldest=Min("created_at"))
-    return Backlog(waiting=waiting["count"], oldest_waiting_at=waiting["oldest"],
-                   parked=unsent.filter(parked_at__isnull=False).count())
+    return Backlog(
+        waiting=waiting["count"],
+        oldest_waiting_at=waiting["oldest"],
+        parked=unsent.filter(parked_at__isnull=False).count(),
+    )
 
 
 def parked() -> QuerySet[OutboxEvent]:

@@ -32,11 +32,18 @@ def record(*messages: Message) -> None:
     Side effect: once that transaction commits, the publisher is nudged (outbox.wakeup) so it need not wait for its
     poll; a nudge that fails never fails the caller, whose change is committed by then.
     """
-    OutboxEvent.objects.bulk_create([
-        OutboxEvent(event_id=message.event_id, topic=message.topic, key=message.key, value=_text(message.value),
-                    headers=[[name, _text(value)] for name, value in message.headers])
-        for message in messages
-    ])
+    OutboxEvent.objects.bulk_create(
+        [
+            OutboxEvent(
+                event_id=message.event_id,
+                topic=message.topic,
+                key=message.key,
+                value=_text(message.value),
+                headers=[[name, _text(value)] for name, value in message.headers],
+            )
+            for message in messages
+        ]
+    )
     transaction.on_commit(wakeup.nudge_publisher, robust=True)
 
 

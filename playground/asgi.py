@@ -15,11 +15,13 @@ from django.conf import settings  # noqa: E402
 from live.routing import websocket_urlpatterns  # noqa: E402
 from playground.websocket_origin import SameOriginValidator  # noqa: E402
 
-application = ProtocolTypeRouter({
-    "http": django_application,
-    # Only this site's own pages (same scheme, host and port; the host in ALLOWED_HOSTS) or the origins in
-    # WEBSOCKET_ALLOWED_ORIGINS may open a socket: another site's page cannot, with or without a visitor's cookies.
-    # No AuthMiddlewareStack: the relay serves everyone the same topic, and its session wrapper cost time on
-    # every frame sent (bench/fanout.py).
-    "websocket": SameOriginValidator(URLRouter(websocket_urlpatterns), settings.WEBSOCKET_ALLOWED_ORIGINS),
-})
+application = ProtocolTypeRouter(
+    {
+        "http": django_application,
+        # Only this site's own pages (same scheme, host and port; the host in ALLOWED_HOSTS) or the origins in
+        # WEBSOCKET_ALLOWED_ORIGINS may open a socket: another site's page cannot, with or without a visitor's cookies.
+        # No AuthMiddlewareStack: the relay serves everyone the same topic, and its session wrapper cost time on
+        # every frame sent (bench/fanout.py).
+        "websocket": SameOriginValidator(URLRouter(websocket_urlpatterns), settings.WEBSOCKET_ALLOWED_ORIGINS),
+    }
+)

@@ -104,10 +104,12 @@ ASGI_APPLICATION = "playground.asgi.application"
 
 DATABASES = {
     "default": dj_database_url.config(
-        env="DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        env="DATABASE_URL",
+        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         # 0 by default: Django advises against persistent connections under ASGI (runserver here). rungrpc and
         # the publisher run with 60 (Procfile), which tripled gRPC Create throughput (bench/grpc_create.py).
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", 0)), conn_health_checks=True,
+        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", 0)),
+        conn_health_checks=True,
     ),
 }
 # On PostgreSQL, a pool of at most this many connections per process (psycopg_pool); 0: none. The ASGI web server
@@ -240,8 +242,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         # The domain and the rooms that serve it (the publisher, the relay, the gRPC server, ...).
-        **{room: {"level": os.environ.get("ORDERS_LOG_LEVEL", "INFO")}
-           for room in ("orders", "outbox", "live", "messaging", "grpc_bridge", "rest_api", "dashboard")},
+        **{
+            room: {"level": os.environ.get("ORDERS_LOG_LEVEL", "INFO")}
+            for room in ("orders", "outbox", "live", "messaging", "grpc_bridge", "rest_api", "dashboard")
+        },
         # One line per record a member handles: what the worker did, as it happens.
         "fulfilment": {"level": os.environ.get("FULFILMENT_LOG_LEVEL", "INFO")},
         # kafka-python logs every reconnect attempt at WARNING/ERROR while a broker is down.

@@ -14,7 +14,12 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file (?script), not inline, so no script exception is
     # needed. Its page has one inline <style> and its stylesheet draws icons as data: SVG images: those two only.
-    path("api/docs/", csp_update({"style-src": ["'self'", "'unsafe-inline'"], "img-src": ["'self'", "data:"]})(
-        SpectacularSwaggerSplitView.as_view(url_name="schema")), name="swagger-ui"),
+    path(
+        "api/docs/",
+        csp_update({"style-src": ["'self'", "'unsafe-inline'"], "img-src": ["'self'", "data:"]})(
+            SpectacularSwaggerSplitView.as_view(url_name="schema")
+        ),
+        name="swagger-ui",
+    ),
     path("admin/", admin.site.urls),
 ]

@@ -35,8 +35,15 @@ def parse_origin(text: str) -> Origin | None:
         port = parts.port
     except ValueError:
         return None
-    if parts.scheme not in DEFAULT_PORTS or not parts.hostname or parts.username is not None \
-            or parts.password is not None or parts.path not in ("", "/") or parts.query or parts.fragment:
+    if (
+        parts.scheme not in DEFAULT_PORTS
+        or not parts.hostname
+        or parts.username is not None
+        or parts.password is not None
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+    ):
         return None
     return parts.scheme, parts.hostname, port or DEFAULT_PORTS[parts.scheme]
 

@@ -24,8 +24,10 @@ from rest_framework.request import Request
 from playground.library_internals import csrf_refusal
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
-HINT = ("A form must come from this site's own page, with its csrfmiddlewaretoken; "
-        "API clients send JSON (Content-Type: application/json), which needs no token.")
+HINT = (
+    "A form must come from this site's own page, with its csrfmiddlewaretoken; "
+    "API clients send JSON (Content-Type: application/json), which needs no token."
+)
 
 
 def _media_type(request: Request) -> str:

@@ -35,18 +35,22 @@ class ComputerOrderPagination(PageNumberPagination):
         return super().get_page_number(request, paginator)
 
     def get_paginated_response(self, data):
-        return Response({
-            "count": self.page.paginator.count,
-            "next": self.get_next_link(),
-            "previous": self.get_previous_link(),
-            self.results_key: data,
-        })
+        return Response(
+            {
+                "count": self.page.paginator.count,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                self.results_key: data,
+            }
+        )
 
     def get_schema_operation_parameters(self, view):
         """The page rules in the schema too, so clients (and schemathesis) know what is refused."""
         parameters = super().get_schema_operation_parameters(view)
-        bounds = {self.page_query_param: {"minimum": 1},
-                  self.page_size_query_param: {"minimum": 1, "maximum": rules.MAX_PAGE_SIZE}}
+        bounds = {
+            self.page_query_param: {"minimum": 1},
+            self.page_size_query_param: {"minimum": 1, "maximum": rules.MAX_PAGE_SIZE},
+        }
         for parameter in parameters:
             parameter["schema"].update(bounds.get(parameter["name"], {}))
         return parameters

@@ -24,9 +24,11 @@ class StrictCharField(serializers.CharField):
     def __init__(self, **kwargs):
         super().__init__(**{"trim_whitespace": False, "allow_blank": True, **kwargs})
         # DRF refuses NUL and surrogate characters itself; here the domain judges them, as for gRPC.
-        self.validators = [validator for validator in self.validators
-                           if not isinstance(validator, (ProhibitNullCharactersValidator,
-                                                         ProhibitSurrogateCharactersValidator))]
+        self.validators = [
+            validator
+            for validator in self.validators
+            if not isinstance(validator, (ProhibitNullCharactersValidator, ProhibitSurrogateCharactersValidator))
+        ]
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
@@ -34,8 +36,9 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
-@extend_schema_field({"type": "string", "minLength": 1, "maxLength": rules.MAX_CREATED_BY_LENGTH,
-                      "pattern": rules.CREATED_BY_PATTERN})
+@extend_schema_field(
+    {"type": "string", "minLength": 1, "maxLength": rules.MAX_CREATED_BY_LENGTH, "pattern": rules.CREATED_BY_PATTERN}
+)
 class CreatedByField(StrictCharField):
     """Who placed the order; orders.rules decides (the schema states the same rules for generated clients).
 
@@ -65,8 +68,14 @@ class DateTimeTextField(StrictCharField):
     """ISO 8601 text; orders.rules parses it, so REST and gRPC accept exactly the same timestamps."""
 
 
-@extend_schema_field({"type": "array", "minItems": 1, "maxItems": rules.MAX_EQUIPMENT_ITEMS,
-                      "items": {"type": "string", "enum": Equipment.values}})
+@extend_schema_field(
+    {
+        "type": "array",
+        "minItems": 1,
+        "maxItems": rules.MAX_EQUIPMENT_ITEMS,
+        "items": {"type": "string", "enum": Equipment.values},
+    }
+)
 class EquipmentListField(serializers.ListField):
     """A list of equipment names, repeats allowed; in HTML forms each select is one item and blanks are skipped."""
 
@@ -85,7 +94,8 @@ class OrderInputSerializer(serializers.Serializer):
     created_by = CreatedByField(help_text=f"1 to {rules.MAX_CREATED_BY_LENGTH} characters, not only spaces.")
     status = StatusField(default=Status.QUEUED, help_text="Defaults to QUEUED.")
     created_at = DateTimeTextField(
-        required=False, allow_null=True,
+        required=False,
+        allow_null=True,
         help_text="ISO 8601 (without an offset: UTC); defaults to the time the server stores the order.",
     )
     equipment = EquipmentListField(

@@ -10,17 +10,19 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from orders import selectors, services
+from orders.rules import Status
 from playground.library_internals import update_csp
 from rest_api.pagination import ComputerOrderPagination
 from rest_api.serializers import OrderInputSerializer, OrderSerializer
-from orders.rules import Status
 
 ERROR_RESPONSES = {
     400: OpenApiResponse(OpenApiTypes.OBJECT, description="Field errors: {field: [message, ...]}"),
-    403: OpenApiResponse(OpenApiTypes.OBJECT, description="A form post without this site's CSRF token "
-                                                          "(JSON needs none): {\"detail\": \"CSRF Failed: ...\"}"),
+    403: OpenApiResponse(
+        OpenApiTypes.OBJECT,
+        description='A form post without this site\'s CSRF token (JSON needs none): {"detail": "CSRF Failed: ..."}',
+    ),
     404: OpenApiResponse(OpenApiTypes.OBJECT, description="No such order"),
-    "404-page": OpenApiResponse(OpenApiTypes.OBJECT, description="No such page: {\"detail\": \"Invalid page.\"}"),
+    "404-page": OpenApiResponse(OpenApiTypes.OBJECT, description='No such page: {"detail": "Invalid page."}'),
     409: OpenApiResponse(OpenApiTypes.OBJECT, description="The order can no longer be cancelled"),
     415: OpenApiResponse(OpenApiTypes.OBJECT, description="Send application/json"),
 }
@@ -44,8 +46,12 @@ BROWSABLE_API_CSP = {"style-src": ["'self'", "'unsafe-inline'"]}
         summary="Place an order (also published to Kafka as order.created)",
         # JSON is the API; the form encodings the parsers also take exist for the browsable API's own form.
         request={"application/json": OrderInputSerializer},
-        responses={201: OrderSerializer, 400: ERROR_RESPONSES[400], 403: ERROR_RESPONSES[403],
-                   415: ERROR_RESPONSES[415]},
+        responses={
+            201: OrderSerializer,
+            400: ERROR_RESPONSES[400],
+            403: ERROR_RESPONSES[403],
+            415: ERROR_RESPONSES[415],
+        },
     ),
     retrieve=extend_schema(summary="One order", responses={200: OrderSerializer, 404: ERROR_RESPONSES[404]}),
 )
@@ -71,7 +77,8 @@ class ComputerOrderViewSet(viewsets.GenericViewSet):
 
     def list(self, request: Request) -> Response:
         orders = selectors.list_orders(
-            status=request.query_params.get("status"), created_by=request.query_params.get("created_by"),
+            status=request.query_params.get("status"),
+            created_by=request.query_params.get("created_by"),
             page_size=self.paginator.requested_page_size(request),
         )
         page = self.paginate_queryset(orders)
@@ -90,8 +97,12 @@ class ComputerOrderViewSet(viewsets.GenericViewSet):
     @extend_schema(
         summary="Cancel a QUEUED or PROCESSING order (published as order.status_changed)",
         request=None,
-        responses={200: OrderSerializer, 403: ERROR_RESPONSES[403], 404: ERROR_RESPONSES[404],
-                   409: ERROR_RESPONSES[409]},
+        responses={
+            200: OrderSerializer,
+            403: ERROR_RESPONSES[403],
+            404: ERROR_RESPONSES[404],
+            409: ERROR_RESPONSES[409],
+        },
     )
     @action(detail=True, methods=["post"], serializer_class=None)
     def cancel(self, request: Request, order_id: str) -> Response:

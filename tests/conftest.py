@@ -29,32 +29,45 @@ from django.conf import settings
 from django.db import connection
 from playwright.sync_api import sync_playwright
 
-from localkafka import BrokerError, LocalBroker
-from localpg import create_database
 from grpc_bridge.generated import orders_pb2_grpc
 from grpc_bridge.server import build_server
 from harness.chromium import CHROMIUM, CHROMIUM_ARGS
 from harness.processes import Stack
 from harness.topics import create_topic
+from localkafka import BrokerError, LocalBroker
+from localpg import create_database
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 LEVEL_OF_FIXTURE = {"kafka_broker": "kafka", "browser": "browser", "stack": "slow", "make_stack": "slow"}
 # pytest-django's database fixtures (a test may ask for one without the django_db marker), and the stacks that follow
 # the test database's server. Stacks built by hand keep their own SQLite file, so they are not database tests.
-DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback",
-                     "live_server", "make_stack", "stack_database_url"}
+DATABASE_FIXTURES = {
+    "db",
+    "transactional_db",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+    "live_server",
+    "make_stack",
+    "stack_database_url",
+}
 
 
 def pytest_addoption(parser):
-    parser.addoption("--database-tests-on", metavar="VENDOR", choices=["sqlite", "postgresql"],
-                     help="run only the tests marked `database`, and fail unless the database is VENDOR's")
+    parser.addoption(
+        "--database-tests-on",
+        metavar="VENDOR",
+        choices=["sqlite", "postgresql"],
+        help="run only the tests marked `database`, and fail unless the database is VENDOR's",
+    )
 
 
 def pytest_configure(config):
     vendor = config.getoption("database_tests_on")
     if vendor and connection.vendor != vendor:
-        raise pytest.UsageError(f"--database-tests-on={vendor}, but DATABASE_URL names a {connection.vendor} "
-                                "database: run `make test-postgres` (python -m localpg exec pytest ...)")
+        raise pytest.UsageError(
+            f"--database-tests-on={vendor}, but DATABASE_URL names a {connection.vendor} "
+            "database: run `make test-postgres` (python -m localpg exec pytest ...)"
+        )
 
 
 def pytest_collection_modifyitems(config, items):
@@ -166,8 +179,14 @@ def make_stack(stack_database_url):
         topic = f"orders-stack-{uuid.uuid4().hex[:8]}"
         if create:
             create_topic(bootstrap_servers, topic)
-        stack = Stack(bootstrap_servers=bootstrap_servers, topic=topic, log_dir=ARTIFACTS / "stacks",
-                      services=services, extra_env=extra_env, database_url=stack_database_url())
+        stack = Stack(
+            bootstrap_servers=bootstrap_servers,
+            topic=topic,
+            log_dir=ARTIFACTS / "stacks",
+            services=services,
+            extra_env=extra_env,
+            database_url=stack_database_url(),
+        )
         started.append(stack)
         return stack.start()
 

@@ -36,7 +36,8 @@ class _Last:
 _lock = threading.Lock()
 _admin: LazyClient[KafkaAdminClient] = LazyClient(
     lambda: clients.build_admin(client_id="orders-groups-panel", bootstrap_timeout_ms=1_000, request_timeout_ms=2_000),
-    lambda admin: admin.close())
+    lambda admin: admin.close(),
+)
 _last = _Last()
 
 
@@ -59,14 +60,26 @@ def snapshot(topic: str | None = None) -> dict:
 def _read(admin: KafkaAdminClient, topic: str) -> dict:
     described = admin.describe_topics([topic])[0]
     if described["error_code"]:
-        return {"topic": topic, "error": f"topic {topic!r} is not readable (error {described['error_code']})",
-                "partitions": [], "groups": []}
+        return {
+            "topic": topic,
+            "error": f"topic {topic!r} is not readable (error {described['error_code']})",
+            "partitions": [],
+            "groups": [],
+        }
     leaders = {p["partition_index"]: p["leader_id"] for p in described["partitions"]}
     tps = [TopicPartition(topic, p) for p in sorted(leaders)]
-    starts = admin.list_partition_offsets({tp: OffsetSpec.EARLIEST for tp in tps})
-    ends = admin.list_partition_offsets({tp: OffsetSpec.LATEST for tp in tps})
-    partitions = [{"partition": tp.partition, "leader": leaders[tp.partition], "log_start": starts[tp].offset,
-                   "log_end": ends[tp].offset, "records": ends[tp].offset - starts[tp].offset} for tp in tps]
+    starts = admin.list_partition_offsets(dict.fromkeys(tps, OffsetSpec.EARLIEST))
+    ends = admin.list_partition_offsets(dict.fromkeys(tps, OffsetSpec.LATEST))
+    partitions = [
+        {
+            "partition": tp.partition,
+            "leader": leaders[tp.partition],
+            "log_start": starts[tp].offset,
+            "log_end": ends[tp].offset,
+            "records": ends[tp].offset - starts[tp].offset,
+        }
+        for tp in tps
+    ]
     return {"topic": topic, "partitions": partitions, "groups": _groups(admin, topic, partitions)}
 
 
@@ -75,12 +88,15 @@ def _groups(admin: KafkaAdminClient, topic: str, partitions: list[dict]) -> list
     if not ids:
         return []
     described = admin.describe_groups(ids)
-    committed = admin.list_group_offsets({group_id: None for group_id in ids})
+    committed = admin.list_group_offsets(dict.fromkeys(ids))
     groups = []
     for group_id in ids:
         members = _members(described.get(group_id, {}), topic)
-        offsets = {tp.partition: meta.offset for tp, meta in committed.get(group_id, {}).items()
-                   if tp.topic == topic and meta.offset >= 0}
+        offsets = {
+            tp.partition: meta.offset
+            for tp, meta in committed.get(group_id, {}).items()
+            if tp.topic == topic and meta.offset >= 0
+        }
         if not members and not offsets:
             continue  # a group of another topic
         groups.append(_group(group_id, described.get(group_id, {}), members, offsets, partitions))
@@ -94,19 +110,38 @@ def _members(description: dict, topic: str) -> list[dict]:
         owned = sorted(p for entry in assignment if entry["topic"] == topic for p in entry["partitions"])
         subscribed = topic in ((member.get("member_metadata") or {}).get("topics") or [])
         if owned or subscribed:
-            members.append({"client_id": member["client_id"], "host": member["client_host"].lstrip("/"),
-                            "member_id": member["member_id"], "partitions": owned})
+            members.append(
+                {
+                    "client_id": member["client_id"],
+                    "host": member["client_host"].lstrip("/"),
+                    "member_id": member["member_id"],
+                    "partitions": owned,
+                }
+            )
     return sorted(members, key=lambda member: (member["partitions"][:1] or [1 << 30], member["client_id"]))
 
 
-def _group(group_id: str, description: dict, members: list[dict], offsets: dict[int, int],
-           partitions: list[dict]) -> dict:
+def _group(
+    group_id: str, description: dict, members: list[dict], offsets: dict[int, int], partitions: list[dict]
+) -> dict:
     owner = {p: member["client_id"] for member in members for p in member["partitions"]}
     rows = []
     for partition in partitions:
         number, committed = partition["partition"], offsets.get(partition["partition"])
         position = committed if committed is not None else partition["log_start"]
-        rows.append({"partition": number, "committed": committed, "log_end": partition["log_end"],
-                     "lag": max(partition["log_end"] - position, 0), "member": owner.get(number)})
-    return {"group_id": group_id, "state": description.get("group_state", "Unknown"), "members": members,
-            "partitions": rows, "lag": sum(row["lag"] for row in rows)}
+        rows.append(
+            {
+                "partition": number,
+                "committed": committed,
+                "log_end": partition["log_end"],
+                "lag": max(partition["log_end"] - position, 0),
+                "member": owner.get(number),
+            }
+        )
+    return {
+        "group_id": group_id,
+        "state": description.get("group_state", "Unknown"),
+        "members": members,
+        "partitions": rows,
+        "lag": sum(row["lag"] for row in rows),
+    }

@@ -31,8 +31,11 @@ def state() -> dict:
     control = controls.current()
     topic = consumer_groups.snapshot()
     group = next((g for g in topic["groups"] if g["group_id"] == settings.FULFILMENT_GROUP), None)
-    committed = None if topic.get("error") else {
-        row["partition"]: row["committed"] for row in (group or {}).get("partitions", [])}
+    committed = (
+        None
+        if topic.get("error")
+        else {row["partition"]: row["committed"] for row in (group or {}).get("partitions", [])}
+    )
     return {
         "controls_enabled": settings.FULFILMENT_CONTROLS,
         "group_id": settings.FULFILMENT_GROUP,
@@ -43,22 +46,35 @@ def state() -> dict:
         "topic": topic,
         "counters": counters.counters(control, committed),
         "broker": local_broker.status(),
-        "commands": {name: command.format(group=settings.FULFILMENT_GROUP, bootstrap=settings.KAFKA_BOOTSTRAP_SERVERS)
-                     for name, command in COMMANDS.items()},
+        "commands": {
+            name: command.format(group=settings.FULFILMENT_GROUP, bootstrap=settings.KAFKA_BOOTSTRAP_SERVERS)
+            for name, command in COMMANDS.items()
+        },
     }
 
 
 def control_state(control) -> dict:
     """The group's knobs as the page shows them."""
-    return {"paused": control.paused, "step_delay_ms": control.step_delay_ms, "members": control.members,
-            "delivery_mode": control.delivery_mode, "failure_rate": control.failure_rate,
-            "kill_requested": control.kill_requested_at is not None, "last_kill": control.last_kill}
+    return {
+        "paused": control.paused,
+        "step_delay_ms": control.step_delay_ms,
+        "members": control.members,
+        "delivery_mode": control.delivery_mode,
+        "failure_rate": control.failure_rate,
+        "kill_requested": control.kill_requested_at is not None,
+        "last_kill": control.last_kill,
+    }
 
 
 def _member(member: Member) -> dict:
-    return {"name": member.name, "pid": member.pid, "host": member.host,
-            "order_id": str(member.order_id) if member.order_id else None, "step": member.step,
-            "heartbeat_seconds": round((timezone.now() - member.heartbeat_at).total_seconds(), 1)}
+    return {
+        "name": member.name,
+        "pid": member.pid,
+        "host": member.host,
+        "order_id": str(member.order_id) if member.order_id else None,
+        "step": member.step,
+        "heartbeat_seconds": round((timezone.now() - member.heartbeat_at).total_seconds(), 1),
+    }
 
 
 def _deliveries(order_id: str | None) -> list[dict]:
@@ -66,5 +82,14 @@ def _deliveries(order_id: str | None) -> list[dict]:
     if not order_id:
         return []
     rows = ProcessedEvent.objects.filter(order_id=order_id).order_by("id")[:20]
-    return [{"step": row.step, "member": row.member, "at": row.processed_at.isoformat(), "skipped": row.skipped,
-             "partition": row.partition, "offset": row.offset} for row in rows]
+    return [
+        {
+            "step": row.step,
+            "member": row.member,
+            "at": row.processed_at.isoformat(),
+            "skipped": row.skipped,
+            "partition": row.partition,
+            "offset": row.offset,
+        }
+        for row in rows
+    ]

@@ -28,10 +28,17 @@ MAX_METADATA = 16
 # Transport failures name addresses and sockets: the page gets a fixed sentence for these instead.
 FIXED_MESSAGES = {grpc.StatusCode.UNAVAILABLE: "The gRPC server is not reachable (is rungrpc running?)."}
 # Scalar field types by number, as a form names them ("string", "int32", ...).
-SCALAR_TYPES = {value: name.removeprefix("TYPE_").lower() for name, value in vars(FieldDescriptor).items()
-                if name.startswith("TYPE_") and isinstance(value, int)}
-KINDS = {(False, False): "unary", (False, True): "server streaming", (True, False): "client streaming",
-         (True, True): "bidirectional streaming"}
+SCALAR_TYPES = {
+    value: name.removeprefix("TYPE_").lower()
+    for name, value in vars(FieldDescriptor).items()
+    if name.startswith("TYPE_") and isinstance(value, int)
+}
+KINDS = {
+    (False, False): "unary",
+    (False, True): "server streaming",
+    (True, False): "client streaming",
+    (True, True): "bidirectional streaming",
+}
 
 
 _lock = threading.Lock()
@@ -71,18 +78,27 @@ def services() -> list[dict]:
 
 
 def _method(service, method) -> dict:
-    return {"name": method.name, "path": f"/{service.full_name}/{method.name}",
-            "kind": KINDS[(method.client_streaming, method.server_streaming)],
-            "input": method.input_type.full_name, "output": method.output_type.full_name,
-            "fields": _fields(method.input_type)}
+    return {
+        "name": method.name,
+        "path": f"/{service.full_name}/{method.name}",
+        "kind": KINDS[(method.client_streaming, method.server_streaming)],
+        "input": method.input_type.full_name,
+        "output": method.output_type.full_name,
+        "fields": _fields(method.input_type),
+    }
 
 
 def _fields(message, depth: int = 0) -> list[dict]:
     fields = []
     for field in message.fields:
-        entry = {"name": field.name, "json_name": field.json_name, "number": field.number,
-                 "type": _type_name(field), "repeated": field.is_repeated,
-                 "optional": field.has_presence and field.containing_oneof is not None}
+        entry = {
+            "name": field.name,
+            "json_name": field.json_name,
+            "number": field.number,
+            "type": _type_name(field),
+            "repeated": field.is_repeated,
+            "optional": field.has_presence and field.containing_oneof is not None,
+        }
         if field.type == FieldDescriptor.TYPE_ENUM:
             entry["enum"] = [value.name for value in field.enum_type.values]
         if field.type == FieldDescriptor.TYPE_MESSAGE and depth < 2:
@@ -121,16 +137,22 @@ def prepare(*, path: object, request: object, metadata: object, deadline_ms: obj
     message = _request(pool, method, request, errors)
     if errors:
         raise InvalidInput(errors)
-    return Prepared(f"/{method.containing_service.full_name}/{method.name}", message,
-                    message_factory.GetMessageClass(method.output_type), pairs, timeout)
+    return Prepared(
+        f"/{method.containing_service.full_name}/{method.name}",
+        message,
+        message_factory.GetMessageClass(method.output_type),
+        pairs,
+        timeout,
+    )
 
 
 def call(*, path: object, request: object, metadata: object, deadline_ms: object) -> dict:
     """Make one unary call; raise InvalidInput for what the page sent wrong (nothing is called then)."""
     prepared = prepare(path=path, request=request, metadata=metadata, deadline_ms=deadline_ms, streaming=False)
     channel, _, _ = _server()
-    invoke = channel.unary_unary(prepared.path, request_serializer=serialize,
-                                 response_deserializer=prepared.output.FromString)
+    invoke = channel.unary_unary(
+        prepared.path, request_serializer=serialize, response_deserializer=prepared.output.FromString
+    )
     started = time.perf_counter()
     try:
         response, outcome = invoke.with_call(prepared.message, metadata=prepared.metadata, timeout=prepared.timeout)
@@ -151,22 +173,41 @@ def _find_method(pool, path: object, streaming: bool):
         raise InvalidInput({"method": ["Choose a method the server lists."]}) from None
     kind = KINDS[(method.client_streaming, method.server_streaming)]
     if kind != ("server streaming" if streaming else "unary"):
-        raise InvalidInput({"method": [f"{method.name} is {kind}; this endpoint calls "
-                                       f"{'server streaming' if streaming else 'unary'} methods."]})
+        raise InvalidInput(
+            {
+                "method": [
+                    f"{method.name} is {kind}; this endpoint calls "
+                    f"{'server streaming' if streaming else 'unary'} methods."
+                ]
+            }
+        )
     return method
 
 
 def _metadata(metadata: object, errors: dict) -> list[tuple[str, str]]:
     pairs = metadata or []
-    if not isinstance(pairs, list) or len(pairs) > MAX_METADATA or not all(
-            isinstance(pair, list) and len(pair) == 2 and all(isinstance(part, str) for part in pair) for pair in pairs):
+    if (
+        not isinstance(pairs, list)
+        or len(pairs) > MAX_METADATA
+        or not all(
+            isinstance(pair, list) and len(pair) == 2 and all(isinstance(part, str) for part in pair) for pair in pairs
+        )
+    ):
         errors["metadata"] = [f"Send up to {MAX_METADATA} [key, value] pairs of text."]
         return []
     for key, value in pairs:
-        if not key or key != key.lower() or not key.isascii() or key.endswith("-bin") or key.startswith("grpc-") \
-                or not value.isascii() or not value.isprintable():
-            errors["metadata"] = [f"{key[:40]!r}: keys are lower-case ASCII, not grpc-* or *-bin; values "
-                                  "printable ASCII."]
+        if (
+            not key
+            or key != key.lower()
+            or not key.isascii()
+            or key.endswith("-bin")
+            or key.startswith("grpc-")
+            or not value.isascii()
+            or not value.isprintable()
+        ):
+            errors["metadata"] = [
+                f"{key[:40]!r}: keys are lower-case ASCII, not grpc-* or *-bin; values printable ASCII."
+            ]
             return []
     return [(key, value) for key, value in pairs]
 
@@ -174,8 +215,11 @@ def _metadata(metadata: object, errors: dict) -> list[tuple[str, str]]:
 def _deadline(deadline_ms: object, errors: dict, default: float | None) -> float | None:
     if deadline_ms is None or deadline_ms == "":
         return default
-    if not isinstance(deadline_ms, (int, float)) or isinstance(deadline_ms, bool) or \
-            not 0 < deadline_ms <= MAX_DEADLINE_MS:
+    if (
+        not isinstance(deadline_ms, (int, float))
+        or isinstance(deadline_ms, bool)
+        or not 0 < deadline_ms <= MAX_DEADLINE_MS
+    ):
         errors["deadline_ms"] = [f"Use 1 to {MAX_DEADLINE_MS} milliseconds."]
         return None
     return deadline_ms / 1000
@@ -194,16 +238,20 @@ def _report(outcome, response, started: float, request) -> dict:
     code = outcome.code()
     trailers = list(outcome.trailing_metadata() or ())
     report = {
-        "code": code.name, "code_number": code.value[0],
+        "code": code.name,
+        "code_number": code.value[0],
         "message": FIXED_MESSAGES.get(code, (outcome.details() or "")[:1000]),
         "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-        "headers": pairs(outcome.initial_metadata() or ()), "trailers": pairs(trailers),
-        "details": details(trailers), "request_bytes": request.SerializeToString().hex(),
+        "headers": pairs(outcome.initial_metadata() or ()),
+        "trailers": pairs(trailers),
+        "details": details(trailers),
+        "request_bytes": request.SerializeToString().hex(),
     }
     if response is not None:
         report["response"] = json_format.MessageToDict(response, preserving_proto_field_name=True)
         report["response_with_defaults"] = json_format.MessageToDict(
-            response, preserving_proto_field_name=True, always_print_fields_with_no_presence=True)
+            response, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
+        )
         report["response_bytes"] = response.SerializeToString().hex()
     return report
 
@@ -223,8 +271,14 @@ def details(trailers) -> list[dict]:
     for detail in status.details:
         bad_request = error_details_pb2.BadRequest()
         if detail.Unpack(bad_request):
-            details.append({"type": "google.rpc.BadRequest", "field_violations": [
-                {"field": v.field, "description": v.description} for v in bad_request.field_violations]})
+            details.append(
+                {
+                    "type": "google.rpc.BadRequest",
+                    "field_violations": [
+                        {"field": v.field, "description": v.description} for v in bad_request.field_violations
+                    ],
+                }
+            )
         else:
             details.append({"type": detail.TypeName()})
     return details

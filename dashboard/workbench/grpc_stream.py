@@ -33,8 +33,12 @@ async def grpc_stream(request):
         raise InvalidInput({"non_field_errors": ["Send a JSON object."]}) from None
     try:
         prepared = await sync_to_async(grpc_calls.prepare)(
-            path=body.get("method"), request=body.get("request"), metadata=body.get("metadata"),
-            deadline_ms=body.get("deadline_ms"), streaming=True)
+            path=body.get("method"),
+            request=body.get("request"),
+            metadata=body.get("metadata"),
+            deadline_ms=body.get("deadline_ms"),
+            streaming=True,
+        )
     except grpc.RpcError:
         return JsonResponse({"detail": grpc_calls.FIXED_MESSAGES[grpc.StatusCode.UNAVAILABLE]}, status=503)
     return StreamingHttpResponse(_lines(prepared), content_type="application/x-ndjson")
@@ -42,21 +46,31 @@ async def grpc_stream(request):
 
 async def _lines(prepared: grpc_calls.Prepared):
     channel = grpc.aio.insecure_channel(settings.GRPC_TARGET)
-    call = channel.unary_stream(prepared.path, request_serializer=grpc_calls.serialize,
-                                response_deserializer=prepared.output.FromString)(
-        prepared.message, metadata=prepared.metadata, timeout=prepared.timeout)
+    call = channel.unary_stream(
+        prepared.path, request_serializer=grpc_calls.serialize, response_deserializer=prepared.output.FromString
+    )(prepared.message, metadata=prepared.metadata, timeout=prepared.timeout)
     try:
         yield _line({"type": "headers", "headers": grpc_calls.pairs(await call.initial_metadata() or ())})
         async for message in call:
-            yield _line({"type": "message", "at": int(time.time() * 1000),
-                         "message": json_format.MessageToDict(message, preserving_proto_field_name=True)})
+            yield _line(
+                {
+                    "type": "message",
+                    "at": int(time.time() * 1000),
+                    "message": json_format.MessageToDict(message, preserving_proto_field_name=True),
+                }
+            )
         code = await call.code()
         yield _line(await _end(call, code))
     except grpc.aio.AioRpcError as failed:
-        yield _line({"type": "end", "code": failed.code().name,
-                     "message": grpc_calls.FIXED_MESSAGES.get(failed.code(), (failed.details() or "")[:1000]),
-                     "trailers": grpc_calls.pairs(failed.trailing_metadata() or ()),
-                     "details": grpc_calls.details(failed.trailing_metadata() or ())})
+        yield _line(
+            {
+                "type": "end",
+                "code": failed.code().name,
+                "message": grpc_calls.FIXED_MESSAGES.get(failed.code(), (failed.details() or "")[:1000]),
+                "trailers": grpc_calls.pairs(failed.trailing_metadata() or ()),
+                "details": grpc_calls.details(failed.trailing_metadata() or ()),
+            }
+        )
     finally:
         call.cancel()
         await channel.close()
@@ -64,8 +78,13 @@ async def _lines(prepared: grpc_calls.Prepared):
 
 async def _end(call, code) -> dict:
     trailers = await call.trailing_metadata() or ()
-    return {"type": "end", "code": code.name, "message": (await call.details() or "")[:1000],
-            "trailers": grpc_calls.pairs(trailers), "details": grpc_calls.details(trailers)}
+    return {
+        "type": "end",
+        "code": code.name,
+        "message": (await call.details() or "")[:1000],
+        "trailers": grpc_calls.pairs(trailers),
+        "details": grpc_calls.details(trailers),
+    }
 
 
 def _line(item: dict) -> bytes:

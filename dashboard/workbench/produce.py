@@ -33,8 +33,10 @@ class Produced:
 
 
 _lock = threading.Lock()
-_producer: LazyClient[KafkaProducer] = LazyClient(lambda: clients.build_producer(client_id="orders-workbench"),
-                                                  lambda producer: clients.close_producer(producer, timeout=2))
+_producer: LazyClient[KafkaProducer] = LazyClient(
+    lambda: clients.build_producer(client_id="orders-workbench"),
+    lambda producer: clients.close_producer(producer, timeout=2),
+)
 
 
 def produce(*, key: object, value: object, headers: object) -> Produced:
@@ -81,8 +83,11 @@ def _text_bytes(text: object, limit: int, field: str, errors: dict) -> bytes | N
 def _headers(headers: object, errors: dict) -> list[tuple[str, bytes]]:
     if headers is None:
         return []
-    if not isinstance(headers, list) or len(headers) > MAX_HEADERS or not all(
-            isinstance(pair, list) and len(pair) == 2 for pair in headers):
+    if (
+        not isinstance(headers, list)
+        or len(headers) > MAX_HEADERS
+        or not all(isinstance(pair, list) and len(pair) == 2 for pair in headers)
+    ):
         errors["headers"] = [f"Send up to {MAX_HEADERS} [name, value] pairs."]
         return []
     checked = []

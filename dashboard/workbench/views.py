@@ -31,16 +31,25 @@ class ProduceRecord(APIView):
         body = request.data if isinstance(request.data, dict) else {}
         unknown = sorted(set(body) - {"key", "value", "headers"})
         if unknown or not isinstance(request.data, dict):
-            raise InvalidInput({name: ["Unknown field."] for name in unknown}
-                               or {"non_field_errors": ["Send a JSON object."]})
+            raise InvalidInput(
+                {name: ["Unknown field."] for name in unknown} or {"non_field_errors": ["Send a JSON object."]}
+            )
         try:
             produced = produce.produce(key=body.get("key"), value=body.get("value"), headers=body.get("headers"))
         except KafkaError as exc:
-            return Response({"detail": f"Kafka did not take the record: {type(exc).__name__}"},
-                            status=status.HTTP_503_SERVICE_UNAVAILABLE)
-        return Response({"topic": settings.KAFKA_ORDERS_TOPIC, "partition": produced.partition,
-                         "offset": produced.offset, "timestamp": produced.timestamp},
-                        status=status.HTTP_201_CREATED)
+            return Response(
+                {"detail": f"Kafka did not take the record: {type(exc).__name__}"},
+                status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            )
+        return Response(
+            {
+                "topic": settings.KAFKA_ORDERS_TOPIC,
+                "partition": produced.partition,
+                "offset": produced.offset,
+                "timestamp": produced.timestamp,
+            },
+            status=status.HTTP_201_CREATED,
+        )
 
 
 @extend_schema(exclude=True)
@@ -49,10 +58,14 @@ class GrpcServices(APIView):
 
     def get(self, request):
         try:
-            return Response({"target": settings.GRPC_TARGET if settings.DEBUG else "", "services": grpc_calls.services()})
+            return Response(
+                {"target": settings.GRPC_TARGET if settings.DEBUG else "", "services": grpc_calls.services()}
+            )
         except grpc.RpcError:
-            return Response({"detail": grpc_calls.FIXED_MESSAGES[grpc.StatusCode.UNAVAILABLE]},
-                            status=status.HTTP_503_SERVICE_UNAVAILABLE)
+            return Response(
+                {"detail": grpc_calls.FIXED_MESSAGES[grpc.StatusCode.UNAVAILABLE]},
+                status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            )
 
 
 @extend_schema(exclude=True)
@@ -63,11 +76,17 @@ class GrpcCall(APIView):
     def post(self, request):
         body = request.data if isinstance(request.data, dict) else {}
         try:
-            report = grpc_calls.call(path=body.get("method"), request=body.get("request"),
-                                     metadata=body.get("metadata"), deadline_ms=body.get("deadline_ms"))
+            report = grpc_calls.call(
+                path=body.get("method"),
+                request=body.get("request"),
+                metadata=body.get("metadata"),
+                deadline_ms=body.get("deadline_ms"),
+            )
         except grpc.RpcError:
-            return Response({"detail": grpc_calls.FIXED_MESSAGES[grpc.StatusCode.UNAVAILABLE]},
-                            status=status.HTTP_503_SERVICE_UNAVAILABLE)
+            return Response(
+                {"detail": grpc_calls.FIXED_MESSAGES[grpc.StatusCode.UNAVAILABLE]},
+                status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            )
         return Response(report)
 
 

@@ -24,10 +24,15 @@ def inspect(order_id: str) -> dict:
     data = message.SerializeToString()
     return {
         "order_id": str(order.order_id),
-        "protobuf": {"hex": data.hex(), "size": len(data), "fields": annotate(message, data),
-                     "on_the_wire": json_format.MessageToDict(message, preserving_proto_field_name=True),
-                     "with_defaults": json_format.MessageToDict(message, preserving_proto_field_name=True,
-                                                                always_print_fields_with_no_presence=True)},
+        "protobuf": {
+            "hex": data.hex(),
+            "size": len(data),
+            "fields": annotate(message, data),
+            "on_the_wire": json_format.MessageToDict(message, preserving_proto_field_name=True),
+            "with_defaults": json_format.MessageToDict(
+                message, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
+            ),
+        },
         "kafka": [_record(row) for row in events_for_key(str(order.order_id))],
     }
 
@@ -42,9 +47,15 @@ def annotate(message, data: bytes) -> list[dict]:
         number, wire_type = tag >> 3, tag & 7
         field = by_number.get(number)
         value, at = _value(data, at, wire_type)
-        fields.append({"number": number, "name": field.name if field else "(unknown)",
-                       "wire_type": WIRE_TYPES.get(wire_type, str(wire_type)), "hex": data[start:at].hex(),
-                       "value": _shown(field, value)})
+        fields.append(
+            {
+                "number": number,
+                "name": field.name if field else "(unknown)",
+                "wire_type": WIRE_TYPES.get(wire_type, str(wire_type)),
+                "hex": data[start:at].hex(),
+                "value": _shown(field, value),
+            }
+        )
     return fields
 
 
@@ -64,9 +75,9 @@ def _value(data: bytes, at: int, wire_type: int) -> tuple[object, int]:
         return _varint(data, at)
     if wire_type == 2:
         length, at = _varint(data, at)
-        return data[at:at + length], at + length
+        return data[at : at + length], at + length
     width = 8 if wire_type == 1 else 4
-    return data[at:at + width], at + width
+    return data[at : at + width], at + width
 
 
 def _shown(field, value) -> object:
@@ -85,8 +96,17 @@ def _shown(field, value) -> object:
 def _record(row) -> dict:
     key, value = row.key.encode(), row.value.encode()
     headers = [(name, text.encode()) for name, text in row.headers]
-    return {"type": json.loads(row.value)["type"], "partition": row.partition, "offset": row.offset,
-            "key_hex": key.hex(), "value_hex": value.hex(), "value": row.value,
-            "headers": [{"name": name, "hex": data.hex()} for name, data in headers],
-            "size": {"key": len(key), "value": len(value),
-                     "headers": sum(len(name.encode()) + len(data) for name, data in headers)}}
+    return {
+        "type": json.loads(row.value)["type"],
+        "partition": row.partition,
+        "offset": row.offset,
+        "key_hex": key.hex(),
+        "value_hex": value.hex(),
+        "value": row.value,
+        "headers": [{"name": name, "hex": data.hex()} for name, data in headers],
+        "size": {
+            "key": len(key),
+            "value": len(value),
+            "headers": sum(len(name.encode()) + len(data) for name, data in headers),
+        },
+    }

@@ -5,54 +5,73 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Member',
+            name="Member",
             fields=[
-                ('name', models.CharField(max_length=100, primary_key=True, serialize=False)),
-                ('pid', models.PositiveIntegerField()),
-                ('host', models.CharField(max_length=255)),
-                ('order_id', models.UUIDField(blank=True, null=True)),
-                ('step', models.CharField(blank=True, max_length=20)),
-                ('heartbeat_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ("name", models.CharField(max_length=100, primary_key=True, serialize=False)),
+                ("pid", models.PositiveIntegerField()),
+                ("host", models.CharField(max_length=255)),
+                ("order_id", models.UUIDField(blank=True, null=True)),
+                ("step", models.CharField(blank=True, max_length=20)),
+                ("heartbeat_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
         ),
         migrations.CreateModel(
-            name='ProcessedEvent',
+            name="ProcessedEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event_id', models.UUIDField()),
-                ('step', models.CharField(max_length=20)),
-                ('order_id', models.UUIDField(db_index=True)),
-                ('member', models.CharField(max_length=100)),
-                ('delivery_mode', models.CharField(choices=[('at-most-once', 'commit before processing'), ('at-least-once', 'commit after processing'), ('effectively-once', 'commit after processing, dedupe by event_id')], max_length=20)),
-                ('partition', models.IntegerField()),
-                ('offset', models.BigIntegerField()),
-                ('processed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('dedupe_key', models.CharField(blank=True, max_length=80, null=True, unique=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("event_id", models.UUIDField()),
+                ("step", models.CharField(max_length=20)),
+                ("order_id", models.UUIDField(db_index=True)),
+                ("member", models.CharField(max_length=100)),
+                (
+                    "delivery_mode",
+                    models.CharField(
+                        choices=[
+                            ("at-most-once", "commit before processing"),
+                            ("at-least-once", "commit after processing"),
+                            ("effectively-once", "commit after processing, dedupe by event_id"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("partition", models.IntegerField()),
+                ("offset", models.BigIntegerField()),
+                ("processed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("dedupe_key", models.CharField(blank=True, max_length=80, null=True, unique=True)),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='WorkerControl',
+            name="WorkerControl",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('paused', models.BooleanField(default=False)),
-                ('step_delay_ms', models.PositiveIntegerField(default=1000)),
-                ('members', models.PositiveSmallIntegerField(default=1)),
-                ('delivery_mode', models.CharField(choices=[('at-most-once', 'commit before processing'), ('at-least-once', 'commit after processing'), ('effectively-once', 'commit after processing, dedupe by event_id')], default='effectively-once', max_length=20)),
-                ('failure_rate', models.FloatField(default=0.1)),
-                ('mode_since', models.DateTimeField(default=django.utils.timezone.now)),
-                ('kill_requested_at', models.DateTimeField(blank=True, null=True)),
-                ('last_kill', models.JSONField(blank=True, default=dict)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("paused", models.BooleanField(default=False)),
+                ("step_delay_ms", models.PositiveIntegerField(default=1000)),
+                ("members", models.PositiveSmallIntegerField(default=1)),
+                (
+                    "delivery_mode",
+                    models.CharField(
+                        choices=[
+                            ("at-most-once", "commit before processing"),
+                            ("at-least-once", "commit after processing"),
+                            ("effectively-once", "commit after processing, dedupe by event_id"),
+                        ],
+                        default="effectively-once",
+                        max_length=20,
+                    ),
+                ),
+                ("failure_rate", models.FloatField(default=0.1)),
+                ("mode_since", models.DateTimeField(default=django.utils.timezone.now)),
+                ("kill_requested_at", models.DateTimeField(blank=True, null=True)),
+                ("last_kill", models.JSONField(blank=True, default=dict)),
             ],
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('fulfilment', '0001_initial'),
+        ("fulfilment", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='processedevent',
-            name='skipped',
+            model_name="processedevent",
+            name="skipped",
             field=models.BooleanField(default=False),
         ),
     ]

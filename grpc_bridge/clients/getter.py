@@ -1,6 +1,6 @@
 """Print the orders the gRPC server holds, newest first, one line each.
 
-    python -m grpc_bridge.clients.getter [--target 127.0.0.1:50051]
+python -m grpc_bridge.clients.getter [--target 127.0.0.1:50051]
 """
 
 import argparse
@@ -9,7 +9,8 @@ import sys
 
 import grpc
 
-from grpc_bridge.generated import orders_pb2 as pb, orders_pb2_grpc
+from grpc_bridge.generated import orders_pb2 as pb
+from grpc_bridge.generated import orders_pb2_grpc
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,6 +1,6 @@
 """Create one order over gRPC with the equipment you name, and print what the server stored.
 
-    python -m grpc_bridge.clients.writer --created-by ana KEYBOARD MOUSE MOUSE
+python -m grpc_bridge.clients.writer --created-by ana KEYBOARD MOUSE MOUSE
 """
 
 import argparse
@@ -10,7 +10,8 @@ import sys
 import grpc
 from google.protobuf import json_format
 
-from grpc_bridge.generated import orders_pb2 as pb, orders_pb2_grpc
+from grpc_bridge.generated import orders_pb2 as pb
+from grpc_bridge.generated import orders_pb2_grpc
 
 EQUIPMENT = pb.OrderMessage.Equipment
 
@@ -21,8 +22,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--created-by", default=os.environ.get("USER", "writer"))
     parser.add_argument("--target", default=os.environ.get("GRPC_TARGET", "127.0.0.1:50051"))
     options = parser.parse_args(argv)
-    request = pb.OrderMessage(created_by=options.created_by,
-                              equipment=[EQUIPMENT.Value(name) for name in options.equipment])
+    request = pb.OrderMessage(
+        created_by=options.created_by, equipment=[EQUIPMENT.Value(name) for name in options.equipment]
+    )
     with grpc.insecure_channel(options.target) as channel:
         try:
             order = orders_pb2_grpc.OrderServiceStub(channel).Create(request, timeout=10)

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orders', '0001_initial'),
+        ("orders", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='outboxevent',
-            name='parked_at',
+            model_name="outboxevent",
+            name="parked_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]

@@ -4,16 +4,15 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orders', '0002_outbox_parked_at'),
-        ('outbox', '0001_initial'),
+        ("orders", "0002_outbox_parked_at"),
+        ("outbox", "0001_initial"),
     ]
 
     operations = [
         migrations.SeparateDatabaseAndState(
             state_operations=[
-                migrations.DeleteModel(name='OutboxEvent'),
+                migrations.DeleteModel(name="OutboxEvent"),
             ],
             database_operations=[],
         ),

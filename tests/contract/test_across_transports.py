@@ -9,9 +9,9 @@ from rest_framework.test import APIClient
 
 from grpc_bridge.generated import orders_pb2 as pb
 from grpc_bridge.servicer import OrderServicer
+from harness.topics import read_records
 from messaging import clients
 from outbox.publisher import publish_pending
-from harness.topics import read_records
 from tests.support.waiting import wait_until
 
 
@@ -41,8 +41,16 @@ def test_rest_and_grpc_events_have_the_same_shape(stub, orders_topic, kafka_brok
     records = read_records(kafka_broker.bootstrap_servers, orders_topic, expected=2)
     values = [json.loads(r.value) for r in records]
     assert sorted(v["source"] for v in values) == ["grpc", "rest"]
-    strip = lambda v: {**v, "event_id": None, "occurred_at": None, "source": None,  # noqa: E731
-                       "order": {**v["order"], "order_id": None, "created_at": None}}
+
+    def strip(v):
+        return {
+            **v,
+            "event_id": None,
+            "occurred_at": None,
+            "source": None,
+            "order": {**v["order"], "order_id": None, "created_at": None},
+        }
+
     assert strip(values[0]) == strip(values[1])
     assert [k for k, _ in records[0].headers] == [k for k, _ in records[1].headers]
 
@@ -102,8 +110,11 @@ def test_watch_streams_are_capped_so_unary_calls_keep_a_thread(servicers, channe
     watchers = [orders_pb2_grpc.OrderServiceStub(channel).Watch(pb.WatchRequest(), timeout=30) for _ in range(2)]
     # A Watch sends nothing until an event arrives (none will), so the server's semaphore is what tells that both
     # streams really hold their slot before the third asks.
-    wait_until(lambda: free_watch_slots(servicer) == 0, timeout=30,
-               message=lambda: f"the two Watch streams did not both take a slot: {free_watch_slots(servicer)} free")
+    wait_until(
+        lambda: free_watch_slots(servicer) == 0,
+        timeout=30,
+        message=lambda: f"the two Watch streams did not both take a slot: {free_watch_slots(servicer)} free",
+    )
     refused = orders_pb2_grpc.OrderServiceStub(channel).Watch(pb.WatchRequest(), timeout=30)
     try:
         with pytest.raises(grpc.RpcError) as caught:

@@ -8,7 +8,8 @@ import datetime as dt
 
 import grpc
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from grpc_bridge.generated import orders_pb2 as pb
@@ -18,8 +19,9 @@ from tests.contract.test_same_verdicts import grpc_verdict, rest_verdict
 pytestmark = pytest.mark.django_db(transaction=True)
 
 EQUIPMENT_NAMES, STATUS_NAMES = list(Equipment.values), list(Status.values)
-timestamps = st.datetimes(min_value=dt.datetime(1, 1, 2), max_value=dt.datetime(9999, 12, 30),
-                          timezones=st.none() | st.timezones()).map(dt.datetime.isoformat)
+timestamps = st.datetimes(
+    min_value=dt.datetime(1, 1, 2), max_value=dt.datetime(9999, 12, 30), timezones=st.none() | st.timezones()
+).map(dt.datetime.isoformat)
 
 
 def as_name(number: int, names: list[str]) -> str:
@@ -27,20 +29,35 @@ def as_name(number: int, names: list[str]) -> str:
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(created_by=st.text(max_size=160), equipment=st.lists(st.integers(0, 9), max_size=22),
-       status=st.integers(0, 9), created_at=st.just("") | timestamps | st.text(max_size=40))
+@given(
+    created_by=st.text(max_size=160),
+    equipment=st.lists(st.integers(0, 9), max_size=22),
+    status=st.integers(0, 9),
+    created_at=st.just("") | timestamps | st.text(max_size=40),
+)
 def test_any_create_input_gets_one_verdict_over_both_transports(stub, created_by, equipment, status, created_at):
-    rest = rest_verdict(APIClient().post("/api/orders/computers", {
-        "created_by": created_by, "equipment": [as_name(item, EQUIPMENT_NAMES) for item in equipment],
-        "status": as_name(status, STATUS_NAMES), "created_at": created_at,
-    }, format="json"))
-    over_grpc = grpc_verdict(stub.Create, pb.OrderMessage(
-        created_by=created_by, equipment=equipment, status=status, created_at=created_at))
+    rest = rest_verdict(
+        APIClient().post(
+            "/api/orders/computers",
+            {
+                "created_by": created_by,
+                "equipment": [as_name(item, EQUIPMENT_NAMES) for item in equipment],
+                "status": as_name(status, STATUS_NAMES),
+                "created_at": created_at,
+            },
+            format="json",
+        )
+    )
+    over_grpc = grpc_verdict(
+        stub.Create, pb.OrderMessage(created_by=created_by, equipment=equipment, status=status, created_at=created_at)
+    )
     assert rest == over_grpc
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(page_size=st.integers(-2**31, 2**31 - 1), status=st.none() | st.integers(0, 9), created_by=st.text(max_size=20))
+@given(
+    page_size=st.integers(-(2**31), 2**31 - 1), status=st.none() | st.integers(0, 9), created_by=st.text(max_size=20)
+)
 def test_any_list_input_gets_one_verdict_over_both_transports(stub, page_size, status, created_by):
     query = {"page_size": str(page_size), "created_by": created_by}
     request = pb.ListRequest(page_size=page_size, created_by=created_by)

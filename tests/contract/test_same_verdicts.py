@@ -22,26 +22,41 @@ TOO_MANY = rules.MAX_EQUIPMENT_ITEMS + 1
 
 # name: (REST body, gRPC OrderMessage fields)
 CREATE_INPUTS = {
-    "valid": ({"created_by": "ana", "equipment": ["KEYBOARD", "MOUSE"]},
-              {"created_by": "ana", "equipment": [KEYBOARD, MOUSE]}),
-    "blank created_by": ({"created_by": "   ", "equipment": ["MOUSE"]},
-                         {"created_by": "   ", "equipment": [MOUSE]}),
+    "valid": (
+        {"created_by": "ana", "equipment": ["KEYBOARD", "MOUSE"]},
+        {"created_by": "ana", "equipment": [KEYBOARD, MOUSE]},
+    ),
+    "blank created_by": ({"created_by": "   ", "equipment": ["MOUSE"]}, {"created_by": "   ", "equipment": [MOUSE]}),
     "empty created_by": ({"created_by": "", "equipment": ["MOUSE"]}, {"equipment": [MOUSE]}),
-    "created_by too long": ({"created_by": "a" * 151, "equipment": ["MOUSE"]},
-                            {"created_by": "a" * 151, "equipment": [MOUSE]}),
-    "null character": ({"created_by": "a\x00b", "equipment": ["MOUSE"]},
-                       {"created_by": "a\x00b", "equipment": [MOUSE]}),
+    "created_by too long": (
+        {"created_by": "a" * 151, "equipment": ["MOUSE"]},
+        {"created_by": "a" * 151, "equipment": [MOUSE]},
+    ),
+    "null character": (
+        {"created_by": "a\x00b", "equipment": ["MOUSE"]},
+        {"created_by": "a\x00b", "equipment": [MOUSE]},
+    ),
     "no equipment": ({"created_by": "ana", "equipment": []}, {"created_by": "ana"}),
-    "too many items": ({"created_by": "ana", "equipment": ["MOUSE"] * TOO_MANY},
-                       {"created_by": "ana", "equipment": [MOUSE] * TOO_MANY}),
-    "unknown item": ({"created_by": "ana", "equipment": ["MOUSE", "9"]},
-                     {"created_by": "ana", "equipment": [MOUSE, 9]}),
-    "unknown status": ({"created_by": "ana", "equipment": ["MOUSE"], "status": "7"},
-                       {"created_by": "ana", "equipment": [MOUSE], "status": 7}),
-    "bad created_at": ({"created_by": "ana", "equipment": ["MOUSE"], "created_at": "yesterday"},
-                       {"created_by": "ana", "equipment": [MOUSE], "created_at": "yesterday"}),
-    "everything wrong": ({"created_by": " ", "equipment": ["MOUSE"] * TOO_MANY, "created_at": "soon", "status": "9"},
-                         {"created_by": " ", "equipment": [MOUSE] * TOO_MANY, "created_at": "soon", "status": 9}),
+    "too many items": (
+        {"created_by": "ana", "equipment": ["MOUSE"] * TOO_MANY},
+        {"created_by": "ana", "equipment": [MOUSE] * TOO_MANY},
+    ),
+    "unknown item": (
+        {"created_by": "ana", "equipment": ["MOUSE", "9"]},
+        {"created_by": "ana", "equipment": [MOUSE, 9]},
+    ),
+    "unknown status": (
+        {"created_by": "ana", "equipment": ["MOUSE"], "status": "7"},
+        {"created_by": "ana", "equipment": [MOUSE], "status": 7},
+    ),
+    "bad created_at": (
+        {"created_by": "ana", "equipment": ["MOUSE"], "created_at": "yesterday"},
+        {"created_by": "ana", "equipment": [MOUSE], "created_at": "yesterday"},
+    ),
+    "everything wrong": (
+        {"created_by": " ", "equipment": ["MOUSE"] * TOO_MANY, "created_at": "soon", "status": "9"},
+        {"created_by": " ", "equipment": [MOUSE] * TOO_MANY, "created_at": "soon", "status": 9},
+    ),
 }
 
 # name: (REST query, gRPC ListRequest fields)

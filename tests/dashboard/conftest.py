@@ -5,8 +5,8 @@ import uuid
 import pytest
 
 from harness.processes import Stack
-from tests.conftest import ARTIFACTS, open_dashboard
 from harness.topics import create_topic
+from tests.conftest import ARTIFACTS, open_dashboard
 
 
 @pytest.fixture(scope="module")

@@ -94,7 +94,8 @@ def test_the_page_runs_under_its_content_security_policy_with_no_violation(page)
     page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
     page.context.add_init_script(
         "document.addEventListener('securitypolicyviolation', (e) =>"
-        " console.error(`Content Security Policy violation: ${e.violatedDirective} ${e.blockedURI}`));")
+        " console.error(`Content Security Policy violation: ${e.violatedDirective} ${e.blockedURI}`));"
+    )
     response = page.reload()
     assert "default-src 'self'" in response.headers["content-security-policy"]
     wait_live(page)
@@ -105,8 +106,10 @@ def test_the_page_runs_under_its_content_security_policy_with_no_violation(page)
     assert [line for line in console if "Content Security Policy" in line] == []
 
     # And the policy bites: an injected inline script does not run, and the listener above hears of it.
-    page.evaluate("() => { const s = document.createElement('script'); s.textContent = 'window.inlineRan = 1';"
-                  " document.body.append(s); }")
+    page.evaluate(
+        "() => { const s = document.createElement('script'); s.textContent = 'window.inlineRan = 1';"
+        " document.body.append(s); }"
+    )
     assert page.evaluate("() => window.inlineRan") is None
     for _ in range(50):
         if any("Content Security Policy" in line for line in console):
@@ -117,5 +120,6 @@ def test_the_page_runs_under_its_content_security_policy_with_no_violation(page)
 
 def test_the_header_shows_the_outbox_backlog(page):
     wait_live(page)
-    expect(page.locator("#outbox-state")).to_contain_text(re.compile(r"Outbox: \d+ waiting.*\d+ parked"),
-                                                          timeout=15_000)
+    expect(page.locator("#outbox-state")).to_contain_text(
+        re.compile(r"Outbox: \d+ waiting.*\d+ parked"), timeout=15_000
+    )

@@ -26,21 +26,31 @@ def write(bootstrap: str, topic: str, records: list[dict]) -> list[tuple[int, in
 
 def shown(page) -> list[tuple[int, int]]:
     """(partition, offset) of the rows the feed shows, as they stand (hidden rows left out)."""
-    return [tuple(map(int, pair)) for pair in page.locator("#feed tr.record:not([hidden])").evaluate_all(
-        "rows => rows.map(r => [r.dataset.partition, r.dataset.offset])")]
+    return [
+        tuple(map(int, pair))
+        for pair in page.locator("#feed tr.record:not([hidden])").evaluate_all(
+            "rows => rows.map(r => [r.dataset.partition, r.dataset.offset])"
+        )
+    ]
 
 
 def expect_shown(page, expected: set, timeout: float = 15.0) -> None:
-    wait_until(lambda: set(shown(page)) == expected, timeout=timeout, interval=0.1,
-               message=lambda: f"the feed shows {sorted(shown(page))}, not {sorted(expected)}")
+    wait_until(
+        lambda: set(shown(page)) == expected,
+        timeout=timeout,
+        interval=0.1,
+        message=lambda: f"the feed shows {sorted(shown(page))}, not {sorted(expected)}",
+    )
     assert len(shown(page)) == len(expected), "each record once"
 
 
 def test_a_fresh_page_shows_the_newest_records_already_on_the_topic(make_stack, kafka_broker, browser):
     stack = make_stack(kafka_broker.bootstrap_servers)
-    placed = write(kafka_broker.bootstrap_servers, stack.topic,
-                   [{"partition": 0, "value": f"old-{n}".encode()} for n in range(30)]
-                   + [{"partition": 2, "value": b"only one"}])
+    placed = write(
+        kafka_broker.bootstrap_servers,
+        stack.topic,
+        [{"partition": 0, "value": f"old-{n}".encode()} for n in range(30)] + [{"partition": 2, "value": b"only one"}],
+    )
     with open_dashboard(browser, stack.base_url) as page:
         expect_shown(page, {(0, offset) for offset in range(30 - NEWEST, 30)} | {placed[-1]})
         expect(page.locator("#kafka-state")).to_have_attribute("data-state", "ok")
@@ -51,9 +61,12 @@ def test_a_fresh_page_shows_the_newest_records_already_on_the_topic(make_stack, 
 def test_start_from_the_beginning_an_offset_or_a_time(make_stack, kafka_broker, browser):
     stack = make_stack(kafka_broker.bootstrap_servers)
     base = int(time.time() * 1000) - 60_000
-    write(kafka_broker.bootstrap_servers, stack.topic,
-          [{"partition": 1, "value": f"r{n}".encode(), "timestamp_ms": base + 1000 * n} for n in range(30)]
-          + [{"partition": 0, "value": b"p0", "timestamp_ms": base}])
+    write(
+        kafka_broker.bootstrap_servers,
+        stack.topic,
+        [{"partition": 1, "value": f"r{n}".encode(), "timestamp_ms": base + 1000 * n} for n in range(30)]
+        + [{"partition": 0, "value": b"p0", "timestamp_ms": base}],
+    )
     with open_dashboard(browser, stack.base_url) as page:
         expect_shown(page, {(1, n) for n in range(10, 30)} | {(0, 0)})
         page.select_option("#start-from", "beginning")
@@ -66,8 +79,11 @@ def test_start_from_the_beginning_an_offset_or_a_time(make_stack, kafka_broker, 
         expect_shown(page, {(1, 27), (1, 28), (1, 29)})
 
         page.select_option("#start-from", "time")
-        local = page.evaluate("""ms => new Date(ms - new Date(ms).getTimezoneOffset() * 60000)
-                                        .toISOString().slice(0, 23)""", base + 1000 * 25)
+        local = page.evaluate(
+            """ms => new Date(ms - new Date(ms).getTimezoneOffset() * 60000)
+                                        .toISOString().slice(0, 23)""",
+            base + 1000 * 25,
+        )
         page.fill("#start-time", local)
         page.click("#start")
         expect_shown(page, {(1, n) for n in range(25, 30)})
@@ -81,10 +97,14 @@ def test_start_from_the_beginning_an_offset_or_a_time(make_stack, kafka_broker, 
 def test_filters_show_exactly_the_matching_records_and_export_writes_them(make_stack, kafka_broker, browser):
     stack = make_stack(kafka_broker.bootstrap_servers)
     orders = [post_order(stack.base_url, f"filter-{n}")[1] for n in range(3)]
-    raw = write(kafka_broker.bootstrap_servers, stack.topic, [
-        {"partition": 0, "key": b"plain-key", "value": b"not json at all"},
-        {"partition": 1, "value": b'{"some": "json"}', "headers": [("team", b"blue")]},
-    ])
+    raw = write(
+        kafka_broker.bootstrap_servers,
+        stack.topic,
+        [
+            {"partition": 0, "key": b"plain-key", "value": b"not json at all"},
+            {"partition": 1, "value": b'{"some": "json"}', "headers": [("team", b"blue")]},
+        ],
+    )
     with open_dashboard(browser, stack.base_url) as page:
         expect(page.locator("#feed tr.record")).to_have_count(5, timeout=15_000)
         everything = set(shown(page))
@@ -101,9 +121,17 @@ def test_filters_show_exactly_the_matching_records_and_export_writes_them(make_s
         expect(page.locator("#filter-count")).to_have_text("1 of 5 match")
         page.fill("#filter-text", "")
         page.fill("#filter-key", orders[1][:8])
-        expect_shown(page, {pair for pair in order_rows
-                             if page.locator(f'#feed tr.record[data-partition="{pair[0]}"][data-offset="{pair[1]}"]')
-                             .get_attribute("data-key") == orders[1]})
+        expect_shown(
+            page,
+            {
+                pair
+                for pair in order_rows
+                if page.locator(f'#feed tr.record[data-partition="{pair[0]}"][data-offset="{pair[1]}"]').get_attribute(
+                    "data-key"
+                )
+                == orders[1]
+            },
+        )
         page.fill("#filter-key", "")
         page.select_option("#filter-partition", "0")
         expect_shown(page, {pair for pair in everything if pair[0] == 0})
@@ -113,5 +141,6 @@ def test_filters_show_exactly_the_matching_records_and_export_writes_them(make_s
         lines = open(download.value.path()).read().splitlines()
         exported = [json.loads(line) for line in lines]
         assert [(frame["partition"], frame["offset"]) for frame in exported] == sorted(
-            pair for pair in everything if pair[0] == 0)
+            pair for pair in everything if pair[0] == 0
+        )
         page.screenshot(path=str(ARTIFACTS / "feed-filtered.png"), full_page=True)

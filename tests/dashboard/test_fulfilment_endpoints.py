@@ -26,8 +26,11 @@ def test_the_endpoints_refuse_bad_input_with_field_errors(client, settings):
 
 def test_the_controls_answer_403_when_turned_off_and_change_nothing(client, settings):
     settings.FULFILMENT_CONTROLS = False
-    for path, body in [("/fulfilment/controls", {"paused": True}), ("/fulfilment/kill", {}),
-                       ("/fulfilment/broker", {"action": "stop"})]:
+    for path, body in [
+        ("/fulfilment/controls", {"paused": True}),
+        ("/fulfilment/kill", {}),
+        ("/fulfilment/broker", {"action": "stop"}),
+    ]:
         assert post(client, path, body).status_code == 403
     control = controls.current()
     assert (control.paused, control.kill_requested_at) == (False, None)
@@ -43,8 +46,9 @@ def test_only_the_local_broker_at_the_configured_address_can_be_stopped(client, 
     settings.FULFILMENT_CONTROLS = True
     settings.LOCAL_KAFKA_PIDFILE = tmp_path / "run.json"
     assert post(client, "/fulfilment/broker", {"action": "stop"}).status_code == 409
-    settings.LOCAL_KAFKA_PIDFILE.write_text(json.dumps({"pid": 1, "bootstrap_servers": "10.0.0.1:9092",
-                                                       "state": "running"}))
+    settings.LOCAL_KAFKA_PIDFILE.write_text(
+        json.dumps({"pid": 1, "bootstrap_servers": "10.0.0.1:9092", "state": "running"})
+    )
     response = post(client, "/fulfilment/broker", {"action": "stop"})
     assert response.status_code == 409
     assert "not the one at" in response.json()["detail"]
@@ -62,5 +66,11 @@ def test_a_change_answers_with_the_knobs_as_they_now_stand(client, settings):
     response = post(client, "/fulfilment/controls", {"paused": True, "step_delay_ms": 300})
     assert response.status_code == 200
     assert response.json() | {"last_kill": {}} == {
-        "paused": True, "step_delay_ms": 300, "members": 1, "delivery_mode": "effectively-once",
-        "failure_rate": controls.current().failure_rate, "kill_requested": False, "last_kill": {}}
+        "paused": True,
+        "step_delay_ms": 300,
+        "members": 1,
+        "delivery_mode": "effectively-once",
+        "failure_rate": controls.current().failure_rate,
+        "kill_requested": False,
+        "last_kill": {},
+    }

@@ -1,7 +1,9 @@
 """The fulfilment panel in Chromium against the real processes: lag, rebalances, kills and a stopped broker."""
 
 import collections
+import functools
 import json
+import operator
 import re
 import subprocess
 import sys
@@ -29,7 +31,8 @@ def place_on_page(page, created_by: str, transport: str = "rest") -> None:
     page.check(f"input[name=transport][value={transport}]")
     page.click("#place-order")
     expect(page.locator('#timeline li[data-hop="response"]')).to_contain_text(
-        "HTTP 201" if transport == "rest" else "gRPC OK", timeout=10_000)
+        "HTTP 201" if transport == "rest" else "gRPC OK", timeout=10_000
+    )
     expect(page.locator("#place-order")).to_be_enabled()
 
 
@@ -38,8 +41,9 @@ def created_rows(page):
 
 
 def test_paused_group_lags_by_what_was_placed_and_catches_up_on_resume(make_stack, kafka_broker, browser):
-    stack = make_stack(kafka_broker.bootstrap_servers, services=SERVICES, FULFILMENT_STEP_DELAY_MS="200",
-                       FULFILMENT_FAILURE_RATE="0")
+    stack = make_stack(
+        kafka_broker.bootstrap_servers, services=SERVICES, FULFILMENT_STEP_DELAY_MS="200", FULFILMENT_FAILURE_RATE="0"
+    )
     with open_dashboard(browser, stack.base_url) as page:
         expect(page.locator("#members tr[data-member]")).to_have_count(1, timeout=30_000)
         page.click("#pause-worker")
@@ -52,16 +56,18 @@ def test_paused_group_lags_by_what_was_placed_and_catches_up_on_resume(make_stac
         expect(page.locator("#total-lag")).to_have_text("5", timeout=10_000)
         for partition in range(3):
             expect(page.locator(f'#partitions tr[data-partition="{partition}"] td.lag')).to_have_text(
-                str(went.get(str(partition), 0)))
+                str(went.get(str(partition), 0))
+            )
         expect(page.locator("#orders .status-QUEUED")).to_have_count(5)
         page.screenshot(path=str(SHOTS / "paused-lag-5.png"), full_page=True)
 
         page.click("#pause-worker")
         expect(page.locator("#total-lag")).to_have_text("0", timeout=30_000)
         expect(page.locator("#orders .status-COMPLETED")).to_have_count(5, timeout=30_000)
-        for partition, count in went.items():
+        for partition, _count in went.items():
             expect(page.locator(f'#partitions tr[data-partition="{partition}"] td.committed')).to_have_text(
-                re.compile(r"\d+"))
+                re.compile(r"\d+")
+            )
         steps = page.locator("#orders td.steps").all_text_contents()
         assert all(re.fullmatch(r"QUEUED → PROCESSING \+\d+ ms → COMPLETED \+\d+ ms", text) for text in steps), steps
         page.screenshot(path=str(SHOTS / "resumed-lag-0.png"), full_page=True)
@@ -85,7 +91,7 @@ def test_two_members_split_the_three_partitions(make_stack, kafka_broker, browse
         expect(page.locator("#members tr[data-member]")).to_have_count(2, timeout=40_000)
         expect(page.locator("#group-state")).to_have_text("Stable", timeout=20_000)
         owned = [text.split(", ") for text in page.locator("#members td.owned").all_text_contents()]
-        assert sorted(sum(owned, [])) == ["0", "1", "2"] and all(owned), owned
+        assert sorted(functools.reduce(operator.iadd, owned, [])) == ["0", "1", "2"] and all(owned), owned
         members = set(page.locator("#members tr[data-member]").evaluate_all("rows => rows.map(r => r.dataset.member)"))
         assert set(page.locator("#partitions td.member").all_text_contents()) == members
         page.screenshot(path=str(SHOTS / "two-members.png"), full_page=True)
@@ -93,13 +99,16 @@ def test_two_members_split_the_three_partitions(make_stack, kafka_broker, browse
 
 @pytest.mark.faults
 def test_a_member_killed_mid_order_costs_what_the_delivery_mode_says(make_stack, kafka_broker, browser):
-    stack = make_stack(kafka_broker.bootstrap_servers, services=SERVICES, FULFILMENT_STEP_DELAY_MS="2500",
-                       FULFILMENT_FAILURE_RATE="0")
+    stack = make_stack(
+        kafka_broker.bootstrap_servers, services=SERVICES, FULFILMENT_STEP_DELAY_MS="2500", FULFILMENT_FAILURE_RATE="0"
+    )
     # What each mode must show after the kill: (lost, processed twice, the order's final status, and each
     # delivery's steps: "start" done, "start!" skipped as done before).
-    expected = {"at-most-once": ("1", "0", "PROCESSING", ["start"]),
-                "at-least-once": ("0", "1", "COMPLETED", ["start", "start", "finish"]),
-                "effectively-once": ("0", "0", "COMPLETED", ["start", "start!", "finish"])}
+    expected = {
+        "at-most-once": ("1", "0", "PROCESSING", ["start"]),
+        "at-least-once": ("0", "1", "COMPLETED", ["start", "start", "finish"]),
+        "effectively-once": ("0", "0", "COMPLETED", ["start", "start!", "finish"]),
+    }
     with open_dashboard(browser, stack.base_url) as page:
         expect(page.locator("#members tr[data-member]")).to_have_count(1, timeout=30_000)
         for mode, (lost, twice, final, deliveries) in expected.items():
@@ -117,7 +126,8 @@ def test_a_member_killed_mid_order_costs_what_the_delivery_mode_says(make_stack,
             expect(page.locator("#lost-count")).to_have_text(lost, timeout=10_000)
             expect(page.locator("#twice-count")).to_have_text(twice)
             shown = page.locator("#deliveries li").evaluate_all(
-                "items => items.map(i => i.dataset.step + (i.dataset.skipped === 'true' ? '!' : ''))")
+                "items => items.map(i => i.dataset.step + (i.dataset.skipped === 'true' ? '!' : ''))"
+            )
             assert shown == deliveries, (mode, shown)
             page.screenshot(path=str(SHOTS / f"killed-{mode}.png"), full_page=True)
 
@@ -128,11 +138,29 @@ def runner_broker(kafka_broker, tmp_path):
     port, control = free_port(), tmp_path / "run.json"
     log = open(ARTIFACTS / "kafka-runner.log", "ab")
     process = subprocess.Popen(
-        [sys.executable, "-m", "localkafka", "run", "--data-dir", str(tmp_path / "data"), "--port", str(port),
-         "--controller-port", str(free_port()), "--control-file", str(control)],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    wait_until(lambda: control.exists() and json.loads(control.read_text())["state"] == "running", timeout=90,
-               message="the foreground broker did not come up")
+        [
+            sys.executable,
+            "-m",
+            "localkafka",
+            "run",
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--port",
+            str(port),
+            "--controller-port",
+            str(free_port()),
+            "--control-file",
+            str(control),
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    wait_until(
+        lambda: control.exists() and json.loads(control.read_text())["state"] == "running",
+        timeout=90,
+        message="the foreground broker did not come up",
+    )
     create_topic(f"127.0.0.1:{port}", "orders")
     yield f"127.0.0.1:{port}", control
     process.terminate()
@@ -142,8 +170,13 @@ def runner_broker(kafka_broker, tmp_path):
 @pytest.mark.faults
 def test_a_broker_stopped_from_the_page_buffers_orders_that_drain_in_order(make_stack, runner_broker, browser):
     bootstrap, control = runner_broker
-    stack = make_stack(bootstrap, services=("web", "grpc", "publisher", "worker"), LOCAL_KAFKA_PIDFILE=str(control),
-                       FULFILMENT_STEP_DELAY_MS="100", FULFILMENT_FAILURE_RATE="0")
+    stack = make_stack(
+        bootstrap,
+        services=("web", "grpc", "publisher", "worker"),
+        LOCAL_KAFKA_PIDFILE=str(control),
+        FULFILMENT_STEP_DELAY_MS="100",
+        FULFILMENT_FAILURE_RATE="0",
+    )
     with open_dashboard(browser, stack.base_url) as page:
         expect(page.locator("#broker-state")).to_have_text("running", timeout=20_000)
         page.click("#broker-stop")
@@ -152,17 +185,20 @@ def test_a_broker_stopped_from_the_page_buffers_orders_that_drain_in_order(make_
         for index, transport in enumerate(["rest", "grpc", "rest"]):
             place_on_page(page, f"offline-{index}", transport)
             placed.append(page.locator("#orders tr").first.get_attribute("data-order-id"))
-        expect(page.locator("#outbox-state")).to_contain_text(re.compile(r"Outbox: 3 waiting, oldest \d+ s"),
-                                                              timeout=10_000)
+        expect(page.locator("#outbox-state")).to_contain_text(
+            re.compile(r"Outbox: 3 waiting, oldest \d+ s"), timeout=10_000
+        )
         page.screenshot(path=str(SHOTS / "broker-stopped.png"), full_page=True)
 
         page.click("#broker-start")
         expect(page.locator("#broker-state")).to_have_text("running", timeout=60_000)
         expect(page.locator("#outbox-state")).to_contain_text("Outbox: 0 waiting", timeout=60_000)
         expect(page.locator("#orders .status-COMPLETED")).to_have_count(3, timeout=60_000)
-        created = {json.loads(record.value)["order"]["order_id"]: record
-                   for record in read_records(bootstrap, stack.topic, expected=9)
-                   if json.loads(record.value)["type"] == "order.created"}
+        created = {
+            json.loads(record.value)["order"]["order_id"]: record
+            for record in read_records(bootstrap, stack.topic, expected=9)
+            if json.loads(record.value)["type"] == "order.created"
+        }
         assert sorted(created) == sorted(placed)
         # The outbox sends in commit order: never a later order first, neither by time (records of one flush may
         # share a millisecond) nor by offset within a partition.

@@ -15,8 +15,9 @@ URL = "/dashboard/grpc/create"
 @pytest.fixture
 def gateway(client, settings, grpc_target):
     settings.GRPC_TARGET = grpc_target
-    return lambda body: client.post(URL, json.dumps(body) if not isinstance(body, (str, bytes)) else body,
-                                    content_type="application/json")
+    return lambda body: client.post(
+        URL, json.dumps(body) if not isinstance(body, (str, bytes)) else body, content_type="application/json"
+    )
 
 
 def test_ok_call_returns_the_order_code_and_duration(gateway):
@@ -35,8 +36,18 @@ def test_invalid_argument_comes_back_with_field_errors(gateway):
     assert Order.objects.count() == 0
 
 
-@pytest.mark.parametrize("raw", ["{", "[]", '{"equipment": "MOUSE"}', '{"equipment": ["TOASTER"]}',
-                                 '{"created_by": 5, "equipment": ["MOUSE"]}', "[" * 100_000, b"\xff\xfe"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "{",
+        "[]",
+        '{"equipment": "MOUSE"}',
+        '{"equipment": ["TOASTER"]}',
+        '{"created_by": 5, "equipment": ["MOUSE"]}',
+        "[" * 100_000,
+        b"\xff\xfe",
+    ],
+)
 def test_what_cannot_be_put_on_the_wire_is_400(gateway, raw):
     assert gateway(raw).status_code == 400
     assert Order.objects.count() == 0
@@ -45,8 +56,9 @@ def test_what_cannot_be_put_on_the_wire_is_400(gateway, raw):
 def test_unreachable_server_is_reported_as_unavailable(client, settings, transactional_db):
     settings.GRPC_TARGET = f"127.0.0.1:{free_port()}"
     settings.GRPC_CALL_TIMEOUT = 2
-    body = client.post(URL, json.dumps({"created_by": "x", "equipment": ["MOUSE"]}),
-                       content_type="application/json").json()
+    body = client.post(
+        URL, json.dumps({"created_by": "x", "equipment": ["MOUSE"]}), content_type="application/json"
+    ).json()
     assert body["code"] in {"UNAVAILABLE", "DEADLINE_EXCEEDED"}
 
 
@@ -65,14 +77,17 @@ def test_answers_show_no_internal_address(client, settings, transactional_db):
     port = free_port()
     settings.GRPC_TARGET = f"127.0.0.1:{port}"
     settings.GRPC_CALL_TIMEOUT = 2
-    response = client.post(URL, json.dumps({"created_by": "x", "equipment": ["MOUSE"]}),
-                           content_type="application/json")
+    response = client.post(
+        URL, json.dumps({"created_by": "x", "equipment": ["MOUSE"]}), content_type="application/json"
+    )
     body = response.json()
     assert response.status_code == 200 and body["code"] in {"UNAVAILABLE", "DEADLINE_EXCEEDED"}
     assert "target" not in body
     assert str(port) not in response.content.decode() and "127.0.0.1" not in response.content.decode()
-    assert body["message"] in {"The gRPC server is not reachable (is rungrpc running?).",
-                               "The gRPC server did not answer in time."}
+    assert body["message"] in {
+        "The gRPC server is not reachable (is rungrpc running?).",
+        "The gRPC server did not answer in time.",
+    }
 
 
 def test_a_body_other_than_json_is_415(client, transactional_db):
@@ -87,17 +102,21 @@ def dashboard_token(browser_like):
     return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
 
 
-@pytest.mark.parametrize("content_type, body", [
-    ("application/x-www-form-urlencoded", "created_by=mallory&equipment=MOUSE"),
-    ("text/plain", '{"created_by": "mallory", "equipment": ["MOUSE"], "x": "="}'),
-    ("application/json", '{"created_by": "mallory", "equipment": ["MOUSE"]}'),
-])
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/x-www-form-urlencoded", "created_by=mallory&equipment=MOUSE"),
+        ("text/plain", '{"created_by": "mallory", "equipment": ["MOUSE"], "x": "="}'),
+        ("application/json", '{"created_by": "mallory", "equipment": ["MOUSE"]}'),
+    ],
+)
 def test_a_cross_site_post_is_refused_in_json(settings, grpc_target, content_type, body):
     settings.GRPC_TARGET = grpc_target
     browser_like = Client(enforce_csrf_checks=True)
     token = dashboard_token(browser_like)  # even with a valid token: the Origin is another site
-    response = browser_like.post(URL, body, content_type=content_type, HTTP_ORIGIN="http://evil.example",
-                                 HTTP_X_CSRFTOKEN=token)
+    response = browser_like.post(
+        URL, body, content_type=content_type, HTTP_ORIGIN="http://evil.example", HTTP_X_CSRFTOKEN=token
+    )
     assert response.status_code == 403
     assert response.json()["detail"].startswith("CSRF Failed: Origin checking failed - http://evil.example")
     assert Order.objects.count() == 0
@@ -106,8 +125,9 @@ def test_a_cross_site_post_is_refused_in_json(settings, grpc_target, content_typ
 def test_without_the_dashboards_token_even_json_is_refused(settings, grpc_target):
     """The gateway serves the dashboard page only (unlike the REST API, which takes JSON from any client)."""
     settings.GRPC_TARGET = grpc_target
-    response = Client(enforce_csrf_checks=True).post(URL, '{"created_by": "x", "equipment": ["MOUSE"]}',
-                                                     content_type="application/json")
+    response = Client(enforce_csrf_checks=True).post(
+        URL, '{"created_by": "x", "equipment": ["MOUSE"]}', content_type="application/json"
+    )
     assert response.status_code == 403 and "CSRF cookie not set" in response.json()["detail"]
     assert Order.objects.count() == 0
 
@@ -116,9 +136,13 @@ def test_the_dashboard_page_with_its_token_places_an_order(settings, grpc_target
     settings.GRPC_TARGET = grpc_target
     browser_like = Client(enforce_csrf_checks=True)
     token = dashboard_token(browser_like)
-    response = browser_like.post(URL, '{"created_by": "page", "equipment": ["MOUSE"]}',
-                                 content_type="application/json", HTTP_ORIGIN="http://testserver",
-                                 HTTP_X_CSRFTOKEN=token)
+    response = browser_like.post(
+        URL,
+        '{"created_by": "page", "equipment": ["MOUSE"]}',
+        content_type="application/json",
+        HTTP_ORIGIN="http://testserver",
+        HTTP_X_CSRFTOKEN=token,
+    )
     assert response.status_code == 200 and response.json()["code"] == "OK", response.content
     assert Order.objects.get().created_by == "page"
 

@@ -20,8 +20,14 @@ TOOLS_PATH = f"{ROOT / '.tools'}{os.pathsep}{os.environ['PATH']}"
 
 
 def run_grpcurl(command: str) -> tuple[int, str, str]:
-    result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=30,
-                            env={**os.environ, "PATH": TOOLS_PATH})
+    result = subprocess.run(
+        ["bash", "-c", command],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "PATH": TOOLS_PATH},
+        check=False,
+    )
     return result.returncode, result.stdout, result.stderr
 
 
@@ -51,27 +57,48 @@ def test_every_unary_method_from_reflection_is_called_from_the_page(make_stack, 
     with urllib.request.urlopen(f"{stack.base_url}/workbench/grpc/services") as response:
         listed = json.load(response)["services"]
     names = {f"{service['name']}/{method['name']}" for service in listed for method in service["methods"]}
-    assert {"OrderService/Create", "OrderService/Get", "OrderService/GetOrder", "OrderService/Cancel",
-            "OrderService/List", "OrderService/Watch", "grpc.health.v1.Health/Check"} <= names
+    assert {
+        "OrderService/Create",
+        "OrderService/Get",
+        "OrderService/GetOrder",
+        "OrderService/Cancel",
+        "OrderService/List",
+        "OrderService/Watch",
+        "grpc.health.v1.Health/Check",
+    } <= names
     with open_dashboard(browser, stack.base_url) as page:
         expect(page.locator("#grpc-method option")).to_have_count(
-            sum(len(service["methods"]) for service in listed), timeout=10_000)
+            sum(len(service["methods"]) for service in listed), timeout=10_000
+        )
 
         assert call(page, "OrderService/Create", {"created_by": "   ", "equipment": "MOUSE"}) == "INVALID_ARGUMENT"
         expect(page.locator('#grpc-violations li[data-field="created_by"]')).to_have_text(
-            "created_by: This field may not be blank.")
+            "created_by: This field may not be blank."
+        )
 
-        assert call(page, "OrderService/Create", {"created_by": "grpc-bench", "equipment": "KEYBOARD, MONITOR"},
-                    metadata="x-trace: lesson-7") == "OK"
+        assert (
+            call(
+                page,
+                "OrderService/Create",
+                {"created_by": "grpc-bench", "equipment": "KEYBOARD, MONITOR"},
+                metadata="x-trace: lesson-7",
+            )
+            == "OK"
+        )
         created = shown_response(page)
-        assert created["equipment"] == ["KEYBOARD", "MONITOR"] and "status" not in created, \
+        assert created["equipment"] == ["KEYBOARD", "MONITOR"] and "status" not in created, (
             "on the wire a QUEUED order has no status: proto3 leaves the default out"
+        )
         page.check("#grpc-defaults")
         assert shown_response(page)["status"] == "QUEUED"
         expect(page.locator("#grpc-lens")).to_contain_text("With defaults")
         wire = page.locator("#grpc-bytes").text_content()
-        expected = pb.OrderMessage(id=created["id"], created_by="grpc-bench", created_at=created["created_at"],
-                                   equipment=[pb.OrderMessage.KEYBOARD, pb.OrderMessage.MONITOR]).SerializeToString()
+        expected = pb.OrderMessage(
+            id=created["id"],
+            created_by="grpc-bench",
+            created_at=created["created_at"],
+            equipment=[pb.OrderMessage.KEYBOARD, pb.OrderMessage.MONITOR],
+        ).SerializeToString()
         assert f"response {len(expected)} bytes: {expected.hex()}" in wire
         page.uncheck("#grpc-defaults")
 
@@ -103,7 +130,8 @@ def test_every_unary_method_from_reflection_is_called_from_the_page(make_stack, 
         page.locator("#grpc-card").screenshot(path=str(ARTIFACTS / "workbench-grpc.png"))
 
         expect(page.locator("#grpc-grpcurl")).to_have_text(
-            f"grpcurl -plaintext -d '{{}}' -max-time 5 {stack.grpc_target} grpc.health.v1.Health/Check")
+            f"grpcurl -plaintext -d '{{}}' -max-time 5 {stack.grpc_target} grpc.health.v1.Health/Check"
+        )
 
 
 def test_watch_streams_each_order_linked_to_its_feed_row_until_cancelled(make_stack, kafka_broker, browser):

@@ -13,18 +13,21 @@ def post(client, body):
     return client.post("/workbench/produce", json.dumps(body), content_type="application/json")
 
 
-@pytest.mark.parametrize("body, fields", [
-    ({"key": None, "value": None}, {"non_field_errors"}),
-    ({"key": 7, "value": ["x"]}, {"key", "value"}),
-    ({"value": "x" * (256 * 1024 + 1)}, {"value"}),
-    ({"value": "x", "headers": [["", "v"]]}, {"headers"}),
-    ({"value": "x", "headers": [["h", "v"]] * 33}, {"headers"}),
-    ({"value": "x", "headers": [["h"]]}, {"headers"}),
-    ({"value": "x", "headers": [["h", 1]]}, {"headers"}),
-    ({"value": "x", "headers": [["h", None]]}, {"headers"}),
-    ({"value": "\ud800"}, {"value"}),
-    ({"value": "x", "partition": 2}, {"partition"}),
-])
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [
+        ({"key": None, "value": None}, {"non_field_errors"}),
+        ({"key": 7, "value": ["x"]}, {"key", "value"}),
+        ({"value": "x" * (256 * 1024 + 1)}, {"value"}),
+        ({"value": "x", "headers": [["", "v"]]}, {"headers"}),
+        ({"value": "x", "headers": [["h", "v"]] * 33}, {"headers"}),
+        ({"value": "x", "headers": [["h"]]}, {"headers"}),
+        ({"value": "x", "headers": [["h", 1]]}, {"headers"}),
+        ({"value": "x", "headers": [["h", None]]}, {"headers"}),
+        ({"value": "\ud800"}, {"value"}),
+        ({"value": "x", "partition": 2}, {"partition"}),
+    ],
+)
 def test_bad_records_are_refused_per_field(client, settings, body, fields):
     settings.WORKBENCH_PRODUCE = True
     response = post(client, body)

@@ -25,9 +25,12 @@ def call(page, operation: str, params: dict | None = None, body: str | None = No
     page.click("#rest-send")
     expect(page.locator("#rest-duration")).not_to_have_text("", timeout=10_000)
     response = page.locator("#rest-response").text_content()
-    return {"status": int(page.locator("#rest-status").get_attribute("data-status")),
-            "body": json.loads(response.split("\n\n", 1)[1]), "head": response.split("\n\n", 1)[0],
-            "curl": page.locator("#rest-curl").text_content()}
+    return {
+        "status": int(page.locator("#rest-status").get_attribute("data-status")),
+        "body": json.loads(response.split("\n\n", 1)[1]),
+        "head": response.split("\n\n", 1)[0],
+        "curl": page.locator("#rest-curl").text_content(),
+    }
 
 
 def run_curl(command: str) -> tuple[int, str]:
@@ -45,8 +48,9 @@ def test_every_operation_of_the_schema_from_the_page_and_as_curl(make_stack, kaf
         expect(page.locator("#rest-operation option")).to_have_count(len(expected), timeout=10_000)
         assert sorted(page.locator("#rest-operation option").all_text_contents()) == expected
 
-        created = call(page, "POST /api/orders/computers",
-                       body='{"created_by": "workbench", "equipment": ["WEBCAM", "MOUSE"]}')
+        created = call(
+            page, "POST /api/orders/computers", body='{"created_by": "workbench", "equipment": ["WEBCAM", "MOUSE"]}'
+        )
         assert created["status"] == 201 and created["body"]["equipment"] == ["WEBCAM", "MOUSE"]
         assert "content-type: application/json" in created["head"].lower()
         order_id = created["body"]["order_id"]

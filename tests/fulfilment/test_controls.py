@@ -17,8 +17,12 @@ def test_update_applies_all_or_none_and_reports_every_field():
     control = controls.current()
     assert (control.members, control.paused) == (1, False)
     controls.update(members=3, step_delay_ms=0, failure_rate=0.5, paused=True)
-    assert WorkerControl.objects.values_list("members", "step_delay_ms", "failure_rate", "paused").get() == \
-        (3, 0, 0.5, True)
+    assert WorkerControl.objects.values_list("members", "step_delay_ms", "failure_rate", "paused").get() == (
+        3,
+        0,
+        0.5,
+        True,
+    )
 
 
 def test_booleans_are_not_numbers():

@@ -21,8 +21,15 @@ def new_order(equipment=("MONITOR",)):
 
 
 def work_for(order, mode=DeliveryMode.EFFECTIVELY_ONCE, failure_rate=0.0, event=None, offset=0):
-    return Work(event=event or order_created(order, source="rest"), partition=0, offset=offset, member="m-1",
-                mode=mode, step_delay_ms=0, failure_rate=failure_rate)
+    return Work(
+        event=event or order_created(order, source="rest"),
+        partition=0,
+        offset=offset,
+        member="m-1",
+        mode=mode,
+        step_delay_ms=0,
+        failure_rate=failure_rate,
+    )
 
 
 def events_of(order):
@@ -35,8 +42,11 @@ def test_an_order_goes_queued_processing_completed_each_step_with_its_worker_eve
     assert fulfil(work_for(order), threading.Event()) == "completed"
     assert Order.objects.get().status == Status.COMPLETED
     steps = [(value["type"], value["order"]["status"], value["source"]) for value, _ in events_of(order)]
-    assert steps == [("order.created", "QUEUED", "rest"), ("order.status_changed", "PROCESSING", "worker"),
-                     ("order.status_changed", "COMPLETED", "worker")]
+    assert steps == [
+        ("order.created", "QUEUED", "rest"),
+        ("order.status_changed", "PROCESSING", "worker"),
+        ("order.status_changed", "COMPLETED", "worker"),
+    ]
     assert list(ProcessedEvent.objects.values_list("step", flat=True)) == [START, FINISH]
 
 
@@ -91,7 +101,7 @@ def test_effectively_once_a_redelivered_event_changes_nothing_twice():
     assert ProcessedEvent.objects.filter(skipped=True).count() == 1
 
 
-@pytest.mark.parametrize("mode, starts", [(DeliveryMode.EFFECTIVELY_ONCE, 1), (DeliveryMode.AT_LEAST_ONCE, 2)])
+@pytest.mark.parametrize(("mode", "starts"), [(DeliveryMode.EFFECTIVELY_ONCE, 1), (DeliveryMode.AT_LEAST_ONCE, 2)])
 def test_a_redelivery_after_a_crash_mid_order_finishes_it_and_repeats_the_work_only_without_dedupe(mode, starts):
     order = new_order()
     stopping = threading.Event()

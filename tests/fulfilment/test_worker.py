@@ -28,8 +28,11 @@ def place(stack, count: int, prefix: str) -> list[str]:
 
 
 def wait_statuses(stack, order_ids, wanted: str, timeout: float = 60):
-    return wait_until(lambda: all(stack.statuses().get(order_id) == wanted for order_id in order_ids),
-                      timeout=timeout, message=lambda: f"orders not all {wanted}: {stack.statuses()}")
+    return wait_until(
+        lambda: all(stack.statuses().get(order_id) == wanted for order_id in order_ids),
+        timeout=timeout,
+        message=lambda: f"orders not all {wanted}: {stack.statuses()}",
+    )
 
 
 def test_every_order_is_fulfilled_with_worker_events_and_the_group_commits_to_the_end(make_stack, kafka_broker):
@@ -41,17 +44,22 @@ def test_every_order_is_fulfilled_with_worker_events_and_the_group_commits_to_th
     for record in sorted(records, key=lambda r: (r.partition, r.offset)):
         value = json.loads(record.value)
         by_order.setdefault(value["order"]["order_id"], []).append((value["order"]["status"], value["source"]))
-    assert by_order == {order_id: [("QUEUED", "rest"), ("PROCESSING", "worker"), ("COMPLETED", "worker")]
-                        for order_id in order_ids}
-    group = wait_until(lambda: (g := group_of(stack)) and g["lag"] == 0 and g, timeout=20,
-                       message=lambda: f"the group did not catch up: {group_of(stack)}")
+    assert by_order == {
+        order_id: [("QUEUED", "rest"), ("PROCESSING", "worker"), ("COMPLETED", "worker")] for order_id in order_ids
+    }
+    group = wait_until(
+        lambda: (g := group_of(stack)) and g["lag"] == 0 and g,
+        timeout=20,
+        message=lambda: f"the group did not catch up: {group_of(stack)}",
+    )
     assert group["state"] == "Stable" and len(group["members"]) == 1
     assert all(row["committed"] == row["log_end"] for row in group["partitions"] if row["log_end"])
 
 
 def test_sigterm_mid_order_hands_the_partition_back_and_the_next_member_finishes_it(make_stack, kafka_broker):
-    stack = make_stack(kafka_broker.bootstrap_servers, services=SERVICES, FULFILMENT_STEP_DELAY_MS="4000",
-                       FULFILMENT_FAILURE_RATE="0")
+    stack = make_stack(
+        kafka_broker.bootstrap_servers, services=SERVICES, FULFILMENT_STEP_DELAY_MS="4000", FULFILMENT_FAILURE_RATE="0"
+    )
     [order_id] = place(stack, 1, "graceful")
     wait_statuses(stack, [order_id], "PROCESSING", timeout=30)
     worker = stack.processes.pop("worker")
@@ -63,8 +71,9 @@ def test_sigterm_mid_order_hands_the_partition_back_and_the_next_member_finishes
     assert stack.statuses()[order_id] == "PROCESSING"
     group = group_of(stack)
     # A group with no member and no commit on the topic is not listed at all.
-    assert not group.get("members") and (not group or group["lag"] >= 1), \
+    assert not group.get("members") and (not group or group["lag"] >= 1), (
         f"nothing should be committed for the unfinished order: {group}"
+    )
 
     stack.start_service("worker")
     wait_statuses(stack, [order_id], "COMPLETED", timeout=60)
@@ -100,6 +109,9 @@ def test_records_that_are_no_order_event_are_stepped_past(make_stack, kafka_brok
     producer.close()
     order_ids = place(stack, 3, "after-garbage")
     wait_statuses(stack, order_ids, "COMPLETED")
-    wait_until(lambda: group_of(stack).get("lag") == 0, timeout=20,
-               message=lambda: f"the group did not commit past the foreign records: {group_of(stack)}")
+    wait_until(
+        lambda: group_of(stack).get("lag") == 0,
+        timeout=20,
+        message=lambda: f"the group did not commit past the foreign records: {group_of(stack)}",
+    )
     assert stack.processes["worker"].poll() is None

@@ -9,8 +9,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(module, *args):
-    return subprocess.run([sys.executable, "-m", f"grpc_bridge.clients.{module}", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", f"grpc_bridge.clients.{module}", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_writer_creates_with_chosen_equipment_and_getter_lists_it(grpc_target):

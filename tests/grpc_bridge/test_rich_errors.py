@@ -11,7 +11,8 @@ from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoRe
 from grpc_status import rpc_status
 
 from grpc_bridge import translate
-from grpc_bridge.generated import orders_pb2 as pb, orders_pb2_grpc
+from grpc_bridge.generated import orders_pb2 as pb
+from grpc_bridge.generated import orders_pb2_grpc
 from grpc_bridge.server import build_server
 from orders import rules, services
 from orders.exceptions import InvalidOrder
@@ -63,7 +64,7 @@ def wire_size(error: grpc.RpcError) -> int:
     return size
 
 
-EVERYTHING_WRONG = dict(created_by=" ", equipment=[MOUSE] * 21, created_at="soon", status=9)
+EVERYTHING_WRONG = {"created_by": " ", "equipment": [MOUSE] * 21, "created_at": "soon", "status": 9}
 
 
 def test_bad_request_detail_lists_the_same_fields_and_messages_as_the_trailer(stub):
@@ -91,8 +92,9 @@ def test_list_refusals_carry_the_detail_too(stub, request_fields):
 
 
 def test_a_one_megabyte_created_at_is_invalid_argument_with_a_short_message(roomy_stub):
-    error = refusal(roomy_stub.Create, pb.OrderMessage(created_by="ana", equipment=[MOUSE],
-                                                       created_at="2026-" + "9" * 1_000_000))
+    error = refusal(
+        roomy_stub.Create, pb.OrderMessage(created_by="ana", equipment=[MOUSE], created_at="2026-" + "9" * 1_000_000)
+    )
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     [(field, message)] = violations(error)
     assert field == "created_at" and len(message) <= translate.MAX_VIOLATION_CHARS
@@ -104,9 +106,15 @@ def test_a_one_megabyte_created_at_is_invalid_argument_with_a_short_message(room
 
 def test_huge_unknown_numbers_everywhere_are_invalid_argument(roomy_stub):
     huge = 2**31 - 1
-    error = refusal(roomy_stub.Create, pb.OrderMessage(
-        created_by="é" * 100_000, equipment=[huge - n for n in range(20)], status=huge,
-        created_at="\U0001F600" * 250_000))
+    error = refusal(
+        roomy_stub.Create,
+        pb.OrderMessage(
+            created_by="é" * 100_000,
+            equipment=[huge - n for n in range(20)],
+            status=huge,
+            created_at="\U0001f600" * 250_000,
+        ),
+    )
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert {field for field, _ in violations(error)} == {"created_by", "equipment", "status", "created_at"}
     assert all(len(message) <= translate.MAX_VIOLATION_CHARS for _, message in violations(error))
@@ -120,7 +128,7 @@ def test_an_unknown_id_of_a_megabyte_is_not_found_with_a_short_message(roomy_stu
     assert len(error.details().encode()) <= translate.MAX_DETAILS_BYTES and error.details().endswith("\u2026")
 
 
-@pytest.mark.parametrize("text", ["x", "\u00e9", "\U0001F600", "%"], ids=["ascii", "latin", "emoji", "percent"])
+@pytest.mark.parametrize("text", ["x", "\u00e9", "\U0001f600", "%"], ids=["ascii", "latin", "emoji", "percent"])
 def test_the_transport_bounds_what_any_rule_could_echo(roomy_stub, monkeypatch, text):
     """Today's rules quote at most 40 characters of a value; a future rule that quotes it all, on many fields,
     still gets INVALID_ARGUMENT, never RESOURCE_EXHAUSTED caused by our own trailers."""

@@ -12,7 +12,8 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from grpc_bridge.generated import orders_pb2 as pb, orders_pb2_grpc
+from grpc_bridge.generated import orders_pb2 as pb
+from grpc_bridge.generated import orders_pb2_grpc
 from localkafka import free_port
 from tests.support.waiting import wait_until
 
@@ -24,15 +25,27 @@ def database_url(tmp_path_factory):
     """A migrated SQLite file of the server's own, which the test can lock from outside."""
     path = tmp_path_factory.mktemp("rungrpc") / "db.sqlite3"
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{path}"}
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env, check=True,
-                   capture_output=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     return path
 
 
 def start_rungrpc(database_path, port, *extra):
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{database_path}", "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "manage.py", "rungrpc", f"127.0.0.1:{port}", *extra], cwd=ROOT,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "rungrpc", f"127.0.0.1:{port}", *extra],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def opened_database(pid, database_path) -> list[str]:
@@ -68,7 +81,7 @@ def server(database_url):
 
 
 def test_banner_names_the_grpcurl_commands_and_the_port_taken_is_a_clear_error(server, database_url):
-    process, port, channel = server
+    process, port, _channel = server
     second = start_rungrpc(database_url, port)
     _, err = second.communicate(timeout=60)
     assert second.returncode != 0
@@ -102,23 +115,27 @@ def test_sigterm_lets_the_in_flight_call_finish_and_refuses_new_ones(server, dat
     call.start()
     # The server opening its database means the Create's handler is running; the write lock it needs is ours, so
     # from there it can only wait for it (SQLite's busy timeout is 20 s here).
-    wait_until(lambda: opened_database(process.pid, database_url), timeout=30,
-               message="the Create never reached the server's database")
+    wait_until(
+        lambda: opened_database(process.pid, database_url),
+        timeout=30,
+        message="the Create never reached the server's database",
+    )
     assert call.is_alive(), "the Create should be waiting for the database lock"
     process.send_signal(signal.SIGTERM)
     assert next(health_updates).status == health_pb2.HealthCheckResponse.NOT_SERVING
 
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as late:
-        with pytest.raises(grpc.RpcError):
-            orders_pb2_grpc.OrderServiceStub(late).Get(pb.Empty(), timeout=3)
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as late, pytest.raises(grpc.RpcError):
+        orders_pb2_grpc.OrderServiceStub(late).Get(pb.Empty(), timeout=3)
 
     blocker.execute("COMMIT")
     call.join(30)
     assert "order" in outcome, f"the in-flight call failed: {outcome.get('error')}"
     assert process.wait(30) == 0
-    stored = sqlite3.connect(database_url).execute(
-        "SELECT created_by FROM orders_order WHERE order_id = ?", (outcome["order"].id.replace("-", ""),)
-    ).fetchall()
+    stored = (
+        sqlite3.connect(database_url)
+        .execute("SELECT created_by FROM orders_order WHERE order_id = ?", (outcome["order"].id.replace("-", ""),))
+        .fetchall()
+    )
     assert stored == [("in-flight",)]
 
 
@@ -126,15 +143,20 @@ def test_reload_mode_serves_and_restarts_on_a_code_change(database_url):
     port = free_port()
     process = start_rungrpc(database_url, port, "--reload")
     banners = []
-    threading.Thread(target=lambda: banners.extend(line for line in process.stdout if "listening" in line),
-                     daemon=True).start()
+    threading.Thread(
+        target=lambda: banners.extend(line for line in process.stdout if "listening" in line), daemon=True
+    ).start()
     try:
         with wait_serving(port) as channel:
-            assert orders_pb2_grpc.OrderServiceStub(channel).Create(
-                pb.OrderMessage(created_by="reload", equipment=[0]), timeout=10).id
+            assert (
+                orders_pb2_grpc.OrderServiceStub(channel)
+                .Create(pb.OrderMessage(created_by="reload", equipment=[0]), timeout=10)
+                .id
+            )
         (ROOT / "grpc_bridge" / "servicer.py").touch()
-        wait_until(lambda: len(banners) >= 2, timeout=30, interval=0.2,
-                   message="the server should restart after a code change")
+        wait_until(
+            lambda: len(banners) >= 2, timeout=30, interval=0.2, message="the server should restart after a code change"
+        )
         with wait_serving(port) as channel:
             orders = orders_pb2_grpc.OrderServiceStub(channel).Get(pb.Empty(), timeout=10).orders
         assert "reload" in [order.created_by for order in orders], "the restarted server serves the same database"

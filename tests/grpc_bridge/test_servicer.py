@@ -61,8 +61,9 @@ def test_list_filters_and_pages(stub):
     stub.Create(new_order(created_by="bo", status=pb.OrderMessage.COMPLETED))
     page = stub.List(pb.ListRequest(created_by="bo", status=pb.OrderMessage.QUEUED, page_size=2))
     assert len(page.orders) == 2 and page.next_page_token
-    rest = stub.List(pb.ListRequest(created_by="bo", status=pb.OrderMessage.QUEUED, page_size=2,
-                                    page_token=page.next_page_token))
+    rest = stub.List(
+        pb.ListRequest(created_by="bo", status=pb.OrderMessage.QUEUED, page_size=2, page_token=page.next_page_token)
+    )
     assert len(rest.orders) == 1 and not rest.next_page_token
     assert {o.created_by for o in [*page.orders, *rest.orders]} == {"bo"}
     assert len(stub.List(pb.ListRequest()).orders) == 5
@@ -98,8 +99,10 @@ def test_invalid_argument_carries_field_errors_as_trailing_metadata(stub):
     assert set(json.loads(trailers["field-errors"])) == {"created_by", "equipment"}
 
 
-@pytest.mark.parametrize("request_fields", [{"status": 12}, {"page_size": 501}, {"page_token": "abc"},
-                                            {"page_token": "\u00b2"}, {"page_token": "9" * 30}])
+@pytest.mark.parametrize(
+    "request_fields",
+    [{"status": 12}, {"page_size": 501}, {"page_token": "abc"}, {"page_token": "\u00b2"}, {"page_token": "9" * 30}],
+)
 def test_bad_list_is_invalid_argument(stub, request_fields):
     assert code_and_message(stub.List, pb.ListRequest(**request_fields))[0] == grpc.StatusCode.INVALID_ARGUMENT
 

@@ -6,7 +6,9 @@ import threading
 
 import grpc
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from kafka import KafkaProducer
 
 from grpc_bridge.generated import orders_pb2 as pb
@@ -45,11 +47,13 @@ class WatchReader:
         return item if item.order.id == order_id else None
 
     def until_order(self, order_id: str, timeout: float = 30.0):
-        return wait_until(lambda: self.take(order_id), timeout=timeout, interval=0,
-                          message=f"Watch never streamed order {order_id}")
+        return wait_until(
+            lambda: self.take(order_id), timeout=timeout, interval=0, message=f"Watch never streamed order {order_id}"
+        )
 
     def until_live(self, publisher, timeout: float = 30.0) -> None:
         """Watch starts at the topic's end once its reader is assigned: place orders until one comes through."""
+
         def one_comes_through() -> bool:
             order = services.create_order(created_by="warm-up", equipment=["MOUSE"], source="grpc")
             assert publish_pending(publisher).sent == 1

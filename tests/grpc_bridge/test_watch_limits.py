@@ -12,8 +12,10 @@ import grpc
 import pytest
 from django.core.management import CommandError, call_command
 
-from grpc_bridge import server as grpc_server, servicer as grpc_servicer
-from grpc_bridge.generated import orders_pb2 as pb, orders_pb2_grpc
+from grpc_bridge import server as grpc_server
+from grpc_bridge import servicer as grpc_servicer
+from grpc_bridge.generated import orders_pb2 as pb
+from grpc_bridge.generated import orders_pb2_grpc
 from grpc_bridge.server import build_server, max_watches_for, server_options
 from grpc_bridge.servicer import WATCH_END_KEY, WATCH_MAX_SECONDS_KEY
 from messaging import clients
@@ -80,6 +82,7 @@ def refused(stub) -> bool:
 
 def wait_for_a_slot(stub, within: float = 30.0):
     """A new Watch, retried while every slot is still taken (the server frees it when it learns the call ended)."""
+
     def attempt():
         try:
             return watching(stub)
@@ -129,8 +132,9 @@ def _let_the_deadline_pass(call, channel):
     assert call.code() == grpc.StatusCode.DEADLINE_EXCEEDED  # waits for the end without reading on
 
 
-@pytest.mark.parametrize("leave", [_cancel, _close_channel, _let_the_deadline_pass],
-                         ids=["cancelled", "channel-closed", "deadline-passed"])
+@pytest.mark.parametrize(
+    "leave", [_cancel, _close_channel, _let_the_deadline_pass], ids=["cancelled", "channel-closed", "deadline-passed"]
+)
 def test_a_watch_whose_client_leaves_gives_its_slot_back(start_server, leave):
     target, stub = start_server()
     put_events(stub, 5)
@@ -150,8 +154,13 @@ def test_a_watch_whose_client_leaves_gives_its_slot_back(start_server, leave):
 
 @contextlib.contextmanager
 def client_process(target):
-    process = subprocess.Popen([sys.executable, "-c", WATCHING_CLIENT, target], cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", WATCHING_CLIENT, target],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert process.stdout.readline().strip() == "watching", process.stderr.read()
         yield process
@@ -228,14 +237,21 @@ def test_the_server_detects_dead_clients_and_bounds_connections():
 def test_every_pool_keeps_a_thread_for_unary_calls():
     assert [max_watches_for(n) for n in (2, 3, 4, 10)] == [1, 1, 2, 5]
     assert all(n - max_watches_for(n) >= 1 for n in range(2, 100))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="max_workers must be at least 2"):
         build_server("127.0.0.1:0", max_workers=1)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="max_watch_seconds must be"):
         build_server("127.0.0.1:0", max_watch_seconds=0)
 
 
-@pytest.mark.parametrize("options", [["--max-workers", "1"], ["--max-watch-seconds", "0"],
-                                     ["--max-watch-seconds", "nan"], ["--max-watch-seconds", "inf"]])
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["--max-workers", "1"],
+        ["--max-watch-seconds", "0"],
+        ["--max-watch-seconds", "nan"],
+        ["--max-watch-seconds", "inf"],
+    ],
+)
 def test_rungrpc_refuses_limits_that_cannot_work(options):
     with pytest.raises(CommandError, match="--max-w"):
         call_command("rungrpc", "127.0.0.1:0", *options)

@@ -12,7 +12,10 @@ import threading
 from collections import defaultdict
 
 import pytest
-from hypothesis import HealthCheck, event as note_event, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import event as note_event
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from kafka import KafkaProducer
 
 from live import relay
@@ -47,21 +50,33 @@ any_text = st.text(max_size=20)  # lone surrogates too: json.dumps writes them a
 def event_value(draw) -> tuple[bytes, bytes]:
     """A schema-valid order event with hostile strings (some only as JSON escapes UTF-8 cannot encode)."""
     order_id = draw(plain_text)
-    data = {"event_id": draw(any_text), "type": draw(st.sampled_from(events.EVENT_TYPES)),
-            "occurred_at": draw(any_text), "source": draw(any_text),
-            "order": {"order_id": order_id, "created_by": draw(any_text), "status": "QUEUED",
-                      "created_at": draw(any_text), "equipment": ["MOUSE"]}}
+    data = {
+        "event_id": draw(any_text),
+        "type": draw(st.sampled_from(events.EVENT_TYPES)),
+        "occurred_at": draw(any_text),
+        "source": draw(any_text),
+        "order": {
+            "order_id": order_id,
+            "created_by": draw(any_text),
+            "status": "QUEUED",
+            "created_at": draw(any_text),
+            "equipment": ["MOUSE"],
+        },
+    }
     return json.dumps(data).encode(), order_id.encode()
 
 
 keys = st.none() | st.binary(max_size=40) | plain_text.map(str.encode)
 values = st.one_of(
-    st.none(), st.binary(max_size=300), plain_text.map(str.encode),
+    st.none(),
+    st.binary(max_size=300),
+    plain_text.map(str.encode),
     st.sampled_from([b"[" * 60_000, b'{"a":' * 20_000, b"\xff" * BIG, "é".encode() * (BIG // 2), b"\xed\xa0\x80"]),
 )
 # Mostly readable names: a name kafka-python cannot decode also hides the rest of its batch from it.
-header_names = st.one_of(plain_text, plain_text, plain_text, plain_text,
-                        st.binary(min_size=1, max_size=6).map(RawHeaderName))
+header_names = st.one_of(
+    plain_text, plain_text, plain_text, plain_text, st.binary(min_size=1, max_size=6).map(RawHeaderName)
+)
 headers = st.lists(st.tuples(header_names, st.binary(max_size=20)), max_size=3)
 
 
@@ -77,7 +92,8 @@ def a_record(draw) -> dict:
 
 def shown_bytes(shown, shown_format: str) -> bytes | None:
     return {"null": lambda: None, "text": lambda: shown.encode(), "base64": lambda: base64.b64decode(shown)}[
-        shown_format]()
+        shown_format
+    ]()
 
 
 def check_frame(frame: dict, record: dict, may_be_unreadable: bool) -> None:
@@ -90,17 +106,18 @@ def check_frame(frame: dict, record: dict, may_be_unreadable: bool) -> None:
         return
     cut = frame["truncated"]
     key = shown_bytes(frame["key"], frame["key_format"])
-    assert key == record["key"] or cut and record["key"].startswith(key)
+    assert key == record["key"] or (cut and record["key"].startswith(key))
     if frame["value_format"] == "json-event":
         assert frame["value"] == events.OrderEvent.from_record(record["value"], record["key"]).to_dict()
     else:
         value = shown_bytes(frame["value"], frame["value_format"])
-        assert value == record["value"] or cut and record["value"].startswith(value), frame["value_format"]
+        assert value == record["value"] or (cut and record["value"].startswith(value)), frame["value_format"]
         if cut:
             assert frame["value_size"] == len(record["value"]) > len(value)
     if "headers_raw" in frame:
-        assert [(h["name"], shown_bytes(h["value"], h["value_format"])) for h in frame["headers_raw"]] == \
-            [(name_text(name), value) for name, value in record["headers"]]
+        assert [(h["name"], shown_bytes(h["value"], h["value_format"])) for h in frame["headers_raw"]] == [
+            (name_text(name), value) for name, value in record["headers"]
+        ]
     else:
         assert frame["headers"] == {name_text(name): value.decode() for name, value in record["headers"]}
 
@@ -109,8 +126,9 @@ async def test_any_record_gets_one_frame_in_order_and_the_stream_goes_on(kafka_b
     socket = await open_socket()
     await start_stream(socket, "latest")
     loop = asyncio.get_running_loop()
-    producer = KafkaProducer(bootstrap_servers=kafka_broker.bootstrap_servers, linger_ms=5,
-                             max_request_size=4 * 1024 * 1024)
+    producer = KafkaProducer(
+        bootstrap_servers=kafka_broker.bootstrap_servers, linger_ms=5, max_request_size=4 * 1024 * 1024
+    )
     sent_all: dict[tuple[int, int], dict] = {}
 
     @hsettings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), database=None)
@@ -128,18 +146,30 @@ async def test_any_record_gets_one_frame_in_order_and_the_stream_goes_on(kafka_b
         # kafka-python parses a batch from its start: after a record it cannot read, the rest of that batch
         # cannot be read either (messaging.readers.poll_stepping_past).
         bad_before: dict[int, bool] = defaultdict(bool)
-        for record, position in sorted(zip(records, sent), key=lambda pair: pair[1]):
+        for record, position in sorted(zip(records, sent, strict=True), key=lambda pair: pair[1]):
             bad_before[position[0]] |= not all(readable(name) for name, _ in record["headers"])
             check_frame(by_position[position], record, may_be_unreadable=bad_before[position[0]])
-            note_event(f"frame: {by_position[position]['value_format']}, truncated: {by_position[position]['truncated']}")
+            note_event(
+                f"frame: {by_position[position]['value_format']}, truncated: {by_position[position]['truncated']}"
+            )
             sent_all[position] = record
 
     try:
         await asyncio.to_thread(relayed_once_each)
         # Still live: a normal order event comes next, as an event.
-        event = events.OrderEvent(event_id="e-after", type=events.ORDER_CREATED, occurred_at="2026-01-01T00:00:00Z",
-                                  source="rest", order={"order_id": "o-after", "created_by": "ana", "status": "QUEUED",
-                                                        "created_at": "2026-01-01T00:00:00Z", "equipment": ["MOUSE"]})
+        event = events.OrderEvent(
+            event_id="e-after",
+            type=events.ORDER_CREATED,
+            occurred_at="2026-01-01T00:00:00Z",
+            source="rest",
+            order={
+                "order_id": "o-after",
+                "created_by": "ana",
+                "status": "QUEUED",
+                "created_at": "2026-01-01T00:00:00Z",
+                "equipment": ["MOUSE"],
+            },
+        )
         future = producer.send(orders_topic, value=event.to_value(), key=b"o-after", headers=event.headers())
         meta = await asyncio.to_thread(future.get, 20)
         [last] = await receive_records(socket, 1)
@@ -162,8 +192,11 @@ async def test_any_record_gets_one_frame_in_order_and_the_stream_goes_on(kafka_b
     resumed = await open_socket()
     resume_frames = await start_stream(resumed, {str(pick["partition"]): pick["offset"] + 1}, timeout=60)
     again = [(f["partition"], f["offset"]) for f in resume_frames if f["type"] == "record"]
-    expected = sorted((f["partition"], f["offset"]) for f in frames
-                      if f["partition"] != pick["partition"] or f["offset"] > pick["offset"])
+    expected = sorted(
+        (f["partition"], f["offset"])
+        for f in frames
+        if f["partition"] != pick["partition"] or f["offset"] > pick["offset"]
+    )
     assert sorted(again) == expected and len(set(again)) == len(again)
     await replayer.disconnect()
     await resumed.disconnect()
@@ -183,10 +216,17 @@ async def test_a_record_the_client_cannot_read_is_stepped_past_and_other_partiti
     producer = KafkaProducer(bootstrap_servers=kafka_broker.bootstrap_servers, linger_ms=0)
     try:
         metas = []
-        for value, name, partition in [(b"a", "ok", 0), (b"bad", RawHeaderName(b"\xff"), 0), (b"c", "ok", 0),
-                                       (b"d", "ok", 1)]:
-            metas.append(await asyncio.to_thread(
-                producer.send(orders_topic, value=value, headers=[(name, b"v")], partition=partition).get, 20))
+        for value, name, partition in [
+            (b"a", "ok", 0),
+            (b"bad", RawHeaderName(b"\xff"), 0),
+            (b"c", "ok", 0),
+            (b"d", "ok", 1),
+        ]:
+            metas.append(
+                await asyncio.to_thread(
+                    producer.send(orders_topic, value=value, headers=[(name, b"v")], partition=partition).get, 20
+                )
+            )
     finally:
         await asyncio.to_thread(producer.close)
     frames = await receive_records(socket, 4)
@@ -198,6 +238,9 @@ async def test_a_record_the_client_cannot_read_is_stepped_past_and_other_partiti
     replayer = await open_socket()
     replayed = [f for f in await start_stream(replayer, "beginning") if f["type"] == "record"]
     assert [(f["partition"], f["offset"], f["value_format"]) for f in replayed if f["partition"] == 0] == [
-        (0, metas[0].offset, "text"), (0, metas[1].offset, "unreadable"), (0, metas[2].offset, "text")]
+        (0, metas[0].offset, "text"),
+        (0, metas[1].offset, "unreadable"),
+        (0, metas[2].offset, "text"),
+    ]
     await socket.disconnect()
     await replayer.disconnect()

@@ -86,10 +86,14 @@ def test_publishing_wakes_every_waiting_subscriber():
 
 def test_runs_of_record_frames_are_coalesced_in_order_within_the_byte_bound():
     status = {"type": "status", "state": "live"}
-    texts = ['{"type":"record","offset":%d}' % offset for offset in range(5)]
+    texts = [f'{{"type":"record","offset":{offset}}}' for offset in range(5)]
     out = coalesced([texts[0], texts[1], status, texts[2], texts[3], texts[4]], max_bytes=2 * len(texts[0]))
-    assert out == ['{"type":"records","records":[%s,%s]}' % (texts[0], texts[1]), status,
-                   '{"type":"records","records":[%s,%s]}' % (texts[2], texts[3]), texts[4]]
+    assert out == [
+        f'{{"type":"records","records":[{texts[0]},{texts[1]}]}}',
+        status,
+        f'{{"type":"records","records":[{texts[2]},{texts[3]}]}}',
+        texts[4],
+    ]
 
 
 def test_one_record_stays_a_record_frame_and_a_frame_over_the_bound_goes_alone():
@@ -99,6 +103,6 @@ def test_one_record_stays_a_record_frame_and_a_frame_over_the_bound_goes_alone()
 
 
 def test_sockets_sending_the_same_records_share_one_coalesced_text():
-    texts = ['{"type":"record","offset":%d}' % offset for offset in range(3)]
+    texts = [f'{{"type":"record","offset":{offset}}}' for offset in range(3)]
     first, second = coalesced(list(texts)), coalesced(list(texts))
     assert first == second and first[0] is second[0]

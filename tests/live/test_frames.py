@@ -5,20 +5,45 @@ from __future__ import annotations
 import base64
 import json
 
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from kafka.consumer.fetcher import ConsumerRecord
 
 from live import frames, relay
 from orders import events
 
-EVENT = events.OrderEvent(event_id="e-1", type=events.ORDER_CREATED, occurred_at="2026-01-01T00:00:00Z",
-                          source="rest", order={"order_id": "o-1", "created_by": "ana", "status": "QUEUED",
-                                                "created_at": "2026-01-01T00:00:00Z", "equipment": ["MOUSE"]})
+EVENT = events.OrderEvent(
+    event_id="e-1",
+    type=events.ORDER_CREATED,
+    occurred_at="2026-01-01T00:00:00Z",
+    source="rest",
+    order={
+        "order_id": "o-1",
+        "created_by": "ana",
+        "status": "QUEUED",
+        "created_at": "2026-01-01T00:00:00Z",
+        "equipment": ["MOUSE"],
+    },
+)
 
 
 def record(value: bytes | None = b"v", key: bytes | None = b"k", headers=(), offset: int = 7) -> ConsumerRecord:
-    return ConsumerRecord("orders", 1, 0, offset, 1_700_000_000_000, 0, key, value, list(headers), None,
-                          -1 if key is None else len(key), -1 if value is None else len(value), -1)
+    return ConsumerRecord(
+        "orders",
+        1,
+        0,
+        offset,
+        1_700_000_000_000,
+        0,
+        key,
+        value,
+        list(headers),
+        None,
+        -1 if key is None else len(key),
+        -1 if value is None else len(value),
+        -1,
+    )
 
 
 def packed_frame(rec: ConsumerRecord) -> dict:
@@ -42,8 +67,11 @@ def test_bytes_that_are_not_utf8_are_base64_with_a_reason():
     frame = packed_frame(record(b"\xff\x00value", b"\xc3\x28", [("h", b"\x80"), ("ok", b"text"), ("ok", b"again")]))
     assert (frame["value_format"], frame["value_reason"]) == ("base64", frames.NOT_UTF8)
     assert base64.b64decode(frame["value"]) == b"\xff\x00value"
-    assert (frame["key_format"], frame["key_reason"], base64.b64decode(frame["key"])) == ("base64", "not UTF-8",
-                                                                                        b"\xc3\x28")
+    assert (frame["key_format"], frame["key_reason"], base64.b64decode(frame["key"])) == (
+        "base64",
+        "not UTF-8",
+        b"\xc3\x28",
+    )
     assert frame["headers"] == {"ok": "again"}, "text headers only; a repeated name keeps its last value"
     assert frame["headers_raw"] == [
         {"name": "h", "value": base64.b64encode(b"\x80").decode(), "value_format": "base64", "reason": "not UTF-8"},
@@ -101,7 +129,11 @@ def test_an_unreadable_record_frame():
     frame = json.loads(text[2])
     assert frame["type"] == "record" and (frame["partition"], frame["offset"]) == (2, 9)
     assert (frame["value_format"], frame["error"], frame["headers"], frame["key"]) == (
-        "unreadable", "CorruptRecordError: bad", {}, None)
+        "unreadable",
+        "CorruptRecordError: bad",
+        {},
+        None,
+    )
 
 
 def test_a_frame_that_cannot_be_encoded_still_packs():
@@ -110,8 +142,11 @@ def test_a_frame_that_cannot_be_encoded_still_packs():
 
 
 @hsettings(max_examples=300, deadline=None)
-@given(key=st.none() | st.binary(max_size=64), value=st.none() | st.binary(max_size=256) | st.text().map(str.encode),
-       headers=st.lists(st.tuples(st.text(max_size=8), st.none() | st.binary(max_size=16)), max_size=4))
+@given(
+    key=st.none() | st.binary(max_size=64),
+    value=st.none() | st.binary(max_size=256) | st.text().map(str.encode),
+    headers=st.lists(st.tuples(st.text(max_size=8), st.none() | st.binary(max_size=16)), max_size=4),
+)
 def test_any_bytes_make_one_frame_that_round_trips(key, value, headers):
     frame = packed_frame(record(value, key, headers))
     assert _bytes_of(frame["key"], frame["key_format"]) == key
@@ -119,8 +154,9 @@ def test_any_bytes_make_one_frame_that_round_trips(key, value, headers):
         assert events.OrderEvent.from_record(value, key).to_dict() == frame["value"]
     else:
         assert _bytes_of(frame["value"], frame["value_format"]) == value
-    raw = frame.get("headers_raw") or [{"name": n, "value": v, "value_format": "null" if v is None else "text"}
-                                       for n, v in frame["headers"].items()]
+    raw = frame.get("headers_raw") or [
+        {"name": n, "value": v, "value_format": "null" if v is None else "text"} for n, v in frame["headers"].items()
+    ]
     if "headers_raw" in frame:
         assert [(h["name"], _bytes_of(h["value"], h["value_format"])) for h in raw] == headers
     else:
@@ -129,4 +165,5 @@ def test_any_bytes_make_one_frame_that_round_trips(key, value, headers):
 
 def _bytes_of(shown, shown_format: str) -> bytes | None:
     return {"null": lambda: None, "text": lambda: shown.encode(), "base64": lambda: base64.b64decode(shown)}[
-        shown_format]()
+        shown_format
+    ]()

@@ -19,7 +19,14 @@ from orders import events, services
 from outbox.models import OutboxEvent
 from outbox.publisher import publish_pending
 from tests.support.relay_sockets import (
-    is_status, open_socket, positions, receive_records, receive_until, records_in, send_records, start_stream,
+    is_status,
+    open_socket,
+    positions,
+    receive_records,
+    receive_until,
+    records_in,
+    send_records,
+    start_stream,
 )
 from tests.support.waiting import wait_until
 
@@ -72,8 +79,9 @@ async def test_published_orders_arrive_as_record_frames(kafka_broker, orders_top
 
 
 async def test_replay_from_the_beginning_then_live(kafka_broker, orders_topic):
-    before = await send(kafka_broker, orders_topic, *({"value": f"old-{i}".encode(), "partition": i % 3}
-                                                       for i in range(5)))
+    before = await send(
+        kafka_broker, orders_topic, *({"value": f"old-{i}".encode(), "partition": i % 3} for i in range(5))
+    )
     socket = await open_socket()
     frames = await start_stream(socket, "beginning")
     replaying = frames[0]
@@ -91,8 +99,11 @@ async def test_replay_from_the_beginning_then_live(kafka_broker, orders_topic):
 
 async def test_replay_from_a_timestamp(kafka_broker, orders_topic):
     start = int(time.time() * 1000) - 60_000
-    sent = await send(kafka_broker, orders_topic, *({"value": f"t{i}".encode(), "partition": 1,
-                                                     "timestamp_ms": start + i * 1_000} for i in range(4)))
+    sent = await send(
+        kafka_broker,
+        orders_topic,
+        *({"value": f"t{i}".encode(), "partition": 1, "timestamp_ms": start + i * 1_000} for i in range(4)),
+    )
     socket = await open_socket()
     frames = await start_stream(socket, {"timestamp": start + 2_000})
     history = records_in(frames)
@@ -132,8 +143,12 @@ async def wait_for_reader(past: list[tuple[int, int]], timeout: float = 20.0) ->
 
     In a thread: the reader hands records over on this loop, which must keep running meanwhile.
     """
-    await asyncio.to_thread(wait_until, lambda: all(relay.current().state().positions.get(p, 0) > o for p, o in past),
-                            timeout=timeout, message=f"the relay reader did not reach {past}")
+    await asyncio.to_thread(
+        wait_until,
+        lambda: all(relay.current().state().positions.get(p, 0) > o for p, o in past),
+        timeout=timeout,
+        message=f"the relay reader did not reach {past}",
+    )
 
 
 async def receive_through(socket, wanted: list[tuple[int, int]]) -> list[dict]:
@@ -157,7 +172,7 @@ async def test_reconnecting_with_the_last_offsets_gives_every_later_record_once(
     try:
         seen_first = await receive_records(first, 15)
         await first.disconnect()
-        next_offsets = {p: 0 for p in range(3)}
+        next_offsets = dict.fromkeys(range(3), 0)
         for frame in seen_first:
             next_offsets[frame["partition"]] = frame["offset"] + 1
         # Records that arrive while no socket is open: the reader hands them on, the new socket gets them as history.
@@ -191,11 +206,22 @@ async def test_reconnecting_with_the_last_offsets_gives_every_later_record_once(
 async def test_a_non_json_record_shows_as_raw_text_and_the_relay_goes_on(kafka_broker, orders_topic):
     socket = await open_socket()
     await start_stream(socket, "latest")
-    event = events.OrderEvent(event_id="e-1", type=events.ORDER_CREATED, occurred_at="2026-01-01T00:00:00Z",
-                              source="rest", order={"order_id": "o-1", "created_by": "ana", "status": "QUEUED",
-                                                       "created_at": "2026-01-01T00:00:00Z", "equipment": ["MOUSE"]})
+    event = events.OrderEvent(
+        event_id="e-1",
+        type=events.ORDER_CREATED,
+        occurred_at="2026-01-01T00:00:00Z",
+        source="rest",
+        order={
+            "order_id": "o-1",
+            "created_by": "ana",
+            "status": "QUEUED",
+            "created_at": "2026-01-01T00:00:00Z",
+            "equipment": ["MOUSE"],
+        },
+    )
     sent = await send(
-        kafka_broker, orders_topic,
+        kafka_broker,
+        orders_topic,
         {"value": b"{not json", "key": b"raw", "headers": [("note", b"hand typed")], "partition": 0},
         {"value": b"\xff\xfe binary", "partition": 0},
         {"value": b"[" * 100_000, "partition": 0},
@@ -205,7 +231,11 @@ async def test_a_non_json_record_shows_as_raw_text_and_the_relay_goes_on(kafka_b
     assert positions([raw, binary, nested, parsed]) == sent
     assert nested["value_format"] == "text" and len(nested["value"]) == 100_000
     assert (raw["value"], raw["value_format"], raw["key"], raw["headers"]) == (
-        "{not json", "text", "raw", {"note": "hand typed"})
+        "{not json",
+        "text",
+        "raw",
+        {"note": "hand typed"},
+    )
     assert binary["value_format"] == "base64" and base64.b64decode(binary["value"]) == b"\xff\xfe binary"
     assert (parsed["value"], parsed["value_format"]) == (event.to_dict(), "json-event")
     await socket.disconnect()
@@ -239,8 +269,9 @@ async def test_pause_then_resume_sends_what_arrived_meanwhile_once(kafka_broker,
     await socket.send_json_to({"action": "pause"})
     paused = await receive_until(socket, is_status("paused"))
     assert paused[-1]["positions"] == {"0": 0, "1": 0, "2": 0}
-    during = await send(kafka_broker, orders_topic, *({"value": f"during-{i}".encode(), "partition": 0}
-                                                       for i in range(3)))
+    during = await send(
+        kafka_broker, orders_topic, *({"value": f"during-{i}".encode(), "partition": 0} for i in range(3))
+    )
     await wait_for_reader(during)
     await socket.send_json_to({"action": "resume"})
     frames = await receive_until(socket, is_status("live"))

@@ -9,7 +9,8 @@ import threading
 import pytest
 from channels.testing import WebsocketCommunicator
 
-from live import consumers, replay, stream as stream_module
+from live import consumers, replay
+from live import stream as stream_module
 from playground.asgi import application
 from tests.live.test_ws_consumer import FakeRelay, frame, packed
 from tests.support.relay_sockets import BROWSER_HEADERS, is_status, open_socket, receive_until, start_stream
@@ -34,7 +35,7 @@ class StuckReader:
         StuckReader.opened.append(self)
 
     def open(self, start):
-        return replay.ReplayPlan(start={p: 0 for p in self.until}, until=self.until, skipped={})
+        return replay.ReplayPlan(start=dict.fromkeys(self.until, 0), until=self.until, skipped={})
 
     def read_chunk(self):
         self.closed.wait(0.05)

@@ -1,4 +1,4 @@
-"""live.stream.Stream on its own: replay rounds, the live filter, lost frames, pause and resume; no socket, no broker."""
+"""live.stream.Stream on its own: replay rounds, the live filter, lost frames, pause and resume; no socket or broker."""
 
 from __future__ import annotations
 
@@ -71,8 +71,9 @@ def live_stream(positions: dict[int, int] | None = None) -> Stream:
 
 
 def test_a_new_socket_gets_the_connected_status():
-    assert new_stream().opened() == [status("connected", partitions=[0, 1], positions={"0": 5, "1": 0},
-                                            end_offsets={"0": 5, "1": 0})]
+    assert new_stream().opened() == [
+        status("connected", partitions=[0, 1], positions={"0": 5, "1": 0}, end_offsets={"0": 5, "1": 0})
+    ]
 
 
 def test_a_new_socket_during_an_outage_also_gets_kafka_unavailable():
@@ -110,9 +111,12 @@ def test_live_frames_during_a_replay_follow_the_history_after_the_live_status():
     end, live = finish(stream)
     assert frames + end == [
         status("replaying", **{"from": {"0": 3, "1": 0}}, until={"0": 5, "1": 0}, skipped={}),
-        "p0o3", "p0o4",
+        "p0o3",
+        "p0o4",
         status("live", positions={"0": 5, "1": 0}),
-        "p0o5", "p1o0", "p0o6",
+        "p0o5",
+        "p1o0",
+        "p0o6",
     ]
     assert live and stream.state == "live"
     assert stream.on_records(3, [rec(0, 7)]) == ["p0o7"]
@@ -247,11 +251,14 @@ def test_resume_when_not_paused_gives_the_error_frame():
     assert live_stream().resume() == [{"type": "error", "message": "the stream is not paused", "action": "resume"}]
 
 
-@pytest.mark.parametrize("state, expected", [
-    ("connected", status("connected", partitions=[0, 1], positions={"0": 5, "1": 0}, end_offsets={"0": 5, "1": 0})),
-    ("live", status("live", positions={"0": 5, "1": 0})),
-    ("paused", status("paused", positions={"0": 5, "1": 0})),
-])
+@pytest.mark.parametrize(
+    ("state", "expected"),
+    [
+        ("connected", status("connected", partitions=[0, 1], positions={"0": 5, "1": 0}, end_offsets={"0": 5, "1": 0})),
+        ("live", status("live", positions={"0": 5, "1": 0})),
+        ("paused", status("paused", positions={"0": 5, "1": 0})),
+    ],
+)
 def test_kafka_coming_back_announces_where_the_stream_stands(state, expected):
     stream = live_stream() if state != "connected" else new_stream()
     if state == "paused":
@@ -267,10 +274,15 @@ def test_kafka_coming_back_during_a_replay_says_nothing():
 
 def test_a_relay_outage_is_reported_in_every_state():
     stream = live_stream()
-    assert stream.on_status(2, "unavailable", "KafkaTimeoutError: gone") == [{
-        "type": "status", "state": "kafka_unavailable", "topic": "orders-test", "kafka": "unavailable",
-        "error": "KafkaTimeoutError: gone",
-    }]
+    assert stream.on_status(2, "unavailable", "KafkaTimeoutError: gone") == [
+        {
+            "type": "status",
+            "state": "kafka_unavailable",
+            "topic": "orders-test",
+            "kafka": "unavailable",
+            "error": "KafkaTimeoutError: gone",
+        }
+    ]
     assert stream.state == "live"
 
 
@@ -280,7 +292,8 @@ def test_a_failed_replay_leaves_the_stream_stopped():
     stream.begin_round({0: 5, 1: 0})
     stream.on_records(1, [rec(0, 5)])
     assert stream.replay_failed("unknown partitions [7]") == [
-        {"type": "error", "message": "replay failed: unknown partitions [7]", "action": "replay"}]
+        {"type": "error", "message": "replay failed: unknown partitions [7]", "action": "replay"}
+    ]
     assert (stream.state, stream.cut, list(stream.buffer)) == ("connected", None, [])
     assert stream.on_records(2, [rec(0, 6)]) == []
 
@@ -289,5 +302,6 @@ def test_the_replaying_status_names_the_cut_and_the_skipped_records():
     stream = new_stream()
     stream.start_replay()
     stream.begin_round({1: 9000, 0: 5})
-    assert stream.history_started({0: 0, 1: 4000}, skipped={1: 4000}) == [status(
-        "replaying", **{"from": {"0": 0, "1": 4000}}, until={"0": 5, "1": 9000}, skipped={"1": 4000})]
+    assert stream.history_started({0: 0, 1: 4000}, skipped={1: 4000}) == [
+        status("replaying", **{"from": {"0": 0, "1": 4000}}, until={"0": 5, "1": 9000}, skipped={"1": 4000})
+    ]

@@ -54,7 +54,9 @@ def test_twenty_drops_lose_nothing_and_repeat_nothing(make_stack, kafka_broker):
         stop.set()
     assert sum(streaming_at_drop) >= DROPS - 2, "the drops should fall while records are being produced"
     seen = reader.offsets_seen()
-    expected = [(p, o) for p, end in end_offsets(kafka_broker.bootstrap_servers, stack.topic).items() for o in range(end)]
+    expected = [
+        (p, o) for p, end in end_offsets(kafka_broker.bootstrap_servers, stack.topic).items() for o in range(end)
+    ]
     assert len(expected) == RECORDS
     assert len(seen) == len(set(seen)), "a record arrived twice"
     assert sorted(seen) == sorted(expected), "a record was missed"

@@ -9,8 +9,8 @@ import pytest
 from channels.testing import WebsocketCommunicator
 
 from live import relay, replay
-from live.stream import Stream
 from live.broadcast import Broadcast
+from live.stream import Stream
 from playground.asgi import application
 from tests.support.relay_sockets import BROWSER_HEADERS, is_status, open_socket, positions, receive_until, start_stream
 
@@ -27,8 +27,9 @@ class FakeRelay:
     def __init__(self) -> None:
         self.broadcast = Broadcast()
         self.replay_slots = asyncio.Semaphore(1)
-        self.reader = relay.ReaderState(kafka="ok", partitions=(0, 1, 2), positions={0: 5, 1: 0, 2: 2},
-                                        end_offsets={0: 5, 1: 0, 2: 2})
+        self.reader = relay.ReaderState(
+            kafka="ok", partitions=(0, 1, 2), positions={0: 5, 1: 0, 2: 2}, end_offsets={0: 5, 1: 0, 2: 2}
+        )
 
     def state(self) -> relay.ReaderState:
         return self.reader
@@ -45,8 +46,13 @@ async def test_connect_sends_the_connected_status(fake_relay):
     communicator = WebsocketCommunicator(application, "/ws/orders/", headers=BROWSER_HEADERS)
     assert (await communicator.connect(timeout=5))[0]
     assert await communicator.receive_json_from(timeout=5) == {
-        "type": "status", "state": "connected", "topic": "orders-fake", "kafka": "ok",
-        "partitions": [0, 1, 2], "positions": {"0": 5, "1": 0, "2": 2}, "end_offsets": {"0": 5, "1": 0, "2": 2},
+        "type": "status",
+        "state": "connected",
+        "topic": "orders-fake",
+        "kafka": "ok",
+        "partitions": [0, 1, 2],
+        "positions": {"0": 5, "1": 0, "2": 2},
+        "end_offsets": {"0": 5, "1": 0, "2": 2},
     }
     await communicator.disconnect()
 
@@ -89,10 +95,14 @@ async def test_a_binary_frame_gets_an_error_frame(fake_relay):
     await communicator.disconnect()
 
 
-@pytest.mark.parametrize("headers", [
-    [(b"origin", b"http://evil.example"), (b"host", b"127.0.0.1:8000")],
-    [(b"host", b"127.0.0.1:8000")],
-], ids=["foreign-origin", "no-origin"])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [(b"origin", b"http://evil.example"), (b"host", b"127.0.0.1:8000")],
+        [(b"host", b"127.0.0.1:8000")],
+    ],
+    ids=["foreign-origin", "no-origin"],
+)
 async def test_a_socket_from_a_disallowed_origin_is_refused(fake_relay, headers):
     communicator = WebsocketCommunicator(application, "/ws/orders/", headers=headers)
     connected, _ = await communicator.connect(timeout=5)
@@ -104,18 +114,40 @@ async def test_latest_replays_nothing_and_goes_live_at_the_cut(fake_relay):
     communicator = await open_socket()
     frames = await start_stream(communicator, "latest", timeout=5)
     assert frames == [
-        {"type": "status", "state": "replaying", "topic": "orders-fake", "kafka": "ok",
-         "from": {"0": 5, "1": 0, "2": 2}, "until": {"0": 5, "1": 0, "2": 2}, "skipped": {}},
-        {"type": "status", "state": "live", "topic": "orders-fake", "kafka": "ok",
-         "positions": {"0": 5, "1": 0, "2": 2}},
+        {
+            "type": "status",
+            "state": "replaying",
+            "topic": "orders-fake",
+            "kafka": "ok",
+            "from": {"0": 5, "1": 0, "2": 2},
+            "until": {"0": 5, "1": 0, "2": 2},
+            "skipped": {},
+        },
+        {
+            "type": "status",
+            "state": "live",
+            "topic": "orders-fake",
+            "kafka": "ok",
+            "positions": {"0": 5, "1": 0, "2": 2},
+        },
     ]
     await communicator.disconnect()
 
 
 def frame(partition: int, offset: int) -> dict:
-    return {"type": "record", "topic": "orders-fake", "partition": partition, "offset": offset, "key": None,
-            "timestamp": 0, "timestamp_type": "create", "headers": {}, "value": "x", "value_format": "text",
-            "size": 1}
+    return {
+        "type": "record",
+        "topic": "orders-fake",
+        "partition": partition,
+        "offset": offset,
+        "key": None,
+        "timestamp": 0,
+        "timestamp_type": "create",
+        "headers": {},
+        "value": "x",
+        "value_format": "text",
+        "size": 1,
+    }
 
 
 async def test_live_frames_below_the_stream_position_are_not_sent(fake_relay):
@@ -152,7 +184,10 @@ async def test_kafka_outage_and_return_are_reported(fake_relay):
     await start_stream(communicator, "latest", timeout=5)
     fake_relay.broadcast.publish({"type": "relay.status", "kafka": "unavailable", "error": "KafkaTimeoutError: gone"})
     assert await communicator.receive_json_from(timeout=5) == {
-        "type": "status", "state": "kafka_unavailable", "topic": "orders-fake", "kafka": "unavailable",
+        "type": "status",
+        "state": "kafka_unavailable",
+        "topic": "orders-fake",
+        "kafka": "unavailable",
         "error": "KafkaTimeoutError: gone",
     }
     fake_relay.broadcast.publish({"type": "relay.status", "kafka": "ok", "error": ""})
@@ -180,10 +215,11 @@ async def test_relay_messages_dropped_from_the_log_make_the_stream_catch_up(fake
 def test_replay_from_is_parsed_and_validated():
     assert replay.parse_replay_from("beginning") == replay.ReplayFrom("beginning")
     assert replay.parse_replay_from({"timestamp": 1_700_000_000_000}) == replay.ReplayFrom(
-        "timestamp", timestamp=1_700_000_000_000)
+        "timestamp", timestamp=1_700_000_000_000
+    )
     assert replay.parse_replay_from({"0": 3, "2": 0}) == replay.ReplayFrom("offsets", offsets={0: 3, 2: 0})
-    for bad in (None, "", "now", {}, [], 5, {"timestamp": "x"}, {"０": 1}, {"1": 1.5}):
-        with pytest.raises(ValueError):
+    for bad in (None, "", "now", {}, [], 5, {"timestamp": "x"}, {"\uff10": 1}, {"1": 1.5}):
+        with pytest.raises(ValueError, match=r"."):  # any message: it becomes the error frame's text
             replay.parse_replay_from(bad)
 
 

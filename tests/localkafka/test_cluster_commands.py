@@ -24,14 +24,29 @@ def bystander():
 
 
 def localkafka(control: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "localkafka", *args], cwd=ROOT, capture_output=True, text=True,
-                          env={**os.environ, "LOCAL_KAFKA_CLUSTER_FILE": str(control)}, timeout=30)
+    return subprocess.run(
+        [sys.executable, "-m", "localkafka", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "LOCAL_KAFKA_CLUSTER_FILE": str(control)},
+        timeout=30,
+        check=False,
+    )
 
 
 def stale_control_file(tmp_path: Path, pid: int) -> Path:
     control = tmp_path / "cluster.json"
-    control.write_text(json.dumps({"pid": pid, "bootstrap_servers": "127.0.0.1:1", "state": "running", "nodes": [
-        {"node": 1, "pid": pid, "bootstrap_server": "127.0.0.1:1", "state": "running"}]}))
+    control.write_text(
+        json.dumps(
+            {
+                "pid": pid,
+                "bootstrap_servers": "127.0.0.1:1",
+                "state": "running",
+                "nodes": [{"node": 1, "pid": pid, "bootstrap_server": "127.0.0.1:1", "state": "running"}],
+            }
+        )
+    )
     return control
 
 

@@ -19,9 +19,24 @@ def run_wrapper(tmp_path: Path) -> tuple[subprocess.Popen, int, Path]:
     """Start `python -m localkafka run` with its data and control file in tmp_path; wait until it answers."""
     port, control = free_port(), tmp_path / "run.json"
     process = subprocess.Popen(
-        [sys.executable, "-m", "localkafka", "run", "--data-dir", str(tmp_path / "data"), "--port", str(port),
-         "--controller-port", str(free_port()), "--control-file", str(control)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "localkafka",
+            "run",
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--port",
+            str(port),
+            "--controller-port",
+            str(free_port()),
+            "--control-file",
+            str(control),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     # Stop waiting as soon as the wrapper exits: its output then says why.
     up = poll_until(lambda: process.poll() is not None or broker_answers(f"127.0.0.1:{port}"), timeout=90, interval=0.5)
@@ -52,8 +67,11 @@ def test_stop_broker_and_start_broker_keep_the_wrapper_running(tmp_path):
     process, port, control = run_wrapper(tmp_path)
     env = {**os.environ, "LOCAL_KAFKA_PIDFILE": str(control)}
     try:
-        assert json.loads(control.read_text()) == {"pid": process.pid, "bootstrap_servers": f"127.0.0.1:{port}",
-                                                   "state": "running"}
+        assert json.loads(control.read_text()) == {
+            "pid": process.pid,
+            "bootstrap_servers": f"127.0.0.1:{port}",
+            "state": "running",
+        }
         subprocess.run([sys.executable, "-m", "localkafka", "stop-broker"], cwd=ROOT, env=env, check=True)
         wait_until(lambda: state_of(control) == "stopped", timeout=30, message="the broker was not stopped")
         assert not broker_answers(f"127.0.0.1:{port}")
@@ -67,8 +85,7 @@ def test_stop_broker_and_start_broker_keep_the_wrapper_running(tmp_path):
 
 
 def test_a_cluster_id_that_looks_like_an_option_still_formats(tmp_path):
-    broker = LocalBroker(data_dir=tmp_path, port=free_port(), controller_port=free_port(),
-                         cluster_id="-" + "A" * 21)
+    broker = LocalBroker(data_dir=tmp_path, port=free_port(), controller_port=free_port(), cluster_id="-" + "A" * 21)
     broker.write_properties()
     broker.format_storage()
     assert "cluster.id=-AAAAAAAAAAAAAAAAAAAAA" in (tmp_path / "logs" / "meta.properties").read_text()

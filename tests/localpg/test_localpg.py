@@ -19,7 +19,8 @@ def test_throwaway_server_serves_its_database_fast_and_leaves_nothing():
     try:
         with psycopg.connect(server.url) as connection:
             database, fsync, host = connection.execute(
-                "SELECT current_database(), current_setting('fsync'), inet_server_addr()::text").fetchone()
+                "SELECT current_database(), current_setting('fsync'), inet_server_addr()::text"
+            ).fetchone()
         assert (database, fsync, host) == ("playground", "off", "127.0.0.1/32")
         assert server.url == f"postgres://postgres@127.0.0.1:{server.port}/playground"
     finally:
@@ -30,8 +31,13 @@ def test_throwaway_server_serves_its_database_fast_and_leaves_nothing():
 
 def test_run_prints_its_database_url_and_stops_on_sigterm():
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "localpg", "run", "--port", str(port)], cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "localpg", "run", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         line = process.stdout.readline().strip()
         assert line == f"DATABASE_URL=postgres://postgres@127.0.0.1:{port}/playground"
@@ -45,10 +51,18 @@ def test_run_prints_its_database_url_and_stops_on_sigterm():
 
 
 def test_exec_runs_the_command_against_a_server_and_returns_its_status():
-    probe = ("import os, psycopg; url = os.environ['DATABASE_URL']; print(url, flush=True); "
-             "psycopg.connect(url).execute('SELECT 1'); raise SystemExit(7)")
-    result = subprocess.run([sys.executable, "-m", "localpg", "exec", sys.executable, "-c", probe], cwd=ROOT,
-                            capture_output=True, text=True, timeout=60)
+    probe = (
+        "import os, psycopg; url = os.environ['DATABASE_URL']; print(url, flush=True); "
+        "psycopg.connect(url).execute('SELECT 1'); raise SystemExit(7)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "localpg", "exec", sys.executable, "-c", probe],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 7, result.stderr
     url = result.stdout.strip()
     assert url.startswith("postgres://postgres@127.0.0.1:") and url.endswith("/playground")

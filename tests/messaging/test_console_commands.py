@@ -21,8 +21,9 @@ def test_produced_lines_are_consumed_with_partition_offset_key_and_value(orders_
     assert sent.getvalue().count("sent partition=") == 2
 
     out = io.StringIO()
-    call_command("kafka_consume", "--from-beginning", "--max-records", "2", "--timeout", "10", stdout=out,
-                 stderr=io.StringIO())
+    call_command(
+        "kafka_consume", "--from-beginning", "--max-records", "2", "--timeout", "10", stdout=out, stderr=io.StringIO()
+    )
     lines = out.getvalue().splitlines()
     assert any("key=k1 value=hello" in line and "offset=" in line for line in lines)
     assert any("key=None value=plain line" in line for line in lines)
@@ -36,8 +37,18 @@ def test_consumer_in_a_group_prints_order_events(orders_topic):
     finally:
         producer.close()
     out = io.StringIO()
-    call_command("kafka_consume", "--from-beginning", "--group", "console-test", "--max-records", "1",
-                 "--timeout", "15", stdout=out, stderr=io.StringIO())
+    call_command(
+        "kafka_consume",
+        "--from-beginning",
+        "--group",
+        "console-test",
+        "--max-records",
+        "1",
+        "--timeout",
+        "15",
+        stdout=out,
+        stderr=io.StringIO(),
+    )
     value = json.loads(out.getvalue().split(" value=", 1)[1])
     assert value["order"]["order_id"] == str(order.order_id)
 

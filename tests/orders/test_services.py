@@ -2,7 +2,7 @@
 
 import json
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from django.db import connection, transaction
@@ -21,10 +21,10 @@ def create(**overrides):
 
 
 def test_create_defaults_status_and_time_and_keeps_repeats():
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     order = create()
     assert order.status == Status.QUEUED
-    assert before <= order.created_at <= datetime.now(timezone.utc)
+    assert before <= order.created_at <= datetime.now(UTC)
     assert Order.objects.get().equipment == ["KEYBOARD", "MOUSE", "MOUSE"]
 
 
@@ -42,7 +42,7 @@ def test_create_records_exactly_one_created_event_in_the_outbox():
 
 def test_naive_created_at_is_taken_as_utc():
     order = create(created_at="2026-01-31T12:00:00")
-    assert order.created_at == datetime(2026, 1, 31, 12, tzinfo=timezone.utc)
+    assert order.created_at == datetime(2026, 1, 31, 12, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -163,6 +163,11 @@ def test_a_lone_surrogate_is_refused_by_the_domain_too():
 
 def test_messages_quote_at_most_a_short_piece_of_the_input():
     with pytest.raises(InvalidOrder) as refused:
-        services.create_order(created_by="ana", equipment=["X" * 10_000] * 20, status="Y" * 10_000,
-                              created_at="Z" * 100_000, source="rest")
+        services.create_order(
+            created_by="ana",
+            equipment=["X" * 10_000] * 20,
+            status="Y" * 10_000,
+            created_at="Z" * 100_000,
+            source="rest",
+        )
     assert all(len(message) < 300 for messages in refused.value.errors.values() for message in messages)

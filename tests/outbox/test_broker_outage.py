@@ -7,19 +7,23 @@ import time
 import pytest
 from rest_framework.test import APIClient
 
+from harness.topics import read_records
 from messaging.clients import DELIVERY_TIMEOUT_MS
 from outbox import selectors
 from outbox.models import OutboxEvent
 from outbox.publisher import OutboxPublisher
-from harness.topics import read_records
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def wait_until_outbox_empty(timeout: float = 30.0) -> None:
-    wait_until(lambda: not selectors.backlog().waiting, timeout=timeout, interval=0.1,
-               message=lambda: f"the outbox still holds {selectors.backlog().waiting} waiting events")
+    wait_until(
+        lambda: not selectors.backlog().waiting,
+        timeout=timeout,
+        interval=0.1,
+        message=lambda: f"the outbox still holds {selectors.backlog().waiting} waiting events",
+    )
 
 
 def test_orders_accepted_while_broker_down_are_delivered_in_order_after_restart(own_broker):
@@ -36,8 +40,9 @@ def test_orders_accepted_while_broker_down_are_delivered_in_order_after_restart(
         order_ids, slowest = [], 0.0
         for i in range(10):
             started = time.monotonic()
-            response = api.post("/api/orders/computers", {"created_by": f"during-{i}", "equipment": ["WEBCAM"]},
-                                format="json")
+            response = api.post(
+                "/api/orders/computers", {"created_by": f"during-{i}", "equipment": ["WEBCAM"]}, format="json"
+            )
             slowest = max(slowest, time.monotonic() - started)
             assert response.status_code == 201
             order_ids.append(response.json()["order_id"])
@@ -47,8 +52,11 @@ def test_orders_accepted_while_broker_down_are_delivered_in_order_after_restart(
         # Look only once the publisher has tried the waiting events against the dead broker and given up: a failed
         # try is counted on the row (attempts, last_error) when the producer's delivery timeout expires it.
         tried_and_failed = OutboxEvent.objects.filter(sent_at__isnull=True, attempts__gte=1).exclude(last_error="")
-        wait_until(tried_and_failed.exists, timeout=DELIVERY_TIMEOUT_MS / 1000 + 30,
-                   message="the publisher recorded no failed attempt at the events waiting while the broker is down")
+        wait_until(
+            tried_and_failed.exists,
+            timeout=DELIVERY_TIMEOUT_MS / 1000 + 30,
+            message="the publisher recorded no failed attempt at the events waiting while the broker is down",
+        )
         assert selectors.backlog().waiting == 11
 
         own_broker.start()

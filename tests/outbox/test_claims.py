@@ -22,12 +22,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def add_events(keys: list[str]) -> list[int]:
     """One waiting event per entry, in this order; their ids."""
-    return [OutboxEvent.objects.create(event_id=uuid.uuid4(), topic="orders", key=key, value="{}").id
-            for key in keys]
+    return [OutboxEvent.objects.create(event_id=uuid.uuid4(), topic="orders", key=key, value="{}").id for key in keys]
 
 
 def in_own_connection(work):
     """Run `work` in a thread of its own (so on a database connection of its own) and close that connection."""
+
     def run():
         try:
             work()
@@ -42,8 +42,11 @@ def in_own_connection(work):
 def overtakes(claimed: list[OutboxEvent]) -> list[int]:
     """Claimed events with an older unsent event of their key outside the claim."""
     ids = {row.id for row in claimed}
-    return [row.id for row in claimed
-            if OutboxEvent.objects.filter(key=row.key, sent_at__isnull=True, id__lt=row.id).exclude(id__in=ids)]
+    return [
+        row.id
+        for row in claimed
+        if OutboxEvent.objects.filter(key=row.key, sent_at__isnull=True, id__lt=row.id).exclude(id__in=ids)
+    ]
 
 
 def test_a_second_claim_takes_other_events_and_none_that_would_overtake_the_first():
@@ -68,7 +71,8 @@ def test_a_second_claim_takes_other_events_and_none_that_would_overtake_the_firs
     assert [row.id for row in first] == held
     expected = {"postgresql": fresh, "sqlite": []}[connection.vendor]
     assert [row.id for row in second] == expected, (
-        "PostgreSQL: the events no one holds and no held event precedes; SQLite: nothing while another has the turn")
+        "PostgreSQL: the events no one holds and no held event precedes; SQLite: nothing while another has the turn"
+    )
     assert overtakes(first) == [] and overtakes(second) == []
     OutboxEvent.objects.filter(id__in=held).update(sent_at=timezone.now())
     with claim(100) as rows:

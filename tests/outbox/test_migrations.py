@@ -31,7 +31,8 @@ def test_an_outbox_row_written_before_the_move_is_found_through_the_new_model():
         assert ContentType.objects.filter(id=content_type, app_label="orders").exists()
         event_id = uuid.uuid4()
         old_apps.get_model("orders", "OutboxEvent").objects.create(
-            event_id=event_id, topic="orders", key="k", value='{"a":1}', headers=[["h", "v"]], attempts=2)
+            event_id=event_id, topic="orders", key="k", value='{"a":1}', headers=[["h", "v"]], attempts=2
+        )
     finally:
         migrate(latest)
     assert "orders_outboxevent" not in connection.introspection.table_names()

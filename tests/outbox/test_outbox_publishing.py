@@ -5,23 +5,25 @@ import threading
 import time
 
 import pytest
-from django.conf import settings
 from django.db import transaction
 from rest_framework.test import APIClient
 
+from harness.topics import read_records
+from messaging import clients
 from orders import services
 from outbox import selectors
 from outbox.models import OutboxEvent
 from outbox.publisher import OutboxPublisher, publish_pending
-from messaging import clients
-from harness.topics import read_records
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_rest_order_arrives_with_key_value_and_headers(orders_topic, kafka_broker):
-    body = APIClient().post("/api/orders/computers", {"created_by": "ana", "equipment": ["MONITOR", "MOUSE"]},
-                            format="json").json()
+    body = (
+        APIClient()
+        .post("/api/orders/computers", {"created_by": "ana", "equipment": ["MONITOR", "MOUSE"]}, format="json")
+        .json()
+    )
     producer = clients.build_producer()
     try:
         assert publish_pending(producer).sent == 1
@@ -74,8 +76,7 @@ def test_publisher_loop_creates_the_topic_and_keeps_up(kafka_broker, settings):
     thread = threading.Thread(target=publisher.run, daemon=True)
     thread.start()
     try:
-        created = [services.create_order(created_by=f"user{i}", equipment=["WEBCAM"], source="rest")
-                   for i in range(20)]
+        created = [services.create_order(created_by=f"user{i}", equipment=["WEBCAM"], source="rest") for i in range(20)]
         records = read_records(kafka_broker.bootstrap_servers, settings.KAFKA_ORDERS_TOPIC, expected=20)
     finally:
         publisher.stop()

@@ -31,8 +31,10 @@ def strict_topic(kafka_broker, settings):
     name = f"orders-strict-{uuid.uuid4().hex[:8]}"
     admin = KafkaAdminClient(bootstrap_servers=kafka_broker.bootstrap_servers)
     try:
-        admin.create_topics({name: {"num_partitions": 3, "replication_factor": 1,
-                                    "configs": {"max.message.bytes": "700"}}}, wait_for_metadata=True)
+        admin.create_topics(
+            {name: {"num_partitions": 3, "replication_factor": 1, "configs": {"max.message.bytes": "700"}}},
+            wait_for_metadata=True,
+        )
     finally:
         admin.close()
     settings.KAFKA_ORDERS_TOPIC = name
@@ -128,7 +130,9 @@ def test_a_parked_event_holds_back_later_events_of_its_key(kafka_broker, orders_
     call_command("outbox", "retry", str(parked.event_id))
     publish_rounds(1)
     assert order_ids_on(kafka_broker, orders_topic, 3)[1:] == [
-        ("order.created", "refused"), ("order.status_changed", "refused")]
+        ("order.created", "refused"),
+        ("order.status_changed", "refused"),
+    ]
 
 
 def test_dropping_a_parked_event_lets_its_key_go_on(kafka_broker, orders_topic):

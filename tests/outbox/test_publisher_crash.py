@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from harness.processes import Stack
-from tests.conftest import ARTIFACTS
 from harness.topics import create_topic, read_records
+from tests.conftest import ARTIFACTS
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.faults
@@ -22,9 +22,12 @@ SLEEP_SYSCALLS = {"x86_64": {35, 230}, "aarch64": {101, 115}}
 
 
 def post_order(stack, index):
-    request = urllib.request.Request(f"{stack.base_url}/api/orders/computers", method="POST",
-                                     data=json.dumps({"created_by": f"crash-{index}", "equipment": ["MOUSE"]}).encode(),
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{stack.base_url}/api/orders/computers",
+        method="POST",
+        data=json.dumps({"created_by": f"crash-{index}", "equipment": ["MOUSE"]}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 201
 
@@ -49,8 +52,9 @@ def waiting_for_the_lock(publisher) -> bool:
 def stack(kafka_broker):
     topic = f"orders-crash-{uuid.uuid4().hex[:8]}"
     create_topic(kafka_broker.bootstrap_servers, topic)
-    running = Stack(bootstrap_servers=kafka_broker.bootstrap_servers, topic=topic, log_dir=ARTIFACTS / "faults",
-                    services=("web",)).start()
+    running = Stack(
+        bootstrap_servers=kafka_broker.bootstrap_servers, topic=topic, log_dir=ARTIFACTS / "faults", services=("web",)
+    ).start()
     yield running
     running.stop()
 
@@ -65,9 +69,15 @@ def test_event_acknowledged_but_not_marked_is_sent_again_and_deduped_by_event_id
     acknowledged = read_records(kafka_broker.bootstrap_servers, stack.topic, expected=ORDERS, timeout=30)
     assert len(acknowledged) == ORDERS, "the broker should hold every event before the crash"
     # Kill it while it is blocked marking the rows sent (it would give up after SQLite's 20 s busy timeout).
-    wait_until(lambda: waiting_for_the_lock(publisher), timeout=15, interval=0.02,
-               message=lambda: "the publisher never blocked on the database lock to mark its events sent; its main "
-                               f"thread is in syscall {main_thread_syscall(publisher.pid)}")
+    wait_until(
+        lambda: waiting_for_the_lock(publisher),
+        timeout=15,
+        interval=0.02,
+        message=lambda: (
+            "the publisher never blocked on the database lock to mark its events sent; its main "
+            f"thread is in syscall {main_thread_syscall(publisher.pid)}"
+        ),
+    )
     stack.kill("publisher")
     blocker.execute("ROLLBACK")
     blocker.close()

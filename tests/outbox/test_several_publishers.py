@@ -39,8 +39,12 @@ def start_publishers(stack) -> list[subprocess.Popen]:
     for index in range(PUBLISHERS):
         log = open(stack.log_dir / f"stack-publisher-{index}.log", "a")
         stack.processes[f"publisher-{index}"] = subprocess.Popen(
-            [sys.executable, "manage.py", "publish_outbox", "--batch-size", "50"], cwd=ROOT, env=stack.env(),
-            stdout=log, stderr=subprocess.STDOUT)
+            [sys.executable, "manage.py", "publish_outbox", "--batch-size", "50"],
+            cwd=ROOT,
+            env=stack.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     return [stack.processes[f"publisher-{index}"] for index in range(PUBLISHERS)]
 
 
@@ -64,6 +68,9 @@ def test_several_publishers_send_every_event_once_in_each_keys_order(kafka_broke
     for record in sorted(records, key=lambda record: record.offset):
         by_key[record.key].append((record.partition, outbox_id[json.loads(record.value)["event_id"]]))
     assert len(by_key) == ORDERS
-    out_of_order = {key: events for key, events in by_key.items()
-                    if len({partition for partition, _ in events}) != 1 or events != sorted(events)}
+    out_of_order = {
+        key: events
+        for key, events in by_key.items()
+        if len({partition for partition, _ in events}) != 1 or events != sorted(events)
+    }
     assert out_of_order == {}, "each key's events are on one partition, in outbox (commit) order"

@@ -12,8 +12,11 @@ from outbox.models import OutboxEvent
 
 def test_records_the_bytes_and_headers_as_text_to_send_later(db):
     event_id = uuid.uuid4()
-    writes.record(writes.Message(topic="t", key="k", value=b'{"a":"\xc3\xa9"}', event_id=event_id,
-                                 headers=[("h", b"1"), ("note", "text")]))
+    writes.record(
+        writes.Message(
+            topic="t", key="k", value=b'{"a":"\xc3\xa9"}', event_id=event_id, headers=[("h", b"1"), ("note", "text")]
+        )
+    )
     row = OutboxEvent.objects.get()
     assert (row.event_id, row.topic, row.key, row.value) == (event_id, "t", "k", '{"a":"é"}')
     assert row.headers == [["h", "1"], ["note", "text"]]

@@ -29,8 +29,11 @@ def relied_on(library: str, internal: str) -> Iterator[None]:
     try:
         yield
     except Exception as exc:  # noqa: BLE001 - whatever broke, the message must say which library changed
-        pytest.fail(f"{library} {version(library)}: {internal} is gone or changed, and "
-                    f"playground/library_internals.py relies on it ({type(exc).__name__}: {exc})", pytrace=False)
+        pytest.fail(
+            f"{library} {version(library)}: {internal} is gone or changed, and "
+            f"playground/library_internals.py relies on it ({type(exc).__name__}: {exc})",
+            pytrace=False,
+        )
 
 
 def test_force_close_sender_fails_the_buffered_records_and_ends_the_thread(kafka_broker, orders_topic):

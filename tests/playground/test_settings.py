@@ -11,8 +11,15 @@ HTTPS_ONLY_WARNINGS = {"security.W004", "security.W008", "security.W012", "secur
 
 
 def manage(*args, **env):
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, capture_output=True, text=True,
-                          env={**os.environ, **env}, timeout=60)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=60,
+        check=False,
+    )
 
 
 def test_deploy_check_warns_only_about_https():
@@ -23,8 +30,9 @@ def test_deploy_check_warns_only_about_https():
 
 
 def test_deploy_check_is_clean_behind_https():
-    result = manage("check", "--deploy", DJANGO_DEBUG="0", DJANGO_HTTPS="1",
-                    DJANGO_SECRET_KEY=secrets.token_urlsafe(50))
+    result = manage(
+        "check", "--deploy", DJANGO_DEBUG="0", DJANGO_HTTPS="1", DJANGO_SECRET_KEY=secrets.token_urlsafe(50)
+    )
     assert result.returncode == 0 and "security." not in result.stderr, result.stderr
 
 
@@ -35,12 +43,19 @@ def test_production_refuses_to_start_without_a_secret_key():
 
 def test_database_pool_pools_postgresql_connections_and_leaves_sqlite_alone():
     """DATABASE_POOL (the Procfile's web process) turns on Django's psycopg pool; SQLite has none to turn on."""
-    show = ("from django.db import connection; "
-            "print(connection.settings_dict['OPTIONS'].get('pool'), bool(connection.pool))")
+    show = (
+        "from django.db import connection; "
+        "print(connection.settings_dict['OPTIONS'].get('pool'), bool(connection.pool))"
+    )
     postgres = manage("shell", "-v0", "-c", show, DATABASE_URL="postgres://nobody@127.0.0.1:1/none", DATABASE_POOL="8")
     assert postgres.stdout.strip() == "{'min_size': 1, 'max_size': 8} True", postgres.stderr
     unpooled = manage("shell", "-v0", "-c", show, DATABASE_URL="postgres://nobody@127.0.0.1:1/none", DATABASE_POOL="0")
     assert unpooled.stdout.strip() == "None False", unpooled.stderr
-    sqlite = manage("shell", "-v0", "-c", "from django.db import connection; print(connection.vendor, "
-                    "connection.settings_dict['OPTIONS'].get('pool'))", DATABASE_POOL="8")
+    sqlite = manage(
+        "shell",
+        "-v0",
+        "-c",
+        "from django.db import connection; print(connection.vendor, connection.settings_dict['OPTIONS'].get('pool'))",
+        DATABASE_POOL="8",
+    )
     assert sqlite.stdout.strip() == "sqlite None", sqlite.stderr

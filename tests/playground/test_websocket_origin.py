@@ -35,38 +35,51 @@ def test_the_site_wires_the_check_in_front_of_the_websocket():
     assert isinstance(application.application_mapping["websocket"], SameOriginValidator)
 
 
-@pytest.mark.parametrize("origin, host", [
-    ("http://127.0.0.1:8000", "127.0.0.1:8000"),
-    ("http://127.0.0.1:54321", "127.0.0.1:54321"),  # the tests' servers run on free ports
-    ("http://localhost:8000", "localhost:8000"),
-    ("http://LOCALHOST:8000", "localhost:8000"),
-    ("http://localhost", "localhost"),
-    ("http://localhost:80", "localhost"),
-])
+@pytest.mark.parametrize(
+    ("origin", "host"),
+    [
+        ("http://127.0.0.1:8000", "127.0.0.1:8000"),
+        ("http://127.0.0.1:54321", "127.0.0.1:54321"),  # the tests' servers run on free ports
+        ("http://localhost:8000", "localhost:8000"),
+        ("http://LOCALHOST:8000", "localhost:8000"),
+        ("http://localhost", "localhost"),
+        ("http://localhost:80", "localhost"),
+    ],
+)
 async def test_a_page_of_the_same_origin_is_accepted(origin, host):
     assert await opens(SameOriginValidator(Accepting.as_asgi()), origin, host)
 
 
-@pytest.mark.parametrize("origin, host", [
-    ("http://127.0.0.1:8001", "127.0.0.1:8000"),     # another port of the same host
-    ("https://127.0.0.1:8000", "127.0.0.1:8000"),    # another scheme
-    ("http://localhost:8000", "127.0.0.1:8000"),     # another host, though allowed
-    ("http://evil.example", "127.0.0.1:8000"),
-    ("http://evil.example:8000", "evil.example:8000"),  # DNS rebinding: the host is not in ALLOWED_HOSTS
-    ("null", "127.0.0.1:8000"),
-    ("http://127.0.0.1:8000/path", "127.0.0.1:8000"),
-    ("http://127.0.0.1:99999", "127.0.0.1:8000"),
-    ("ftp://127.0.0.1:8000", "127.0.0.1:8000"),
-    (None, "127.0.0.1:8000"),
-])
+@pytest.mark.parametrize(
+    ("origin", "host"),
+    [
+        ("http://127.0.0.1:8001", "127.0.0.1:8000"),  # another port of the same host
+        ("https://127.0.0.1:8000", "127.0.0.1:8000"),  # another scheme
+        ("http://localhost:8000", "127.0.0.1:8000"),  # another host, though allowed
+        ("http://evil.example", "127.0.0.1:8000"),
+        ("http://evil.example:8000", "evil.example:8000"),  # DNS rebinding: the host is not in ALLOWED_HOSTS
+        ("null", "127.0.0.1:8000"),
+        ("http://127.0.0.1:8000/path", "127.0.0.1:8000"),
+        ("http://127.0.0.1:99999", "127.0.0.1:8000"),
+        ("ftp://127.0.0.1:8000", "127.0.0.1:8000"),
+        (None, "127.0.0.1:8000"),
+    ],
+)
 async def test_another_origin_is_refused_by_the_real_application(origin, host):
     # Refused before the consumer: no relay (and no Kafka) is needed.
     assert not await opens(application, origin, host)
 
 
 async def test_several_origin_headers_are_refused():
-    communicator = WebsocketCommunicator(SameOriginValidator(Accepting.as_asgi()), "/ws/orders/", headers=[
-        (b"origin", b"http://127.0.0.1:8000"), (b"origin", b"http://evil.example"), (b"host", b"127.0.0.1:8000")])
+    communicator = WebsocketCommunicator(
+        SameOriginValidator(Accepting.as_asgi()),
+        "/ws/orders/",
+        headers=[
+            (b"origin", b"http://127.0.0.1:8000"),
+            (b"origin", b"http://evil.example"),
+            (b"host", b"127.0.0.1:8000"),
+        ],
+    )
     assert not (await communicator.connect(timeout=5))[0]
     await communicator.wait()
 

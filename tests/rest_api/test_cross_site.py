@@ -40,13 +40,21 @@ def assert_refused_as_csrf(response):
 @pytest.mark.parametrize("encode", ["urlencoded", "multipart", "text/plain"])
 def test_a_cross_site_form_cannot_place_an_order(browser_like, encode):
     if encode == "urlencoded":
-        response = browser_like.post(URL, "created_by=mallory&equipment=MOUSE", HTTP_ORIGIN=EVIL,
-                                     content_type="application/x-www-form-urlencoded")
+        response = browser_like.post(
+            URL,
+            "created_by=mallory&equipment=MOUSE",
+            HTTP_ORIGIN=EVIL,
+            content_type="application/x-www-form-urlencoded",
+        )
     elif encode == "multipart":
         response = browser_like.post(URL, FORM, HTTP_ORIGIN=EVIL)
     else:
-        response = browser_like.post(URL, '{"created_by": "mallory", "equipment": ["MOUSE"], "x": "="}',
-                                     HTTP_ORIGIN=EVIL, content_type="text/plain")
+        response = browser_like.post(
+            URL,
+            '{"created_by": "mallory", "equipment": ["MOUSE"], "x": "="}',
+            HTTP_ORIGIN=EVIL,
+            content_type="text/plain",
+        )
     assert "Origin checking failed - http://evil.example" in assert_refused_as_csrf(response)
     assert not Order.objects.exists() and not OutboxEvent.objects.exists()
 
@@ -98,8 +106,12 @@ def page_token(client, url):
 
 def test_the_browsable_api_form_with_its_token_places_an_order(browser_like):
     token = page_token(browser_like, URL)
-    response = browser_like.post(URL, {**FORM, "status": "QUEUED", "csrfmiddlewaretoken": token},
-                                 HTTP_ORIGIN="http://testserver", HTTP_ACCEPT="application/json")
+    response = browser_like.post(
+        URL,
+        {**FORM, "status": "QUEUED", "csrfmiddlewaretoken": token},
+        HTTP_ORIGIN="http://testserver",
+        HTTP_ACCEPT="application/json",
+    )
     assert response.status_code == 201, response.content
     assert Order.objects.get().created_by == "mallory"
 

@@ -10,8 +10,12 @@ from outbox.models import OutboxEvent
 
 pytestmark = pytest.mark.django_db
 URL = "/api/orders/computers"
-VALID = {"created_by": "ana", "status": "QUEUED", "created_at": "2026-01-31T12:00:00Z",
-         "equipment": ["KEYBOARD", "MOUSE", "MOUSE"]}
+VALID = {
+    "created_by": "ana",
+    "status": "QUEUED",
+    "created_at": "2026-01-31T12:00:00Z",
+    "equipment": ["KEYBOARD", "MOUSE", "MOUSE"],
+}
 
 
 @pytest.fixture
@@ -146,8 +150,11 @@ def test_openapi_schema_describes_the_contract(api):
     response = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     schema = json.loads(response.content)
     assert response.status_code == 200 and schema["openapi"].startswith("3.")
-    assert {"/api/orders/computers", "/api/orders/computers/{order_id}",
-            "/api/orders/computers/{order_id}/cancel"} <= set(schema["paths"])
+    assert {
+        "/api/orders/computers",
+        "/api/orders/computers/{order_id}",
+        "/api/orders/computers/{order_id}/cancel",
+    } <= set(schema["paths"])
 
 
 def test_swagger_ui_is_served_without_a_cdn(api):

@@ -1,4 +1,4 @@
-"""The broker is SIGKILLed during a burst of 500 orders and restarted: nothing is lost, the dashboard shows each once."""
+"""The broker is SIGKILLed during a burst of 500 orders and restarted: nothing is lost, the page shows each once."""
 
 import json
 import re
@@ -8,9 +8,9 @@ import urllib.request
 import pytest
 from playwright.sync_api import expect
 
+from harness.topics import read_records
 from tests.conftest import ARTIFACTS, open_dashboard
 from tests.support.http_orders import burst
-from harness.topics import read_records
 
 pytestmark = pytest.mark.faults
 
@@ -39,8 +39,7 @@ def test_burst_through_a_broker_crash_loses_nothing(make_stack, own_broker, brow
         assert slowest < 1.0, f"a POST took {slowest:.2f} s while the broker was down"
         with urllib.request.urlopen(f"{stack.base_url}/api/orders/computers?page_size=1", timeout=10) as response:
             assert json.load(response)["count"] == ORDERS
-        assert stack.unsent_events() > 0, \
-            "some events should be waiting while the broker is dead"
+        assert stack.unsent_events() > 0, "some events should be waiting while the broker is dead"
         expect(page.locator("#kafka-state")).to_have_attribute("data-state", "down", timeout=20_000)
         expect(page.locator("#outbox-state")).to_contain_text(re.compile(r"Outbox: [1-9]\d* waiting"), timeout=20_000)
 

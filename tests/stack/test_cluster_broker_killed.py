@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from kafka import KafkaAdminClient
 
+from harness.topics import read_records
 from localkafka import LocalCluster
 from tests.support.http_orders import burst
-from harness.topics import read_records
 from tests.support.live_socket import ResumingReader, run_in_own_loop
 from tests.support.waiting import wait_until
 
@@ -32,8 +32,12 @@ def replicas_of(bootstrap_servers, topic, timeout=30.0):
     """Replica count per partition once the publisher has created the topic."""
     admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers)
     try:
-        wait_until(lambda: topic in admin.list_topics(), timeout=timeout, interval=0.3,
-                   message=f"the publisher did not create {topic}")
+        wait_until(
+            lambda: topic in admin.list_topics(),
+            timeout=timeout,
+            interval=0.3,
+            message=f"the publisher did not create {topic}",
+        )
         [description] = admin.describe_topics([topic])
         return {p["partition_index"]: len(p["replica_nodes"]) for p in description["partitions"]}
     finally:

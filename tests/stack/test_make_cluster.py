@@ -91,15 +91,27 @@ class MakeCluster:
         self.kafka_ports = [free_port() for _ in range(3)]
         self.control_file = work / "cluster.json"
         self.log_path = SHOTS / "make-cluster.log"
-        inherited = {name: value for name, value in os.environ.items()
-                     # The session broker's address (conftest) would make `make cluster` start no brokers.
-                     if name not in {"KAFKA_BOOTSTRAP_SERVERS", "KAFKA_ORDERS_TOPIC", "FULFILMENT_GROUP",
-                                     # An outer `make test`'s variables and jobserver are not this make's.
-                                     "MAKEFLAGS", "MFLAGS", "MAKELEVEL"}}
+        inherited = {
+            name: value
+            for name, value in os.environ.items()
+            # The session broker's address (conftest) would make `make cluster` start no brokers.
+            if name
+            not in {
+                "KAFKA_BOOTSTRAP_SERVERS",
+                "KAFKA_ORDERS_TOPIC",
+                "FULFILMENT_GROUP",
+                # An outer `make test`'s variables and jobserver are not this make's.
+                "MAKEFLAGS",
+                "MFLAGS",
+                "MAKELEVEL",
+            }
+        }
         self.env = {
             **inherited,
-            "WEB1_PORT": str(self.web_ports[0]), "WEB2_PORT": str(self.web_ports[1]),
-            "GRPC1_PORT": str(self.grpc_ports[0]), "GRPC2_PORT": str(self.grpc_ports[1]),
+            "WEB1_PORT": str(self.web_ports[0]),
+            "WEB2_PORT": str(self.web_ports[1]),
+            "GRPC1_PORT": str(self.grpc_ports[0]),
+            "GRPC2_PORT": str(self.grpc_ports[1]),
             "KAFKA_CLUSTER_PORTS": " ".join(map(str, self.kafka_ports)),
             "KAFKA_CLUSTER_CONTROLLER_PORTS": " ".join(str(free_port()) for _ in range(3)),
             "KAFKA_CLUSTER_DATA_DIR": str(work / "kafka"),
@@ -125,18 +137,28 @@ class MakeCluster:
         log = open(self.log_path, "w")
         # `-o .venv/.installed`: this test runs inside the installed venv; a pyproject.toml newer than the stamp
         # must not make it reinstall the packages that the test itself (and others' test runs) are using.
-        self.process = subprocess.Popen(["make", "--no-print-directory", "-o", ".venv/.installed", "cluster"],
-                                        cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
+        self.process = subprocess.Popen(
+            ["make", "--no-print-directory", "-o", ".venv/.installed", "cluster"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def wait_ready(self, timeout: float) -> None:
-        wait_until(lambda: not self.not_ready(), timeout=timeout, interval=0.5,
-                   message=lambda: f"never up: {', '.join(self.not_ready())}")
+        wait_until(
+            lambda: not self.not_ready(),
+            timeout=timeout,
+            interval=0.5,
+            message=lambda: f"never up: {', '.join(self.not_ready())}",
+        )
 
     def not_ready(self) -> list[str]:
         """What is not up yet: the brokers, a web process's /health, a rungrpc's channel. Fails if make exited."""
-        assert self.process.poll() is None, f"make cluster exited with {self.process.returncode}: " \
-                                            f"see {self.log_path}\n{self.log_tail()}"
+        assert self.process.poll() is None, (
+            f"make cluster exited with {self.process.returncode}: see {self.log_path}\n{self.log_tail()}"
+        )
         parts = [] if self.brokers_running() else ["the three brokers"]
         parts += [f"web{index + 1}" for index in range(2) if not answers(f"{self.base_url(index)}/health")]
         parts += [f"grpc{index + 1}" for index, port in enumerate(self.grpc_ports) if not grpc_answers(port)]
@@ -158,8 +180,15 @@ class MakeCluster:
 
     def kill_broker(self, number: int) -> str:
         """`python -m localkafka kill-broker N`, as a learner would crash one."""
-        result = subprocess.run([sys.executable, "-m", "localkafka", "kill-broker", str(number)], cwd=ROOT,
-                                env=self.env, capture_output=True, text=True, timeout=30)
+        result = subprocess.run(
+            [sys.executable, "-m", "localkafka", "kill-broker", str(number)],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
         assert result.returncode == 0, result.stderr
         return result.stdout.strip()
 
@@ -252,8 +281,13 @@ def postgres():
 
 @pytest.fixture
 def make_cluster(postgres):
-    cluster = MakeCluster(Path(tempfile.mkdtemp(prefix="playground-make-cluster-")), postgres.url,
-                          FULFILMENT_FAILURE_RATE="0", FULFILMENT_STEP_DELAY_MS="10", FULFILMENT_LOG_LEVEL="WARNING")
+    cluster = MakeCluster(
+        Path(tempfile.mkdtemp(prefix="playground-make-cluster-")),
+        postgres.url,
+        FULFILMENT_FAILURE_RATE="0",
+        FULFILMENT_STEP_DELAY_MS="10",
+        FULFILMENT_LOG_LEVEL="WARNING",
+    )
     cluster.start()
     yield cluster
     stopped_in = cluster.stop()
@@ -273,8 +307,9 @@ class Burst:
         self.began = 0.0  # time.monotonic() when run() began
         self.results: list[tuple[str, str | None, str]] = []  # (lane, order id or None, error)
         self.seconds: dict[str, list[float]] = defaultdict(list)
-        self.stubs = [orders_pb2_grpc.OrderServiceStub(grpc.insecure_channel(f"127.0.0.1:{port}"))
-                      for port in cluster.grpc_ports]
+        self.stubs = [
+            orders_pb2_grpc.OrderServiceStub(grpc.insecure_channel(f"127.0.0.1:{port}")) for port in cluster.grpc_ports
+        ]
 
     def one(self, lane: str, number: int) -> tuple[str, str | None, str]:
         with self.lock:
@@ -296,7 +331,8 @@ class Burst:
         try:
             created = self.stubs[int(target[-1]) - 1].Create(
                 pb.OrderMessage(created_by=created_by, equipment=[pb.OrderMessage.KEYBOARD, pb.OrderMessage.MOUSE]),
-                timeout=30)
+                timeout=30,
+            )
             return lane, created.id, ""
         except grpc.RpcError as error:
             return lane, None, f"{error.code().name}: {error.details()}"
@@ -314,11 +350,14 @@ class Burst:
 
     def latencies_ms(self) -> dict[str, str]:
         """p50 / p99 / max per lane, in ms."""
+
         def at(values, share):
             return values[min(len(values) - 1, int(share * len(values)))] * 1000
 
-        return {lane: f"{at(v, 0.5):.0f} / {at(v, 0.99):.0f} / {v[-1] * 1000:.0f}"
-                for lane, v in ((lane, sorted(values)) for lane, values in self.seconds.items())}
+        return {
+            lane: f"{at(v, 0.5):.0f} / {at(v, 0.99):.0f} / {v[-1] * 1000:.0f}"
+            for lane, v in ((lane, sorted(values)) for lane, values in self.seconds.items())
+        }
 
 
 class BrokerCrash:
@@ -340,8 +379,9 @@ class BrokerCrash:
         self.said = self.cluster.kill_broker(self.victim)
 
     def survivors(self) -> str:
-        return ",".join(f"127.0.0.1:{port}" for number, port in enumerate(self.cluster.kafka_ports, 1)
-                        if number != self.victim)
+        return ",".join(
+            f"127.0.0.1:{port}" for number, port in enumerate(self.cluster.kafka_ports, 1) if number != self.victim
+        )
 
 
 def test_make_cluster_takes_1000_orders_through_a_broker_crash(make_cluster, browser):
@@ -379,25 +419,43 @@ def test_make_cluster_takes_1000_orders_through_a_broker_crash(make_cluster, bro
     by_event = Counter(value["event_id"] for _, value in events)
     summary = {
         "timings_s": {name: round(seconds, 1) for name, seconds in timings.items()},
-        "orders": len(ordered), "by_lane": Counter(ordered.values()),
+        "orders": len(ordered),
+        "by_lane": Counter(ordered.values()),
         "create_ms_p50_p99_max": burst.latencies_ms(),
-        "killed": {"node": crash.victim, "at_order": KILL_AT, "at_s": round(crash.killed_at - burst.began, 1),
-                   "said": crash.said, "leaders_before": crash.leaders, "after": with_two},
-        "records_on_topic": len(records), "distinct_events": len(by_event),
+        "killed": {
+            "node": crash.victim,
+            "at_order": KILL_AT,
+            "at_s": round(crash.killed_at - burst.began, 1),
+            "said": crash.said,
+            "leaders_before": crash.leaders,
+            "after": with_two,
+        },
+        "records_on_topic": len(records),
+        "distinct_events": len(by_event),
         "duplicates_on_topic": sum(count - 1 for count in by_event.values()),
         "group": {"members": len(group["members"]), "lag": group["lag"]},
-        "worker_counters": state.get("counters"), "orders_per_member": work, "dashboards": shown,
+        "worker_counters": state.get("counters"),
+        "orders_per_member": work,
+        "dashboards": shown,
     }
     (SHOTS / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
     print(json.dumps(summary, indent=2, default=str))
 
 
 def wait_for_the_topic_in_sync(cluster: MakeCluster) -> None:
-    wait_until(lambda: topic_exists(cluster.bootstrap_servers), timeout=30, interval=0.5,
-               message="the publishers never created the topic")
+    wait_until(
+        lambda: topic_exists(cluster.bootstrap_servers),
+        timeout=30,
+        interval=0.5,
+        message="the publishers never created the topic",
+    )
     # A new topic's followers join the in-sync set within a moment of its creation.
-    wait_until(lambda: replicas(cluster.bootstrap_servers) == {0: (3, 3), 1: (3, 3), 2: (3, 3)}, timeout=30,
-               interval=0.5, message="the topic never had 3 replicas, all in sync, on every partition")
+    wait_until(
+        lambda: replicas(cluster.bootstrap_servers) == {0: (3, 3), 1: (3, 3), 2: (3, 3)},
+        timeout=30,
+        interval=0.5,
+        message="the topic never had 3 replicas, all in sync, on every partition",
+    )
 
 
 def count_records_on(pages: list, cluster: MakeCluster) -> None:
@@ -426,9 +484,13 @@ def place_orders_through_the_crash(burst: Burst, crash: BrokerCrash) -> dict[str
 
 def wait_for_every_order_completed(cluster: MakeCluster, ordered: dict[str, str]) -> None:
     """The worker group: every order COMPLETED, as both web processes' REST lists say."""
-    wait_until(lambda: Counter(statuses(cluster.base_url(0)).values()) == {"COMPLETED": ORDERS}, timeout=180,
-               interval=1, message=lambda: f"not all COMPLETED: {Counter(statuses(cluster.base_url(0)).values())}")
-    assert statuses(cluster.base_url(1)) == {order_id: "COMPLETED" for order_id in ordered}
+    wait_until(
+        lambda: Counter(statuses(cluster.base_url(0)).values()) == {"COMPLETED": ORDERS},
+        timeout=180,
+        interval=1,
+        message=lambda: f"not all COMPLETED: {Counter(statuses(cluster.base_url(0)).values())}",
+    )
+    assert statuses(cluster.base_url(1)) == dict.fromkeys(ordered, "COMPLETED")
 
 
 def check_the_topic(survivors: str, ordered: dict[str, str]) -> tuple[list, list[tuple]]:
@@ -445,8 +507,10 @@ def check_the_topic(survivors: str, ordered: dict[str, str]) -> tuple[list, list
         seen_events.add(value["event_id"])
         assert record.key.decode() == value["order"]["order_id"]
         steps[value["order"]["order_id"]].append((value["order"]["status"], value["source"]))
-    expected = {order_id: [("QUEUED", lane.split("-")[0]), ("PROCESSING", "worker"), ("COMPLETED", "worker")]
-                for order_id, lane in ordered.items()}
+    expected = {
+        order_id: [("QUEUED", lane.split("-")[0]), ("PROCESSING", "worker"), ("COMPLETED", "worker")]
+        for order_id, lane in ordered.items()
+    }
     assert steps == expected, "each order: created by its transport, then PROCESSING and COMPLETED, in order"
     return records, events
 
@@ -456,10 +520,16 @@ def check_the_outbox(cluster: MakeCluster, events: list[tuple]) -> dict[str, int
 
     Returns the orders each worker member processed."""
     with psycopg.connect(cluster.env["DATABASE_URL"]) as connection:
-        rows = connection.execute("SELECT event_id::text, partition, \"offset\", sent_at IS NOT NULL, "
-                                  "parked_at IS NOT NULL FROM outbox_outboxevent").fetchall()
-        work = dict(connection.execute("SELECT member, count(DISTINCT order_id) FROM fulfilment_processedevent "
-                                       "WHERE NOT skipped GROUP BY member").fetchall())
+        rows = connection.execute(
+            'SELECT event_id::text, partition, "offset", sent_at IS NOT NULL, '
+            "parked_at IS NOT NULL FROM outbox_outboxevent"
+        ).fetchall()
+        work = dict(
+            connection.execute(
+                "SELECT member, count(DISTINCT order_id) FROM fulfilment_processedevent "
+                "WHERE NOT skipped GROUP BY member"
+            ).fetchall()
+        )
     assert len(rows) == 3 * ORDERS and all(sent and not parked for *_, sent, parked in rows)
     at = {(record.partition, record.offset): value["event_id"] for record, value in events}
     assert all(at.get((partition, offset)) == event_id for event_id, partition, offset, _, _ in rows)
@@ -469,8 +539,12 @@ def check_the_outbox(cluster: MakeCluster, events: list[tuple]) -> dict[str, int
 
 def wait_for_the_group_at_the_end(cluster: MakeCluster) -> dict:
     """The worker group, once both members have committed every record (lag 0)."""
-    return wait_until(lambda: fulfilment_group(cluster.base_url(0), lag=0), timeout=60, interval=1,
-                      message=lambda: f"the group did not commit to the end: {fulfilment_group(cluster.base_url(0))}")
+    return wait_until(
+        lambda: fulfilment_group(cluster.base_url(0), lag=0),
+        timeout=60,
+        interval=1,
+        message=lambda: f"the group did not commit to the end: {fulfilment_group(cluster.base_url(0))}",
+    )
 
 
 def check_the_dashboards(pages: list, ordered: dict[str, str], events: list[tuple]) -> list[dict]:
@@ -478,16 +552,28 @@ def check_the_dashboards(pages: list, ordered: dict[str, str], events: list[tupl
     all_offsets = {f"{record.partition}:{record.offset}" for record, _ in events}
     shown = []
     for index, page in enumerate(pages):
-        wait_until(lambda: Counter(status for _, status in page.evaluate(ROWS)) == {"COMPLETED": ORDERS},
-                   timeout=120, interval=1,
-                   message=lambda: f"dashboard {index + 1}: {Counter(s for _, s in page.evaluate(ROWS))}")
+
+        def statuses_shown(page=page) -> Counter:
+            return Counter(status for _, status in page.evaluate(ROWS))
+
+        wait_until(
+            lambda: statuses_shown() == {"COMPLETED": ORDERS},
+            timeout=120,
+            interval=1,
+            message=lambda: f"dashboard {index + 1}: {statuses_shown()}",  # noqa: B023 - read while index is current
+        )
         rows_shown = page.evaluate(ROWS)
         assert sorted(order_id for order_id, _ in rows_shown) == sorted(ordered), "each order exactly once"
         received = page.evaluate("() => Object.fromEntries(window.__relaySeen)")
         assert set(received) == all_offsets, f"dashboard {index + 1} missed or got foreign records"
         assert max(received.values()) == 1, f"dashboard {index + 1} got a record twice"
-        shown.append({"rows": len(rows_shown), "records": len(received),
-                      "duplicates_hidden": page.locator("#duplicates-count").text_content()})
+        shown.append(
+            {
+                "rows": len(rows_shown),
+                "records": len(received),
+                "duplicates_hidden": page.locator("#duplicates-count").text_content(),
+            }
+        )
         page.locator("#orders-card").scroll_into_view_if_needed()
         page.screenshot(path=str(SHOTS / f"dashboard-web{index + 1}.png"))
         page.locator("#fulfilment-card").screenshot(path=str(SHOTS / f"fulfilment-web{index + 1}.png"))
@@ -498,12 +584,17 @@ def restart_the_crashed_node(cluster: MakeCluster, crash: BrokerCrash) -> float:
     """`restart-brokers` brings the crashed node back, and it catches up: every partition in sync on all three again.
 
     Returns the seconds it took."""
-    subprocess.run([sys.executable, "-m", "localkafka", "restart-brokers"], cwd=ROOT, env=cluster.env, check=True,
-                   timeout=30)
+    subprocess.run(
+        [sys.executable, "-m", "localkafka", "restart-brokers"], cwd=ROOT, env=cluster.env, check=True, timeout=30
+    )
     restarted = time.monotonic()
     survivors = crash.survivors()
-    wait_until(lambda: replicas(survivors) == {0: (3, 3), 1: (3, 3), 2: (3, 3)}, timeout=90, interval=1,
-               message=lambda: f"node {crash.victim} did not rejoin the in-sync replicas: {replicas(survivors)}")
+    wait_until(
+        lambda: replicas(survivors) == {0: (3, 3), 1: (3, 3), 2: (3, 3)},
+        timeout=90,
+        interval=1,
+        message=lambda: f"node {crash.victim} did not rejoin the in-sync replicas: {replicas(survivors)}",
+    )
     return time.monotonic() - restarted
 
 

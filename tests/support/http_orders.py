@@ -10,7 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 def post_order(base_url: str, created_by: str) -> tuple[int, str | None, float]:
     """(HTTP status, order id or None, seconds taken)."""
     request = urllib.request.Request(
-        f"{base_url}/api/orders/computers", method="POST",
+        f"{base_url}/api/orders/computers",
+        method="POST",
         data=json.dumps({"created_by": created_by, "equipment": ["KEYBOARD", "MOUSE"]}).encode(),
         headers={"Content-Type": "application/json"},
     )

@@ -26,8 +26,9 @@ async def open_socket(headers: list[tuple[bytes, bytes]] = BROWSER_HEADERS) -> W
     return communicator
 
 
-async def receive_until(communicator: WebsocketCommunicator, done: Callable[[Frame], bool], *,
-                        timeout: float = 20.0) -> list[Frame]:
+async def receive_until(
+    communicator: WebsocketCommunicator, done: Callable[[Frame], bool], *, timeout: float = 20.0
+) -> list[Frame]:
     """Every frame up to and including the first for which `done` is true; fail with what came if none in time.
 
     The records of a coalesced ``records`` frame count as frames of their own (see ``unwrap``)."""

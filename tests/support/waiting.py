@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 T = TypeVar("T")
 
@@ -21,8 +22,9 @@ def poll_until(condition: Callable[[], T], *, timeout: float, interval: float = 
         time.sleep(interval)
 
 
-def wait_until(condition: Callable[[], T], *, timeout: float, message: str | Callable[[], str],
-               interval: float = 0.05) -> T:
+def wait_until(
+    condition: Callable[[], T], *, timeout: float, message: str | Callable[[], str], interval: float = 0.05
+) -> T:
     """Call `condition` until it returns something truthy, and return that; fail after `timeout` seconds.
 
     `message` says what never happened; a callable is asked only on failure, so it can describe the last state.

@@ -46,17 +46,23 @@ class Command(BaseCommand):
 
 def _describe(state: dict) -> str:
     control, lines = state["control"], []
-    lines.append(f"group {state['group_id']}: {'paused' if control['paused'] else 'running'}, "
-                 f"{control['members']} member(s) wanted, {control['delivery_mode']}, "
-                 f"{control['step_delay_ms']} ms per step, failure rate {control['failure_rate']}")
+    lines.append(
+        f"group {state['group_id']}: {'paused' if control['paused'] else 'running'}, "
+        f"{control['members']} member(s) wanted, {control['delivery_mode']}, "
+        f"{control['step_delay_ms']} ms per step, failure rate {control['failure_rate']}"
+    )
     if state["topic"].get("error"):
         lines.append(f"Kafka: {state['topic']['error']}")
     for group in state["topic"]["groups"]:
         lines.append(f"{group['group_id']} ({group['state']}), lag {group['lag']}")
         for row in group["partitions"]:
-            lines.append(f"  partition {row['partition']}: committed {row['committed']}, log end {row['log_end']}, "
-                         f"lag {row['lag']}, member {row['member'] or '-'}")
+            lines.append(
+                f"  partition {row['partition']}: committed {row['committed']}, log end {row['log_end']}, "
+                f"lag {row['lag']}, member {row['member'] or '-'}"
+            )
     counters = state["counters"]
-    lines.append(f"since {counters['since']} ({counters['delivery_mode']}): lost {counters['lost']}, "
-                 f"processed twice {counters['processed_twice']}")
+    lines.append(
+        f"since {counters['since']} ({counters['delivery_mode']}): lost {counters['lost']}, "
+        f"processed twice {counters['processed_twice']}"
+    )
     return "\n".join(lines)

@@ -8,13 +8,15 @@ from django.core.management.base import BaseCommand, CommandError
 from fulfilment import controls
 from fulfilment.member import GroupMember
 from fulfilment.models import DeliveryMode
-from orders.exceptions import InvalidInput
 from fulfilment.supervisor import Supervisor
+from orders.exceptions import InvalidInput
 
 
 class Command(BaseCommand):
-    help = ("Fulfil orders as the consumer group FULFILMENT_GROUP: keep --members member processes running "
-            "(the page can change the number), or with --member be one member in this process.")
+    help = (
+        "Fulfil orders as the consumer group FULFILMENT_GROUP: keep --members member processes running "
+        "(the page can change the number), or with --member be one member in this process."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--members", type=int, help=f"members to run, 1 to {controls.MAX_MEMBERS}")
@@ -27,8 +29,13 @@ class Command(BaseCommand):
         parser.add_argument("--member", action="store_true", help="run one member in this process")
 
     def handle(self, *args, members, step_delay_ms, delivery_mode, failure_rate, pause, resume, member, **options):
-        changes = {"members": members, "step_delay_ms": step_delay_ms, "delivery_mode": delivery_mode,
-                   "failure_rate": failure_rate, "paused": True if pause else False if resume else None}
+        changes = {
+            "members": members,
+            "step_delay_ms": step_delay_ms,
+            "delivery_mode": delivery_mode,
+            "failure_rate": failure_rate,
+            "paused": True if pause else False if resume else None,
+        }
         try:
             controls.update(**{name: value for name, value in changes.items() if value is not None})
         except InvalidInput as exc:
@@ -37,7 +44,9 @@ class Command(BaseCommand):
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: runner.stop())
         if not member:
-            self.stdout.write(f"Fulfilling orders from {settings.KAFKA_BOOTSTRAP_SERVERS} topic "
-                              f"{settings.KAFKA_ORDERS_TOPIC!r} as group {settings.FULFILMENT_GROUP!r}")
+            self.stdout.write(
+                f"Fulfilling orders from {settings.KAFKA_BOOTSTRAP_SERVERS} topic "
+                f"{settings.KAFKA_ORDERS_TOPIC!r} as group {settings.FULFILMENT_GROUP!r}"
+            )
             self.stdout.flush()
         runner.run()

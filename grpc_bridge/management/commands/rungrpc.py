@@ -8,7 +8,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import autoreload
 
 from grpc_bridge.server import (
-    DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_WATCH_SECONDS, DEFAULT_MAX_WORKERS, SERVICE_NAME, PortInUse, build_server,
+    DEFAULT_MAX_MESSAGE_BYTES,
+    DEFAULT_MAX_WATCH_SECONDS,
+    DEFAULT_MAX_WORKERS,
+    SERVICE_NAME,
+    PortInUse,
+    build_server,
     max_watches_for,
 )
 
@@ -19,27 +24,47 @@ class Command(BaseCommand):
     help = "Run the gRPC server: OrderService, server reflection and grpc.health.v1."
 
     def add_arguments(self, parser):
-        parser.add_argument("addrport", nargs="?", default=DEFAULT_ADDRPORT,
-                            help=f"host:port or port to listen on (default {DEFAULT_ADDRPORT})")
-        parser.add_argument("--max-workers", type=int, default=DEFAULT_MAX_WORKERS,
-                            help="threads serving calls at once (at least 2); half of them may stream Watch")
-        parser.add_argument("--max-message-bytes", type=int, default=DEFAULT_MAX_MESSAGE_BYTES,
-                            help="largest request or response accepted")
-        parser.add_argument("--max-watch-seconds", type=float, default=DEFAULT_MAX_WATCH_SECONDS,
-                            help=f"a Watch stream ends (OK) after this long; the client calls again "
-                                 f"(default {DEFAULT_MAX_WATCH_SECONDS:g})")
-        parser.add_argument("--grace", type=float, default=10.0,
-                            help="seconds in-flight calls get to finish on SIGTERM/SIGINT")
-        parser.add_argument("--reload", action="store_true",
-                            help="restart when Python code changes (development; no graceful stop)")
+        parser.add_argument(
+            "addrport",
+            nargs="?",
+            default=DEFAULT_ADDRPORT,
+            help=f"host:port or port to listen on (default {DEFAULT_ADDRPORT})",
+        )
+        parser.add_argument(
+            "--max-workers",
+            type=int,
+            default=DEFAULT_MAX_WORKERS,
+            help="threads serving calls at once (at least 2); half of them may stream Watch",
+        )
+        parser.add_argument(
+            "--max-message-bytes",
+            type=int,
+            default=DEFAULT_MAX_MESSAGE_BYTES,
+            help="largest request or response accepted",
+        )
+        parser.add_argument(
+            "--max-watch-seconds",
+            type=float,
+            default=DEFAULT_MAX_WATCH_SECONDS,
+            help=f"a Watch stream ends (OK) after this long; the client calls again "
+            f"(default {DEFAULT_MAX_WATCH_SECONDS:g})",
+        )
+        parser.add_argument(
+            "--grace", type=float, default=10.0, help="seconds in-flight calls get to finish on SIGTERM/SIGINT"
+        )
+        parser.add_argument(
+            "--reload", action="store_true", help="restart when Python code changes (development; no graceful stop)"
+        )
 
     def handle(self, *args, addrport, max_workers, max_message_bytes, max_watch_seconds, grace, reload, **options):
         address = addrport if ":" in addrport else f"127.0.0.1:{addrport}"
         if not address.rsplit(":", 1)[1].isdigit():
             raise CommandError(f"{addrport!r} is not a port or host:port")
         if max_workers < 2:
-            raise CommandError("--max-workers must be at least 2: Watch streams may take half the threads, "
-                               "the rest always serve Create, Get and the other calls")
+            raise CommandError(
+                "--max-workers must be at least 2: Watch streams may take half the threads, "
+                "the rest always serve Create, Get and the other calls"
+            )
         if not (math.isfinite(max_watch_seconds) and max_watch_seconds > 0):
             raise CommandError("--max-watch-seconds must be a number of seconds more than 0")
         serve = lambda: self.serve(address, max_workers, max_message_bytes, max_watch_seconds, grace)  # noqa: E731
@@ -50,11 +75,16 @@ class Command(BaseCommand):
 
     def serve(self, address, max_workers, max_message_bytes, max_watch_seconds, grace):
         try:
-            running = build_server(address, max_workers=max_workers, max_message_bytes=max_message_bytes,
-                                   max_watch_seconds=max_watch_seconds)
+            running = build_server(
+                address,
+                max_workers=max_workers,
+                max_message_bytes=max_message_bytes,
+                max_watch_seconds=max_watch_seconds,
+            )
         except PortInUse as exc:
-            raise CommandError(f"{exc.args[0].rstrip('.')}. Is another rungrpc running? Pick another port: "
-                               "rungrpc 127.0.0.1:50052") from None
+            raise CommandError(
+                f"{exc.args[0].rstrip('.')}. Is another rungrpc running? Pick another port: rungrpc 127.0.0.1:50052"
+            ) from None
         stopped = threading.Event()
 
         def shut_down(signum, _frame):
@@ -69,20 +99,24 @@ class Command(BaseCommand):
         else:
             # Under --reload the server runs in the reloader's thread, where no handler can be installed: the
             # reloader itself ends the process on a change or a signal, so there is no graceful stop there.
-            threading.Thread(target=lambda: (running.server.wait_for_termination(), stopped.set()),
-                             daemon=True).start()
+            threading.Thread(target=lambda: (running.server.wait_for_termination(), stopped.set()), daemon=True).start()
         host = address.rsplit(":", 1)[0]
         target = f"{host}:{running.port}"
-        self.stdout.write("\n".join([
-            f"gRPC OrderService listening on {target} (reflection and grpc.health.v1 on; {max_workers} threads, "
-            f"at most {max_watches_for(max_workers)} Watch streams of {max_watch_seconds:g} s). Try:",
-            f"  grpcurl -plaintext {target} list",
-            f"  grpcurl -plaintext {target} describe {SERVICE_NAME}",
-            f"  grpcurl -plaintext -d '{{\"created_by\": \"ana\", \"equipment\": [\"KEYBOARD\", \"MOUSE\"]}}' "
-            f"{target} {SERVICE_NAME}/Create",
-            f"  grpcurl -plaintext {target} {SERVICE_NAME}/Get",
-            f"  grpcurl -plaintext {target} grpc.health.v1.Health/Check",
-        ]))
+        self.stdout.write(
+            "\n".join(
+                [
+                    f"gRPC OrderService listening on {target} (reflection and grpc.health.v1 on; "
+                    f"{max_workers} threads, at most {max_watches_for(max_workers)} Watch streams "
+                    f"of {max_watch_seconds:g} s). Try:",
+                    f"  grpcurl -plaintext {target} list",
+                    f"  grpcurl -plaintext {target} describe {SERVICE_NAME}",
+                    f'  grpcurl -plaintext -d \'{{"created_by": "ana", "equipment": ["KEYBOARD", "MOUSE"]}}\' '
+                    f"{target} {SERVICE_NAME}/Create",
+                    f"  grpcurl -plaintext {target} {SERVICE_NAME}/Get",
+                    f"  grpcurl -plaintext {target} grpc.health.v1.Health/Check",
+                ]
+            )
+        )
         self.stdout.flush()
         stopped.wait()
         self.stdout.write("gRPC server stopped.")

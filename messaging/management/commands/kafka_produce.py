@@ -10,8 +10,10 @@ from messaging import clients
 
 
 class Command(BaseCommand):
-    help = ("Send stdin lines to the orders topic. With --key-separator, the text before it is the key. "
-            "These are raw records, not order events: readers show them as text.")
+    help = (
+        "Send stdin lines to the orders topic. With --key-separator, the text before it is the key. "
+        "These are raw records, not order events: readers show them as text."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--topic", default=None)
@@ -27,8 +29,7 @@ class Command(BaseCommand):
         try:
             for line in sys.stdin:
                 line = line.rstrip("\n")
-                key, value = (line.split(key_separator, 1) if key_separator and key_separator in line
-                              else (None, line))
+                key, value = line.split(key_separator, 1) if key_separator and key_separator in line else (None, line)
                 metadata = producer.send(topic, key=key.encode() if key else None, value=value.encode()).get(30)
                 self.stdout.write(f"sent partition={metadata.partition} offset={metadata.offset}")
                 sent += 1

@@ -2,7 +2,7 @@
 
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -11,7 +11,7 @@ from outbox import parking, selectors
 
 def _timestamp(value: datetime) -> str:
     """ISO 8601 in UTC with a `Z`, the form the events and /health use."""
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class Command(BaseCommand):
@@ -40,16 +40,22 @@ class Command(BaseCommand):
         backlog = selectors.backlog()
         oldest = _timestamp(backlog.oldest_waiting_at) if backlog.oldest_waiting_at else None
         if as_json:
-            self.stdout.write(json.dumps({"waiting": backlog.waiting, "oldest_waiting_at": oldest,
-                                          "parked": backlog.parked}))
+            self.stdout.write(
+                json.dumps({"waiting": backlog.waiting, "oldest_waiting_at": oldest, "parked": backlog.parked})
+            )
         else:
-            self.stdout.write(f"waiting {backlog.waiting}" + (f" (oldest since {oldest})" if oldest else "")
-                              + f", parked {backlog.parked}")
+            self.stdout.write(
+                f"waiting {backlog.waiting}"
+                + (f" (oldest since {oldest})" if oldest else "")
+                + f", parked {backlog.parked}"
+            )
 
     def _list(self) -> None:
         for event in selectors.parked():
-            self.stdout.write(f"{event.event_id} key={event.key} attempts={event.attempts} "
-                              f"parked={_timestamp(event.parked_at)} reason={event.last_error}")
+            self.stdout.write(
+                f"{event.event_id} key={event.key} attempts={event.attempts} "
+                f"parked={_timestamp(event.parked_at)} reason={event.last_error}"
+            )
 
     @staticmethod
     def _chosen(event_ids: list[str], everything: bool) -> list[str] | None:
