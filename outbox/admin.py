@@ -7,18 +7,10 @@ an event lost (`manage.py outbox drop` is the deliberate way to give up on a par
 from django.contrib import admin
 
 from outbox.models import OutboxEvent
+from playground.read_only_admin import ReadOnlyAdmin
 
 
 @admin.register(OutboxEvent)
-class OutboxEventAdmin(admin.ModelAdmin):
+class OutboxEventAdmin(ReadOnlyAdmin):
     list_display = ["id", "event_id", "key", "sent_at", "partition", "offset", "attempts"]
     list_filter = [("sent_at", admin.EmptyFieldListFilter)]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
