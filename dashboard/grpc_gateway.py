@@ -33,6 +33,9 @@ from playground.library_internals import CsrfCheck
 
 logger = logging.getLogger(__name__)
 
+# A list, not a dict's keys: `in` must also answer for an unhashable JSON value (a list or an object).
+EQUIPMENT_NAMES = pb.OrderMessage.Equipment.keys()
+
 # The statuses rungrpc's servicer sets itself for a client's mistake: their messages are written for the client.
 # Any other status comes from the transport or the server's innards; the client gets a fixed sentence instead.
 CLIENT_STATUSES = {grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND, grpc.StatusCode.FAILED_PRECONDITION}
@@ -60,7 +63,7 @@ def request_message(body: object) -> pb.OrderMessage:
         errors["created_by"] = rules.created_by_errors(created_by)
     if not isinstance(equipment, list):
         errors["equipment"] = ["Must be a list of equipment names."]
-    elif unknown := [str(name) for name in equipment if name not in pb.OrderMessage.Equipment]:
+    elif unknown := [str(name) for name in equipment if name not in EQUIPMENT_NAMES]:
         errors["equipment"] = [f"Not in the proto enum: {', '.join(unknown)}."]
     if errors:
         raise InvalidInput(errors)
