@@ -21,9 +21,16 @@ Server to client, JSON text frames:
   [from, until) follow), ``live`` (with ``positions``: every record before them was sent, new ones follow),
   ``paused`` (with ``positions``) or ``kafka_unavailable`` (with ``error``: the shared reader lost the broker;
   the stream goes on with no gap when it is back, announced by a ``live``, ``paused`` or ``connected`` frame).
-- ``{"type": "error", "message", "action"?}``: a bad client message, or a replay that cannot go on (an unknown
-  partition). The socket stays open; such a replay leaves the stream stopped (state ``connected``). A replay that
-  hits a Kafka error sends ``kafka_unavailable`` and retries from the last record it sent.
+- ``{"type": "error", "message", "action"?, "valid"?}``: a bad client message, or a replay that cannot go on. The
+  socket stays open. A start the topic cannot serve is refused before anything changes (the stream goes on as it
+  was, with no status frame), with ``valid`` naming what it has: offsets for a partition it lacks ("partition 7
+  does not exist: the topic has partitions 0-2", ``valid`` ``{"partitions": [0, 1, 2]}``) or past a partition's
+  end ("offset 900 of partition 1 is past its end: 0-412", ``valid`` ``{"partition": 1, "first": 0, "end": 412}``;
+  the end itself is a valid start; messages write ranges with an en dash). The end is the relay's, or Kafka's at
+  that moment for an offset past it; when Kafka cannot say, the start is taken and such a partition starts at its
+  end. A replay that cannot go on once begun (the topic lost a partition) leaves the stream stopped (state
+  ``connected``). A replay that hits a Kafka error sends ``kafka_unavailable`` and retries from the last record it
+  sent.
 
 Client to server: ``{"action": "replay", "from": "beginning" | "latest" | {"<partition>": <next offset>, ...} |
 {"timestamp": <ms since the epoch>}}`` (starts or restarts this socket's stream; a partition left out of the offsets
@@ -69,6 +76,8 @@ from playground import library_internals
 logger = logging.getLogger(__name__)
 
 CUT_WAIT_SECONDS = 0.1
+# How long a replay's start may wait for Kafka to confirm an offset past what the relay has seen.
+START_CHECK_SECONDS = 5.0
 # Close codes (the 4000-4999 range is the application's): the client fell more than its byte budget behind
 # (settings.RELAY_SOCKET_BUDGET_BYTES); the server could not go on feeding the socket (a bug: logged); the process
 # already serves settings.RELAY_MAX_SOCKETS sockets.
@@ -167,11 +176,35 @@ class OrdersConsumer(AsyncJsonWebsocketConsumer):
     async def _on_replay(self, message: dict[str, Any]) -> None:
         try:
             start = replay.parse_replay_from(message.get("from"))
-            _check_partitions(start, self.relay.state().partitions)
+            await self._check_start(start)
+        except replay.StartRefused as exc:
+            return await self._error(str(exc), action="replay", valid=exc.valid)
         except ValueError as exc:
             return await self._error(str(exc), action="replay")
         self.stream.start_replay()
         self._launch(start)
+
+    async def _check_start(self, start: replay.ReplayFrom) -> None:
+        """Refuse offsets the topic cannot serve (StartRefused) before the stream changes at all.
+
+        The relay's view (its partitions, its positions and last known ends) settles almost every start; an offset
+        past it is checked against the ends Kafka reports now, as it may just have been written. When Kafka cannot
+        say (down, slow), the start is taken, and such a partition starts at its end (ReplayFrom.clamped).
+        """
+        reader = self.relay.state()
+        if start.kind != "offsets" or not reader.partitions:
+            return
+        replay.check_partitions(start, reader.partitions)
+        known = {p: max(reader.end_offsets.get(p, 0), reader.positions.get(p, 0)) for p in reader.partitions}
+        if all(offset <= known[p] for p, offset in start.offsets.items()):
+            return
+        try:
+            first, end = await asyncio.wait_for(
+                asyncio.to_thread(replay.log_bounds, self.relay.topic, self.relay.bootstrap), START_CHECK_SECONDS
+            )
+        except (KafkaError, TimeoutError):
+            return
+        replay.check_offsets(start, first, end)
 
     async def _on_pause(self, message: dict[str, Any]) -> None:
         await self._send_all(self.stream.pause())
@@ -205,7 +238,7 @@ class OrdersConsumer(AsyncJsonWebsocketConsumer):
     async def _round(self, start: replay.ReplayFrom) -> bool:
         """One round; True once the stream is live, False when another round must follow (a frame was lost)."""
         cut = await self._take_cut()
-        _check_partitions(start, tuple(cut))
+        replay.check_partitions(start, tuple(cut))
         try:
             await self._send_history(start, cut)
             if self.closing:
@@ -303,9 +336,3 @@ class OrdersConsumer(AsyncJsonWebsocketConsumer):
 
     async def _error(self, message: str, **detail: Any) -> None:
         await self.send_json(error_frame(message, **detail))
-
-
-def _check_partitions(start: replay.ReplayFrom, partitions: tuple[int, ...]) -> None:
-    unknown = sorted(set(start.offsets) - set(partitions)) if partitions else []
-    if unknown:
-        raise ValueError(f"unknown partitions {unknown}; the topic has {list(partitions)}")

@@ -73,6 +73,58 @@ def parse_replay_from(value: Any) -> ReplayFrom:
     )
 
 
+class StartRefused(ValueError):
+    """A start the topic cannot serve; `valid` (a frame field) says what it can."""
+
+    def __init__(self, message: str, valid: dict[str, Any]):
+        super().__init__(message)
+        self.valid = valid
+
+
+def spans(numbers: list[int]) -> str:
+    """[0, 1, 2] as "0\u20132"; with a gap, [0, 1, 2, 5] as "0\u20132, 5"."""
+    runs: list[list[int]] = []
+    for number in sorted(numbers):
+        if runs and number == runs[-1][1] + 1:
+            runs[-1][1] = number
+        else:
+            runs.append([number, number])
+    return ", ".join(str(low) if low == high else f"{low}\u2013{high}" for low, high in runs)
+
+
+def check_partitions(start: ReplayFrom, partitions: tuple[int, ...]) -> None:
+    """Refuse offsets for a partition the topic does not have (no check before the topic's partitions are known)."""
+    unknown = sorted(set(start.offsets) - set(partitions)) if partitions else []
+    if unknown:
+        raise StartRefused(
+            f"partition {unknown[0]} does not exist: the topic has partitions {spans(list(partitions))}",
+            {"partitions": sorted(partitions)},
+        )
+
+
+def check_offsets(start: ReplayFrom, first: dict[int, int], end: dict[int, int]) -> None:
+    """Refuse an offset past its partition's end (the end itself is fine: the stream starts live there)."""
+    for partition, offset in sorted(start.offsets.items()):
+        if partition in end and offset > end[partition]:
+            low, high = first.get(partition, 0), end[partition]
+            raise StartRefused(
+                f"offset {offset} of partition {partition} is past its end: {low}\u2013{high}",
+                {"partition": partition, "first": low, "end": high},
+            )
+
+
+def log_bounds(topic: str, bootstrap: str) -> tuple[dict[int, int], dict[int, int]]:
+    """Each partition's first offset and end (the next offset to be written), asked of Kafka now. Blocks."""
+    consumer = readers.open_reader(topic, client_id="orders-relay-check", bootstrap_servers=bootstrap)
+    try:
+        tps = readers.assigned(consumer)
+        first = consumer.beginning_offsets(tps, KAFKA_TIMEOUT_MS)
+        end = consumer.end_offsets(tps, KAFKA_TIMEOUT_MS)
+        return {tp.partition: o for tp, o in first.items()}, {tp.partition: o for tp, o in end.items()}
+    finally:
+        consumer.close()
+
+
 def _is_offset(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_OFFSET
 

@@ -127,8 +127,29 @@ class _StatusCache:
 _status_cache = _StatusCache()
 
 
-def broker_status(max_age: float = 2.0) -> BrokerStatus:
-    """Whether the broker answers a metadata request; cached briefly so /health stays cheap."""
+# How long broker_status() waits for the broker: the status is at most this much plus its cache age behind.
+STATUS_BOOTSTRAP_TIMEOUT_MS = 800
+# One line for a badge: longer reasons are cut.
+STATUS_REASON_MAX_CHARS = 80
+
+
+def status_reason(exc: BaseException, bootstrap_servers: str) -> str:
+    """A short, human reason why the broker did not answer: one line, no doubled "KafkaTimeoutError: ..." text."""
+    if isinstance(exc, KafkaTimeoutError):
+        return f"no answer from {bootstrap_servers} within {STATUS_BOOTSTRAP_TIMEOUT_MS / 1000:g} s"
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    name = type(exc).__name__
+    # kafka-python's messages often start with their own class name already.
+    while text.startswith(f"{name}:"):
+        text = text.removeprefix(f"{name}:").strip()
+    text = text or name
+    return text if len(text) <= STATUS_REASON_MAX_CHARS else text[: STATUS_REASON_MAX_CHARS - 1] + "…"
+
+
+def broker_status(max_age: float = 1.0) -> BrokerStatus:
+    """Whether the broker answers a metadata request; cached for `max_age` seconds so /health stays cheap.
+
+    `error` is a one-line reason fit for a status badge (status_reason)."""
     now = time.monotonic()
     last = _status_cache.last
     if last and last.bootstrap_servers == settings.KAFKA_BOOTSTRAP_SERVERS and now - last.checked_at < max_age:
@@ -138,7 +159,7 @@ def broker_status(max_age: float = 2.0) -> BrokerStatus:
         admin = KafkaAdminClient(
             bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS,
             client_id="orders-health",
-            bootstrap_timeout_ms=800,
+            bootstrap_timeout_ms=STATUS_BOOTSTRAP_TIMEOUT_MS,
             request_timeout_ms=1_000,
         )
         try:
@@ -147,6 +168,6 @@ def broker_status(max_age: float = 2.0) -> BrokerStatus:
         finally:
             admin.close()
     except (KafkaError, OSError) as exc:
-        status.error = f"{type(exc).__name__}: {exc}"
+        status.error = status_reason(exc, settings.KAFKA_BOOTSTRAP_SERVERS)
     _status_cache.last = status
     return status

@@ -146,6 +146,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / ".staticfiles"
+# The project's own files (the site icon); the apps' come from their static/ folders.
+STATICFILES_DIRS = [BASE_DIR / "playground" / "static"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -168,7 +170,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
+        # DRF's, naming the page's language (rest_api/renderers.py).
+        "rest_api.renderers.BrowsableAPIRenderer",
     ],
     # The playground is a local learning tool: no login stands between a learner and the API. This class logs
     # nobody in; it refuses what another site's page could send with a visitor's browser (a form post without
@@ -186,7 +189,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # Served from drf-spectacular-sidecar: the docs work with no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # The site's own icon (playground/static), as on every other page.
+    "SWAGGER_UI_FAVICON_HREF": f"/{STATIC_URL}playground/favicon.svg",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # The API's one authentication class is a CSRF guard, not a security scheme a client could use.

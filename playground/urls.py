@@ -1,15 +1,18 @@
-"""Top-level routes: the page (its own routes in dashboard/urls.py), the REST API and its docs, health, admin."""
+"""Top-level routes: the page (its own routes in dashboard/urls.py), the REST API and its docs, health, the icon,
+admin."""
 
 from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from playground.favicon import favicon
 from playground.health import health
 
 urlpatterns = [
     path("", include("dashboard.urls")),
     path("health", health, name="health"),
+    path("favicon.ico", favicon, name="favicon"),
     path("api/", include("rest_api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file (?script), not inline, so no script exception is

@@ -36,8 +36,16 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+# Each field's schema carries an `example`: Swagger UI's "Try it out" fills its editor from it (and would otherwise
+# draw text from the pattern, or send "string" as a date), so the shipped example is a valid order.
 @extend_schema_field(
-    {"type": "string", "minLength": 1, "maxLength": rules.MAX_CREATED_BY_LENGTH, "pattern": rules.CREATED_BY_PATTERN}
+    {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": rules.MAX_CREATED_BY_LENGTH,
+        "pattern": rules.CREATED_BY_PATTERN,
+        "example": "ana",
+    }
 )
 class CreatedByField(StrictCharField):
     """Who placed the order; orders.rules decides (the schema states the same rules for generated clients).
@@ -63,7 +71,14 @@ class StatusField(StrictCharField):
 
 
 # The first and last day of the calendar may fall outside it once converted to UTC: the domain refuses them.
-@extend_schema_field({"type": "string", "format": "date-time", "pattern": "^(?!0001-01-01|9999-12-31)"})
+@extend_schema_field(
+    {
+        "type": "string",
+        "format": "date-time",
+        "pattern": "^(?!0001-01-01|9999-12-31)",
+        "example": "2026-01-31T12:00:00Z",
+    }
+)
 class DateTimeTextField(StrictCharField):
     """ISO 8601 text; orders.rules parses it, so REST and gRPC accept exactly the same timestamps."""
 
@@ -74,6 +89,7 @@ class DateTimeTextField(StrictCharField):
         "minItems": 1,
         "maxItems": rules.MAX_EQUIPMENT_ITEMS,
         "items": {"type": "string", "enum": Equipment.values},
+        "example": [Equipment.KEYBOARD, Equipment.MOUSE],
     }
 )
 class EquipmentListField(serializers.ListField):

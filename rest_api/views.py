@@ -1,7 +1,13 @@
 """The REST transport: check the shape of the input, call one service, render the result."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.renderers import BrowsableAPIRenderer
@@ -46,6 +52,25 @@ BROWSABLE_API_CSP = {"style-src": ["'self'", "'unsafe-inline'"]}
         summary="Place an order (also published to Kafka as order.created)",
         # JSON is the API; the form encodings the parsers also take exist for the browsable API's own form.
         request={"application/json": OrderInputSerializer},
+        # Swagger UI's "Try it out" starts from the first of these; each is a valid order (tests/rest_api).
+        examples=[
+            OpenApiExample(
+                "A desk set",
+                value={
+                    "created_by": "ana",
+                    "status": "QUEUED",
+                    "created_at": "2026-01-31T12:00:00Z",
+                    "equipment": ["KEYBOARD", "MOUSE", "MONITOR"],
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Only what is required",
+                description="status defaults to QUEUED, created_at to the time the server stores the order.",
+                value={"created_by": "ana", "equipment": ["WEBCAM"]},
+                request_only=True,
+            ),
+        ],
         responses={
             201: OrderSerializer,
             400: ERROR_RESPONSES[400],

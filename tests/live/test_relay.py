@@ -308,15 +308,43 @@ async def test_the_reader_survives_a_broker_outage_without_a_gap(own_broker):
     assert reader_threads() == [thread]
 
 
-async def test_offsets_past_the_end_start_at_the_end(kafka_broker, orders_topic):
+async def refused_and_still_live(socket, start: dict, kafka_broker, orders_topic) -> dict:
+    """Ask a live socket for `start`; return the error frame, after checking the stream went on as it was."""
+    await socket.send_json_to({"action": "replay", "from": start})
+    error = await socket.receive_json_from(timeout=20)
+    assert error["type"] == "error" and error["action"] == "replay", error
+    sent = await send(kafka_broker, orders_topic, {"value": b"after", "partition": 0})
+    frames = await receive_until(socket, lambda frame: frame["type"] == "record")
+    assert positions(frames) == sent, "the next frame is the next live record: no status, no replay"
+    return error
+
+
+async def test_a_start_on_a_partition_the_topic_lacks_is_refused_and_the_stream_stays_live(kafka_broker, orders_topic):
     socket = await open_socket()
     await start_stream(socket, "latest")
+    error = await refused_and_still_live(socket, {"7": 0}, kafka_broker, orders_topic)
+    assert error["message"] == "partition 7 does not exist: the topic has partitions 0\u20132"
+    assert error["valid"] == {"partitions": [0, 1, 2]}
     await socket.disconnect()
+
+
+async def test_a_start_past_a_partitions_end_is_refused_with_its_range(kafka_broker, orders_topic):
+    await send(kafka_broker, orders_topic, *({"value": b"old", "partition": 1} for _ in range(4)))
     socket = await open_socket()
-    frames = await start_stream(socket, {"0": 500, "1": 500, "2": 500})
-    replaying = next(frame for frame in frames if frame["type"] == "status" and frame["state"] == "replaying")
-    assert replaying["from"] == replaying["until"], "the stream starts at each partition's end, not at 500"
-    sent = await send(kafka_broker, orders_topic, {"value": b"after", "partition": 0})
-    [record] = await receive_records(socket, 1)
-    assert positions([record]) == sent
+    await start_stream(socket, "latest")
+    error = await refused_and_still_live(socket, {"0": 0, "1": 900}, kafka_broker, orders_topic)
+    assert error["message"] == "offset 900 of partition 1 is past its end: 0\u20134"
+    assert error["valid"] == {"partition": 1, "first": 0, "end": 4}
+    await socket.disconnect()
+
+
+async def test_a_start_at_a_partitions_end_is_taken_even_before_the_relay_sees_it(kafka_broker, orders_topic):
+    """The relay's view may lag a record just written: an offset past it is checked with Kafka, not refused."""
+    socket = await open_socket()
+    await start_stream(socket, "latest")
+    sent = await send(kafka_broker, orders_topic, *({"value": b"new", "partition": 2} for _ in range(3)))
+    # Ask straight away for the end as Kafka has it (the relay may not have polled these yet).
+    frames = await start_stream(socket, {"0": 0, "1": 0, "2": sent[-1][1] + 1})
+    assert not any(frame["type"] == "error" for frame in frames), frames
+    assert frames[-1]["positions"]["2"] == sent[-1][1] + 1
     await socket.disconnect()

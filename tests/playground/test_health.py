@@ -1,8 +1,12 @@
 """GET /health reports the database and whether Kafka answers, without ever failing the request."""
 
+import time
+
 import pytest
+from kafka.errors import KafkaConnectionError
 
 from localkafka import free_port
+from messaging import clients
 from orders import services
 
 pytestmark = pytest.mark.django_db
@@ -18,3 +22,25 @@ def test_health_reports_kafka_unreachable_and_waiting_events(client, settings):
     assert body["kafka"]["reachable"] is False and body["kafka"]["error"]
     assert body["outbox"]["waiting"] == 1
     assert body["status"] == "degraded"
+
+
+def test_an_unreachable_broker_is_reported_in_one_short_line(client, settings):
+    port = free_port()
+    settings.KAFKA_BOOTSTRAP_SERVERS = f"127.0.0.1:{port}"
+    error = client.get("/health").json()["kafka"]["error"]
+    assert error == f"no answer from 127.0.0.1:{port} within 0.8 s"
+    assert "Error" not in error and "\n" not in error
+
+
+def test_the_status_reason_never_doubles_the_exception_name():
+    doubled = KafkaConnectionError("KafkaConnectionError: KafkaConnectionError: socket closed\nmore")
+    assert clients.status_reason(doubled, "x:1") == "socket closed"
+    assert len(clients.status_reason(OSError("x" * 500), "x:1")) <= 80
+
+
+def test_the_status_is_fresh_within_a_second(client, settings):
+    """A cached "reachable" answer is asked again after at most a second: the badge turns within about 2 s."""
+    clients._status_cache.last = clients.BrokerStatus(
+        reachable=True, bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS, checked_at=time.monotonic() - 1.01
+    )
+    assert clients.broker_status().checked_at > time.monotonic() - 1
