@@ -20,6 +20,7 @@ from twisted.internet.testing import MemoryReactor
 
 from messaging import readers
 from playground import library_internals
+from tests.support.live_socket import run_in_own_loop
 from tests.support.raw_records import RawHeaderName
 
 
@@ -64,7 +65,7 @@ def test_partition_being_parsed_names_the_partition_of_an_undecodable_record(kaf
         consumer.close()
 
 
-async def test_daphne_protocol_is_the_one_daphne_hands_the_application():
+def test_daphne_protocol_is_the_one_daphne_hands_the_application():
     from daphne.server import Server  # installs Twisted's asyncio reactor, as runserver does
 
     sends = []
@@ -72,14 +73,18 @@ async def test_daphne_protocol_is_the_one_daphne_hands_the_application():
     async def application(scope, receive, send):
         sends.append(send)
 
-    # An endpoint is required but never listened on: run() is not called, so its table of connections is set here.
-    server, protocol = Server(application, endpoints=["tcp:port=0:interface=127.0.0.1"]), object()
-    with relied_on("daphne", "Server.create_application's send=partial(handle_reply, protocol)"):
-        server.connections = {}
-        server.protocol_connected(protocol)
-        server.create_application(protocol, {"type": "websocket"})
-        await asyncio.wait_for(server.connections[protocol]["application_instance"], 5)
-        assert library_internals.daphne_protocol(sends[0]) is protocol
+    async def scenario():
+        # An endpoint is required but never listened on: run() is not called, so its table of connections is set here.
+        server, protocol = Server(application, endpoints=["tcp:port=0:interface=127.0.0.1"]), object()
+        with relied_on("daphne", "Server.create_application's send=partial(handle_reply, protocol)"):
+            server.connections = {}
+            server.protocol_connected(protocol)
+            server.create_application(protocol, {"type": "websocket"})
+            await asyncio.wait_for(server.connections[protocol]["application_instance"], 5)
+            assert library_internals.daphne_protocol(sends[0]) is protocol
+
+    # A loop of its own: after a browser test, Playwright's loop still runs in this thread.
+    run_in_own_loop(scenario, timeout=30)
     assert library_internals.daphne_protocol(application) is None
 
 
