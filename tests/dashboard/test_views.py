@@ -45,6 +45,7 @@ def test_each_view_fits_the_width_and_passes_axe(browser, stack, placed, view, w
             if v["impact"] in ("critical", "serious")
         ]
         assert bad == [], bad
+        page.evaluate("() => window.scrollTo(0, 0)")  # the sticky header at the top of the full-page shot
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / f"{view}-{width}-{theme}.png"), full_page=True)
     finally:
