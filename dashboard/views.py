@@ -1,4 +1,4 @@
-"""The dashboard page: one screen to place an order and follow it across REST or gRPC, Kafka and the websocket."""
+"""The dashboard page: one template for its views (Live, Topic, Consumer groups, REST and gRPC workbenches)."""
 
 from django.conf import settings
 from django.shortcuts import render

@@ -143,13 +143,14 @@ def browser():
 
 
 @contextlib.contextmanager
-def open_dashboard(browser, base_url: str):
-    """A fresh page on the dashboard that records any JavaScript dialog (an XSS would open one)."""
+def open_dashboard(browser, base_url: str, view: str = "/"):
+    """A fresh page on one of the dashboard's views (its URL path) that records any JavaScript dialog (an XSS would
+    open one)."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     page.dialogs = []
     page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
-    page.goto(base_url + "/")
+    page.goto(base_url + view)
     try:
         yield page
     finally:

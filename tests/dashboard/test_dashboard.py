@@ -58,7 +58,7 @@ def test_a_reloaded_page_shows_the_newest_records_and_a_replay_shows_each_once(p
     expect(page.locator("#timeline")).to_contain_text("shown here", timeout=15_000)
     order_id = order_id_of_last_trip(page)
 
-    page.reload()
+    page.goto(f"{stack.base_url}/topic")
     wait_live(page)
     expect(page.locator(f"#feed tr.record[data-key='{order_id}']")).to_have_count(1, timeout=15_000)
     page.select_option("#start-from", "beginning")

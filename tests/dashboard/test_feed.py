@@ -67,7 +67,7 @@ def test_start_from_the_beginning_an_offset_or_a_time(make_stack, kafka_broker, 
         [{"partition": 1, "value": f"r{n}".encode(), "timestamp_ms": base + 1000 * n} for n in range(30)]
         + [{"partition": 0, "value": b"p0", "timestamp_ms": base}],
     )
-    with open_dashboard(browser, stack.base_url) as page:
+    with open_dashboard(browser, stack.base_url, "/topic") as page:
         expect_shown(page, {(1, n) for n in range(10, 30)} | {(0, 0)})
         page.select_option("#start-from", "beginning")
         page.click("#start")
@@ -105,7 +105,7 @@ def test_filters_show_exactly_the_matching_records_and_export_writes_them(make_s
             {"partition": 1, "value": b'{"some": "json"}', "headers": [("team", b"blue")]},
         ],
     )
-    with open_dashboard(browser, stack.base_url) as page:
+    with open_dashboard(browser, stack.base_url, "/topic") as page:
         expect(page.locator("#feed tr.record")).to_have_count(5, timeout=15_000)
         everything = set(shown(page))
         order_rows = {pair for pair in everything if pair not in raw}

@@ -22,7 +22,9 @@ SHOTS = ARTIFACTS / "fulfilment"
 
 
 def place_on_page(page, created_by: str, transport: str = "rest") -> None:
-    """Place an order from the form and wait for its answer in the timeline."""
+    """Place an order from the Live view's form, wait for its answer in the timeline, and go back to the view the
+    test was on (the back button: the group's panel)."""
+    page.click("a[data-view-link=live]")
     page.fill("#created-by", created_by)
     if not page.locator("#equipment-chips li").count():
         page.click("button.add[data-item=MONITOR]")
@@ -32,6 +34,8 @@ def place_on_page(page, created_by: str, transport: str = "rest") -> None:
         "HTTP 201" if transport == "rest" else "gRPC OK", timeout=10_000
     )
     expect(page.locator("#place-order")).to_be_enabled()
+    page.go_back()
+    expect(page.locator("#main")).to_have_attribute("data-view", "groups")
 
 
 def created_rows(page):
@@ -42,7 +46,7 @@ def test_paused_group_lags_by_what_was_placed_and_catches_up_on_resume(make_stac
     stack = make_stack(
         kafka_broker.bootstrap_servers, services=SERVICES, FULFILMENT_STEP_DELAY_MS="200", FULFILMENT_FAILURE_RATE="0"
     )
-    with open_dashboard(browser, stack.base_url) as page:
+    with open_dashboard(browser, stack.base_url, "/groups") as page:
         expect(page.locator("#members tr[data-member]")).to_have_count(1, timeout=30_000)
         page.click("#pause-worker")
         expect(page.locator("#pause-worker")).to_have_text("Resume group")
@@ -81,7 +85,7 @@ def commit_as_group(bootstrap_servers: str, topic: str, group_id: str, offsets: 
 def test_two_members_split_the_three_partitions(make_stack, kafka_broker, browser):
     stack = make_stack(kafka_broker.bootstrap_servers, services=SERVICES, FULFILMENT_STEP_DELAY_MS="100")
     commit_as_group(kafka_broker.bootstrap_servers, stack.topic, "learners", {0: 0, 1: 0, 2: 0})
-    with open_dashboard(browser, stack.base_url) as page:
+    with open_dashboard(browser, stack.base_url, "/groups") as page:
         expect(page.locator('#other-groups tr[data-group="learners"]')).to_contain_text("Empty", timeout=20_000)
         expect(page.locator("#members tr[data-member]")).to_have_count(1, timeout=30_000)
         expect(page.locator("#members td.owned")).to_have_text("0, 1, 2")
@@ -108,7 +112,7 @@ def test_a_member_killed_mid_order_costs_what_the_delivery_mode_says(make_stack,
         "at-least-once": ("0", "1", "COMPLETED", ["start", "start", "finish"]),
         "effectively-once": ("0", "0", "COMPLETED", ["start", "start!", "finish"]),
     }
-    with open_dashboard(browser, stack.base_url) as page:
+    with open_dashboard(browser, stack.base_url, "/groups") as page:
         expect(page.locator("#members tr[data-member]")).to_have_count(1, timeout=30_000)
         for mode, (lost, twice, final, deliveries) in expected.items():
             page.select_option("#delivery-mode", mode)
@@ -176,7 +180,7 @@ def test_a_broker_stopped_from_the_page_buffers_orders_that_drain_in_order(make_
         FULFILMENT_STEP_DELAY_MS="100",
         FULFILMENT_FAILURE_RATE="0",
     )
-    with open_dashboard(browser, stack.base_url) as page:
+    with open_dashboard(browser, stack.base_url, "/groups") as page:
         expect(page.locator("#broker-state")).to_have_text("running", timeout=20_000)
         page.click("#broker-stop")
         expect(page.locator("#broker-state")).to_have_text("stopped", timeout=40_000)

@@ -66,7 +66,7 @@ def test_every_unary_method_from_reflection_is_called_from_the_page(make_stack, 
         "OrderService/Watch",
         "grpc.health.v1.Health/Check",
     } <= names
-    with open_dashboard(browser, stack.base_url) as page:
+    with open_dashboard(browser, stack.base_url, "/grpc") as page:
         expect(page.locator("#grpc-method option")).to_have_count(
             sum(len(service["methods"]) for service in listed), timeout=10_000
         )
@@ -136,7 +136,7 @@ def test_every_unary_method_from_reflection_is_called_from_the_page(make_stack, 
 
 def test_watch_streams_each_order_linked_to_its_feed_row_until_cancelled(make_stack, kafka_broker, browser):
     stack = make_stack(kafka_broker.bootstrap_servers, services=("web", "grpc", "publisher"))
-    with open_dashboard(browser, stack.base_url) as page:
+    with open_dashboard(browser, stack.base_url, "/grpc") as page:
         page.select_option("#grpc-method", label="OrderService/Watch (server streaming)")
         expect(page.locator("#grpc-send")).to_have_text("Start stream")
         page.click("#grpc-send")
@@ -157,13 +157,19 @@ def test_watch_streams_each_order_linked_to_its_feed_row_until_cancelled(make_st
         feed_row = page.locator(f'#feed tr.record[data-key="{order_id}"]')
         expect(feed_row).to_have_attribute("data-partition", item.get_attribute("data-partition"), timeout=10_000)
         expect(feed_row).to_have_attribute("data-offset", item.get_attribute("data-offset"))
-        item.locator("button.link").click()
-        expect(feed_row).to_have_class(re.compile(r"\bhighlight\b"))
+        expect(page.locator("#grpc-send")).to_be_disabled()  # one stream per tab: no second Watch while it runs
 
         page.click("#grpc-cancel")
         expect(page.locator("#grpc-stream-state")).to_have_attribute("data-code", "CANCELLED")
+        expect(page.locator("#grpc-send")).to_be_enabled()
         streamed = page.locator("#grpc-stream li").count()
         _, after, _ = post_order(stack.base_url, "after-cancel")
         expect(page.locator(f'#feed tr.record[data-key="{after}"]')).to_have_count(1, timeout=15_000)
         assert page.locator("#grpc-stream li").count() == streamed, "a cancelled stream shows nothing more"
         page.locator("#grpc-card").screenshot(path=str(ARTIFACTS / "workbench-grpc-watch.png"))
+
+        # A streamed order links to its row in the Live view's feed.
+        item.locator("button.link").click()
+        expect(page).to_have_url(f"{stack.base_url}/")
+        expect(feed_row).to_have_class(re.compile(r"\bhighlight\b"))
+        expect(feed_row).to_be_visible()

@@ -44,7 +44,7 @@ def test_every_operation_of_the_schema_from_the_page_and_as_curl(make_stack, kaf
     with urllib.request.urlopen(f"{stack.base_url}/api/schema/?format=json") as response:
         paths = json.load(response)["paths"]
     expected = sorted(f"{method.upper()} {path}" for path, methods in paths.items() for method in methods)
-    with open_dashboard(browser, stack.base_url) as page:
+    with open_dashboard(browser, stack.base_url, "/rest") as page:
         expect(page.locator("#rest-operation option")).to_have_count(len(expected), timeout=10_000)
         assert sorted(page.locator("#rest-operation option").all_text_contents()) == expected
 

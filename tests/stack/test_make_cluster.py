@@ -576,6 +576,8 @@ def check_the_dashboards(pages: list, ordered: dict[str, str], events: list[tupl
         )
         page.locator("#orders-card").scroll_into_view_if_needed()
         page.screenshot(path=str(SHOTS / f"dashboard-web{index + 1}.png"))
+        page.click("a[data-view-link=groups]")
+        expect(page.locator("#group-state")).not_to_have_text("unknown", timeout=10_000)
         page.locator("#fulfilment-card").screenshot(path=str(SHOTS / f"fulfilment-web{index + 1}.png"))
     return shown
 

@@ -1,15 +1,23 @@
 // The gRPC workbench: the methods rungrpc lists through reflection, a form per request message, metadata and a
 // deadline; the answer as a gRPC client sees it (status, message, BadRequest violations, headers, trailers,
-// duration), the response on the wire or with proto3's defaults, and the call as grpcurl.
-"use strict";
+// duration), the response on the wire or with proto3's defaults, and the call as grpcurl. A tab runs at most one
+// stream: Start is disabled while it runs, and Cancel or leaving the view ends it.
 
-const grpcPanel = {
+import { describe, getJSON, postJSON, send } from "../api.js";
+import { $, clockTime, config, el, shellQuote, shortId } from "../dom.js";
+import { showFeedRow } from "../feed.js";
+import { navigate } from "../router.js";
+
+const grpc = {
   methods: [],
+  controller: null,  // the running stream's, or null
+  report: null,
   async load() {
-    const response = await fetch(config.grpc_services_url, { headers: { Accept: "application/json" } });
-    const payload = await response.json().catch(() => ({}));
-    if (!response.ok) {
-      $("grpc-error").textContent = payload.detail || `HTTP ${response.status}`;
+    let payload;
+    try {
+      payload = await getJSON(config.grpc_services_url);
+    } catch (error) {
+      $("grpc-error").textContent = describe(error);
       return;
     }
     for (const service of payload.services) {
@@ -24,12 +32,18 @@ const grpcPanel = {
     const method = this.current();
     $("grpc-kind").textContent = `${method.kind}: ${method.input} → ${method.output}`;
     const streaming = method.kind === "server streaming";
-    $("grpc-send").disabled = !streaming && method.kind !== "unary";
     $("grpc-send").textContent = streaming ? "Start stream" : "Call";
     $("grpc-deadline").value = streaming ? "" : $("grpc-deadline").value || "5000";
     $("grpc-deadline").placeholder = streaming ? "none" : "";
     $("grpc-fields").replaceChildren(...method.fields.map((field) => this.input(field)));
+    this.enable();
     this.showGrpcurl();
+  },
+  // Send is off for client streams (the page cannot send one) and while a stream runs.
+  enable() {
+    const method = this.current();
+    $("grpc-send").disabled = Boolean(this.controller) || (method && !["unary", "server streaming"].includes(method.kind));
+    $("grpc-method").disabled = Boolean(this.controller);
   },
   // One input per field: enums as selects, repeated fields as comma-separated values, messages as JSON.
   input(field) {
@@ -73,25 +87,35 @@ const grpcPanel = {
       ...this.metadata().flatMap(([key, value]) => ["-H", shellQuote(`${key}: ${value}`)]),
       ...(seconds > 0 ? ["-max-time", String(seconds)] : []), config.grpc_target, `${method.service}/${method.name}`].join(" ");
   },
-  async call() {
-    const method = this.current();
-    let request;
+  // The call's body for the gateway, or null with the error shown beside the form.
+  callBody() {
     try {
-      request = this.request();
+      return { method: this.current().path, request: this.request(), metadata: this.metadata(),
+        deadline_ms: Number($("grpc-deadline").value) || null };
     } catch (error) {
       $("grpc-error").textContent = `A message field holds no JSON: ${error.message}`;
-      return;
+      return null;
     }
-    const response = await fetch(config.grpc_call_url, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
-      body: JSON.stringify({ method: method.path, request, metadata: this.metadata(),
-        deadline_ms: Number($("grpc-deadline").value) || null }),
-    });
-    const report = await response.json().catch(() => ({}));
-    $("grpc-error").textContent = response.ok ? "" : Object.entries(report)
-      .map(([field, messages]) => `${field}: ${Array.isArray(messages) ? messages.join(" ") : messages}`).join("; ");
-    if (response.ok) this.show(report);
+  },
+  // Each call starts from nothing: the last result and error go before the new one is asked for.
+  clear() {
+    $("grpc-error").textContent = "";
+    $("grpc-result").hidden = true;
+    $("grpc-stream-box").hidden = true;
+    this.report = null;
+  },
+  async call() {
+    this.clear();
+    const body = this.callBody();
+    if (!body) return;
+    $("grpc-send").disabled = true;
+    try {
+      this.show((await postJSON(config.grpc_call_url, body, { timeoutMs: 65_000 })).data);
+    } catch (error) {
+      $("grpc-error").textContent = describe(error);
+    } finally {
+      this.enable();
+    }
   },
   show(report) {
     this.report = report;
@@ -108,70 +132,84 @@ const grpcPanel = {
       + (report.response_bytes !== undefined ? `response ${report.response_bytes.length / 2} bytes: ${report.response_bytes || "(empty)"}` : "");
     this.showResponse();
   },
-  // A server stream, message by message as it arrives; each message links to its row in the Kafka feed.
+  // A server stream, message by message as it arrives. At most one runs: Start is off until it ends.
   async stream() {
-    const method = this.current();
+    if (this.controller) return;
+    this.clear();
+    const body = this.callBody();
+    if (!body) return;
     const controller = new AbortController();
     this.controller = controller;
+    this.enable();
     $("grpc-stream").replaceChildren();
+    $("grpc-stream-count").textContent = "";
     $("grpc-stream-box").hidden = false;
     $("grpc-cancel").hidden = false;
     this.streamState("streaming", "STREAMING");
-    let response;
     try {
-      response = await fetch(config.grpc_stream_url, {
-        method: "POST", signal: controller.signal,
-        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
-        body: JSON.stringify({ method: method.path, request: this.request(), metadata: this.metadata(),
-          deadline_ms: Number($("grpc-deadline").value) || null }),
-      });
+      const response = await send(config.grpc_stream_url, { method: "POST", signal: controller.signal, timeoutMs: 0,
+        headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
       if (!response.ok) {
         const errors = await response.json().catch(() => ({}));
         this.streamState(`HTTP ${response.status}: ${Object.values(errors).flat().join(" ")}`, "ERROR");
         return;
       }
-      await this.readLines(response.body.getReader());
+      await this.readLines(response.body.getReader(), controller.signal);
     } catch (error) {
-      if (error.name !== "AbortError") this.streamState(`network error: ${error.message}`, "ERROR");
+      if (!error.aborted) this.streamState(error.message, "ERROR");
     } finally {
-      if (this.controller === controller) $("grpc-cancel").hidden = true;
+      if (this.controller === controller) this.controller = null;
+      $("grpc-cancel").hidden = true;
+      this.enable();
     }
   },
-  async readLines(reader) {
+  async readLines(reader, signal) {
     const decoder = new TextDecoder();
     let pending = "";
     for (;;) {
       const { value, done } = await reader.read();
-      if (done) return;
+      if (done || signal.aborted) return;
       pending += decoder.decode(value, { stream: true });
       const lines = pending.split("\n");
       pending = lines.pop();
       for (const line of lines.filter(Boolean)) this.streamed(JSON.parse(line));
     }
   },
+  // An order event is drawn as one, linked to its feed row; any other message as its own type, field by field.
   streamed(item) {
-    if (item.type === "message") {
-      const message = item.message;
-      const order = message.order || {};
-      const link = el("button", { type: "button", className: "link", text: `feed row ${message.partition ?? 0}@${message.offset ?? 0}` });
-      link.addEventListener("click", () => showFeedRow(message.partition ?? 0, message.offset ?? 0));
-      $("grpc-stream").prepend(el("li", { "data-order-id": order.id || "", "data-partition": String(message.partition ?? 0),
-        "data-offset": String(message.offset ?? 0) },
-        el("span", { className: "muted", text: `${clockTime(item.at)} ` }),
-        el("span", { text: `${message.type || ""} ${shortId(order.id)} ${order.status || "QUEUED"} via ${message.source || ""} ` }), link));
-      $("grpc-stream-count").textContent = `${$("grpc-stream").children.length} message(s)`;
-    } else if (item.type === "end") {
+    if (item.type === "end") {
       this.streamState(`${item.code}${item.message ? `: ${item.message}` : ""}`, item.code);
+      return;
     }
+    if (item.type !== "message") return;
+    const message = item.message;
+    const at = el("span", { className: "muted", text: `${clockTime(item.at)} ` });
+    let entry;
+    if (message.order) {
+      const order = message.order;
+      const where = [message.partition ?? 0, message.offset ?? 0];
+      const link = el("button", { type: "button", className: "link", text: `feed row ${where[0]}@${where[1]}` });
+      link.addEventListener("click", () => { navigate("/"); showFeedRow(...where); });
+      entry = el("li", { "data-order-id": order.id || "", "data-partition": String(where[0]), "data-offset": String(where[1]) },
+        at, el("span", { text: `${message.type || ""} ${shortId(order.id)} ${order.status || "QUEUED"} via ${message.source || ""} ` }), link);
+    } else {
+      entry = el("li", { "data-message-type": this.current().output }, at,
+        el("span", { text: `${this.current().output} ${JSON.stringify(message)}` }));
+    }
+    $("grpc-stream").prepend(entry);
+    $("grpc-stream-count").textContent = `${$("grpc-stream").children.length} message(s)`;
   },
   streamState(text, code) {
     $("grpc-stream-state").textContent = text;
     $("grpc-stream-state").dataset.code = code;
   },
   cancel() {
-    if (this.controller) this.controller.abort();
+    if (!this.controller) return;
+    this.controller.abort();
+    this.controller = null;
     this.streamState("CANCELLED by the page", "CANCELLED");
     $("grpc-cancel").hidden = true;
+    this.enable();
   },
   // Proto3 leaves a field at its default off the wire: a QUEUED order (status 0) carries no status at all.
   showResponse() {
@@ -189,23 +227,24 @@ const grpcPanel = {
   },
 };
 
-$("grpc-method").addEventListener("change", () => grpcPanel.choose());
-$("grpc-call").addEventListener("input", () => grpcPanel.showGrpcurl());
-$("grpc-call").addEventListener("change", () => grpcPanel.showGrpcurl());
-$("grpc-defaults").addEventListener("change", () => grpcPanel.showResponse());
-$("grpc-call").addEventListener("submit", (event) => {
-  event.preventDefault();
-  const run = grpcPanel.current().kind === "server streaming" ? grpcPanel.stream() : grpcPanel.call();
-  run.catch((error) => { $("grpc-error").textContent = `network error: ${error.message}`; });
-});
-$("grpc-cancel").addEventListener("click", () => grpcPanel.cancel());
-
-// Bring a record's row in the feed into view and mark it.
-function showFeedRow(partition, offset) {
-  document.querySelectorAll("#feed tr.highlight").forEach((row) => row.classList.remove("highlight"));
-  const row = document.querySelector(`#feed tr.record[data-partition="${partition}"][data-offset="${offset}"]`);
-  if (!row) return;
-  row.classList.add("highlight");
-  row.scrollIntoView({ block: "center" });
-}
-grpcPanel.load();
+export const grpcView = {
+  name: "grpc",
+  title: "gRPC workbench",
+  start() {
+    $("grpc-method").addEventListener("change", () => grpc.choose());
+    $("grpc-call").addEventListener("input", () => grpc.showGrpcurl());
+    $("grpc-call").addEventListener("change", () => grpc.showGrpcurl());
+    $("grpc-defaults").addEventListener("change", () => grpc.showResponse());
+    $("grpc-call").addEventListener("submit", (event) => {
+      event.preventDefault();
+      if (grpc.current().kind === "server streaming") grpc.stream();
+      else grpc.call();
+    });
+    $("grpc-cancel").addEventListener("click", () => grpc.cancel());
+    // Closing the tab ends the stream too (the browser drops the fetch; this says so to the server at once).
+    window.addEventListener("pagehide", () => grpc.cancel());
+    grpc.load();
+  },
+  // Leaving the view ends a running stream: nothing runs where it cannot be seen.
+  leave() { grpc.cancel(); },
+};

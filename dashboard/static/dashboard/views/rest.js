@@ -1,13 +1,20 @@
-// The REST workbench: every operation of the OpenAPI schema (not a hand-written list), a form for its
-// parameters and body, the request and response with their headers, and the same call as curl.
-"use strict";
+// The REST workbench: every operation of the OpenAPI schema (not a hand-written list), a form for its parameters
+// and body, the request and response with their headers, and the same call as curl.
+
+import { getJSON, send } from "../api.js";
+import { $, config, el, shellQuote } from "../dom.js";
+import { orders } from "../orders.js";
 
 const rest = {
   schema: null,
   operations: [],
   async load() {
-    const response = await fetch(config.schema_url, { headers: { Accept: "application/json" } });
-    this.schema = await response.json();
+    try {
+      this.schema = await getJSON(config.schema_url);
+    } catch (error) {
+      $("rest-summary").textContent = `The schema cannot be read: ${error.message}`;
+      return;
+    }
     for (const [path, methods] of Object.entries(this.schema.paths)) {
       for (const [method, operation] of Object.entries(methods)) {
         this.operations.push({ path, method: method.toUpperCase(), operation });
@@ -46,7 +53,7 @@ const rest = {
         : el("input", { id, placeholder: schema.type || "" });
       input.dataset.param = param.name;
       input.dataset.in = param.in;
-      if (param.in === "path" && param.name === "order_id") input.value = latestOrderId();
+      if (param.in === "path" && param.name === "order_id") input.value = orders.latestId();
       return el("label", { className: "inline param" }, `${param.name} (${param.in}) `, input);
     }));
     const body = operation.requestBody && operation.requestBody.content["application/json"];
@@ -69,17 +76,31 @@ const rest = {
     return { method, url: `${url}${query.toString() ? `?${query}` : ""}`, headers, body: hasBody ? $("rest-body").value : null };
   },
   showCurl() {
+    if (!this.current()) return;
     const call = this.request();
     const parts = ["curl", "-sS", "-i", "-X", call.method, shellQuote(`${location.origin}${call.url}`),
       ...Object.entries(call.headers).flatMap(([name, value]) => ["-H", shellQuote(`${name}: ${value}`)])];
     if (call.body !== null) parts.push("--data-raw", shellQuote(call.body));
     $("rest-curl").textContent = parts.join(" ");
   },
+  // Each call starts from an empty exchange, so a failure never sits above the previous call's answer.
   async send() {
     const call = this.request();
+    $("rest-exchange").hidden = true;
+    $("rest-status").textContent = "";
     const started = performance.now();
-    const response = await fetch(call.url, { method: call.method, body: call.body,
-      headers: { ...call.headers, "X-CSRFToken": csrfToken() } });
+    let response;
+    try {
+      response = await send(call.url, { method: call.method, body: call.body, headers: call.headers });
+    } catch (error) {
+      $("rest-exchange").hidden = false;
+      $("rest-status").textContent = error.message;
+      $("rest-status").dataset.status = "0";
+      $("rest-request").textContent = `${call.method} ${call.url}`;
+      $("rest-response").textContent = "(no response)";
+      $("rest-duration").textContent = "";
+      return;
+    }
     const text = await response.text();
     const took = performance.now() - started;
     const pretty = (() => { try { return JSON.stringify(JSON.parse(text), null, 2); } catch (error) { return text; } })();
@@ -97,16 +118,17 @@ const rest = {
   },
 };
 
-function latestOrderId() {
-  const row = document.querySelector("#orders tr[data-order-id]");
-  return row ? row.dataset.orderId : "";
-}
-
-$("rest-operation").addEventListener("change", () => rest.choose());
-$("rest-call").addEventListener("input", () => rest.showCurl());
-$("rest-call").addEventListener("change", () => rest.showCurl());
-$("rest-call").addEventListener("submit", (event) => {
-  event.preventDefault();
-  rest.send().catch((error) => { $("rest-status").textContent = `network error: ${error.message}`; });
-});
-rest.load();
+export const restView = {
+  name: "rest",
+  title: "REST workbench",
+  start() {
+    $("rest-operation").addEventListener("change", () => rest.choose());
+    $("rest-call").addEventListener("input", () => rest.showCurl());
+    $("rest-call").addEventListener("change", () => rest.showCurl());
+    $("rest-call").addEventListener("submit", (event) => {
+      event.preventDefault();
+      rest.send();
+    });
+    rest.load();
+  },
+};

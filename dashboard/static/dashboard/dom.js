@@ -1,0 +1,77 @@
+// DOM helpers shared by the views: build elements (text only, never HTML), format times and ids, keyboard roving.
+
+export const config = JSON.parse(document.getElementById("dashboard-config").textContent);
+export const $ = (id) => document.getElementById(id);
+
+// An element with attributes and children; "text" sets textContent, so data from the wire is never parsed as HTML.
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (name === "text") node.textContent = value;
+    else if (name === "className") node.className = value;
+    else node.setAttribute(name, value);
+  }
+  for (const child of children) node.append(child);
+  return node;
+}
+
+export const shortId = (id) => (id ? String(id).slice(0, 8) : "—");
+// A word for a POSIX shell: the copy-as commands quote every argument that carries data.
+export const shellQuote = (text) => `'${String(text).replace(/'/g, "'\\''")}'`;
+export const clockTime = (ms) => (Number.isFinite(ms) && Math.abs(ms) < 8.64e15
+  ? new Date(ms).toISOString().slice(11, 23) : "—");
+
+// A payload box: a <pre> the keyboard can focus and scroll, named for screen readers.
+export function payloadBox(text, label) {
+  return el("pre", { className: "payload", tabindex: "0", role: "region", "aria-label": label, text });
+}
+
+// One tab stop for a table's row buttons (those matching `selector`, created with tabindex -1): Tab enters at the
+// last one used, the arrow keys, Home and End move between rows. Rows the filters hide are skipped.
+export function roving(container, selector) {
+  let current = null;
+  const visible = () => [...container.querySelectorAll(selector)].filter((node) => !node.closest("[hidden]"));
+  const settle = () => {
+    if (current && current.isConnected && !current.closest("[hidden]")) return;
+    current = visible()[0] || null;
+    if (current) current.tabIndex = 0;
+  };
+  const move = (next) => {
+    if (!next) return;
+    if (current) current.tabIndex = -1;
+    current = next;
+    next.tabIndex = 0;
+    next.focus();
+  };
+  container.addEventListener("focusin", (event) => {
+    if (event.target.matches(selector) && event.target !== current) move(event.target);
+  });
+  container.addEventListener("keydown", (event) => {
+    if (!event.target.matches(selector)) return;
+    const all = visible();
+    const at = all.indexOf(event.target);
+    const target = { ArrowDown: all[at + 1], ArrowUp: all[at - 1], Home: all[0], End: all[all.length - 1] }[event.key];
+    if (target === undefined && !["ArrowDown", "ArrowUp", "Home", "End"].includes(event.key)) return;
+    event.preventDefault();
+    move(target);
+  });
+  let queued = false;
+  new MutationObserver(() => {
+    if (queued) return;
+    queued = true;
+    queueMicrotask(() => { queued = false; settle(); });
+  }).observe(container, { childList: true, subtree: true, attributes: true, attributeFilter: ["hidden"] });
+}
+
+// Call `task` (async) every `ms` while started, never two at once; stop() ends it.
+export function poller(task, ms) {
+  let timer = null;
+  let running = false;
+  const tick = async () => {
+    try { await task(); } finally { if (running) timer = setTimeout(tick, ms); }
+  };
+  return {
+    start() { if (!running) { running = true; tick(); } },
+    stop() { running = false; clearTimeout(timer); },
+  };
+}

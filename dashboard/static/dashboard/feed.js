@@ -1,0 +1,189 @@
+// The Kafka feed: every record the socket brings, newest first, with pause, duplicates hidden, a bound, filters and
+// export. One table serves the Live and the Topic views; it keeps filling while another view shows.
+
+import { $, clockTime, config, el, payloadBox, roving, shortId } from "./dom.js";
+import { relay, subscribe } from "./socket.js";
+
+// A page left open for a day must not grow without bound: the feed keeps the newest event ids it dedupes against.
+const MAX_SEEN_EVENTS = 20000;
+
+// Builders of extra controls under a record's payload (the Topic view adds copy-as commands and re-produce).
+export const recordExtras = [];
+
+// What the filters ask for; a record is shown when it matches all of them.
+function filterOf() {
+  return { partition: $("filter-partition").value, key: $("filter-key").value, type: $("filter-type").value,
+    source: $("filter-source").value, text: $("filter-text").value.toLowerCase() };
+}
+
+function matches(frame, filter) {
+  const event = frame.value_format === "json-event" ? frame.value : null;
+  if (filter.partition !== "" && String(frame.partition) !== filter.partition) return false;
+  if (filter.key && !String(frame.key || "").includes(filter.key)) return false;
+  if (filter.type === "other" ? event !== null : filter.type && (!event || event.type !== filter.type)) return false;
+  if (filter.source && (!event || event.source !== filter.source)) return false;
+  if (filter.text) {
+    const haystack = `${JSON.stringify(frame.value)} ${JSON.stringify(frame.headers_raw || frame.headers)}`;
+    if (!haystack.toLowerCase().includes(filter.text)) return false;
+  }
+  return true;
+}
+
+let detailIds = 0;
+
+export const feed = {
+  paused: false,
+  held: [],
+  seenEvents: new Set(),
+  count: 0,
+  duplicatesHidden: 0,
+  limit() { return Number($("buffer-size").value); },
+  add(frame) {
+    if (this.paused) {
+      this.held.push(frame);
+      if (this.held.length > this.limit()) this.held.shift();  // the buffer bound holds while paused too
+      $("paused-count").textContent = String(this.held.length);
+      return;
+    }
+    this.render(frame);
+  },
+  row(frame, event, duplicate) {
+    const detailId = `record-detail-${detailIds += 1}`;
+    const where = `partition ${frame.partition}, offset ${frame.offset}`;
+    const toggle = el("button", { type: "button", className: "link", tabindex: "-1", "data-rove": "",
+      "aria-expanded": "false", "aria-controls": detailId, "aria-label": `payload of ${where}`, text: "payload" });
+    const row = el("tr", { className: `record${duplicate ? " duplicate" : ""}`, "data-key": frame.key || "",
+      "data-partition": frame.partition, "data-offset": frame.offset },
+      el("td", { text: clockTime(frame.timestamp) }),
+      el("td", { text: String(frame.partition) }),
+      el("td", { text: String(frame.offset) }),
+      el("td", { title: frame.key || "" }, el("code", { text: shortId(frame.key) })),
+      el("td", { text: event ? event.type : `(${frame.value_format})` }),
+      el("td", { text: event ? event.source : "" }),
+      el("td", { className: "value", text: event ? event.order.status + (duplicate ? " (duplicate)" : "") : String(frame.value).slice(0, 60) }),
+      el("td", {}, toggle));
+    // The payload and its tools are built on first opening: most records are never opened.
+    const detailRow = el("tr", { className: "detail", id: detailId, hidden: "" }, el("td", { colspan: "8" }));
+    toggle.addEventListener("click", () => {
+      if (!detailRow.firstChild.firstChild) {
+        const payload = JSON.stringify({ key: frame.key, headers: frame.headers, value: frame.value, size: frame.size,
+          timestamp_type: frame.timestamp_type }, null, 2);
+        detailRow.firstChild.append(payloadBox(payload, `payload of ${where}`), ...recordExtras.map((extra) => extra(frame)));
+      }
+      detailRow.hidden = !detailRow.hidden;
+      toggle.setAttribute("aria-expanded", String(!detailRow.hidden));
+    });
+    row.frame = frame;
+    row.detail = detailRow;
+    row.toggle = toggle;
+    return row;
+  },
+  render(frame) {
+    const event = frame.value_format === "json-event" ? frame.value : null;
+    const duplicate = event && this.seenEvents.has(event.event_id);
+    if (event) this.seenEvents.add(event.event_id);
+    if (this.seenEvents.size > MAX_SEEN_EVENTS) this.seenEvents.delete(this.seenEvents.values().next().value);
+    if (duplicate && !$("show-duplicates").checked) {
+      this.duplicatesHidden += 1;
+      $("duplicates-count").textContent = String(this.duplicatesHidden);
+      $("duplicates-note").hidden = false;
+      return;
+    }
+    const row = this.row(frame, event, duplicate);
+    row.hidden = !matches(frame, filterOf());
+    $("feed").prepend(row, row.detail);
+    this.count += 1;
+    this.trim();
+  },
+  // Rows the filters let through, oldest first (the order of the topic).
+  shown() {
+    return [...$("feed").querySelectorAll("tr.record:not([hidden])")].reverse();
+  },
+  filter() {
+    const filter = filterOf();
+    for (const row of $("feed").querySelectorAll("tr.record")) {
+      row.hidden = !matches(row.frame, filter);
+      if (row.hidden) {
+        row.detail.hidden = true;
+        row.toggle.setAttribute("aria-expanded", "false");
+      }
+    }
+    this.trim();
+  },
+  // What is shown, as JSON lines: one record frame per line, oldest first.
+  exportShown() {
+    const lines = this.shown().map((row) => JSON.stringify(row.frame)).join("\n");
+    const link = el("a", { href: URL.createObjectURL(new Blob([lines ? `${lines}\n` : ""], { type: "application/x-ndjson" })),
+      download: `${config.topic}-feed.jsonl` });
+    document.body.append(link);
+    link.click();
+    link.remove();
+  },
+  trim() {
+    const body = $("feed");
+    while (this.count > this.limit()) {
+      body.lastElementChild.remove();
+      body.lastElementChild.remove();
+      this.count -= 1;
+    }
+    $("feed-count").textContent = `${this.count} record${this.count === 1 ? "" : "s"}`;
+    const shown = body.querySelectorAll("tr.record:not([hidden])").length;
+    $("filter-count").textContent = shown === this.count ? "" : `${shown} of ${this.count} match`;
+  },
+  clear() {
+    $("feed").replaceChildren();
+    this.held = [];
+    $("paused-count").textContent = "0";
+    this.seenEvents.clear();
+    this.count = 0;
+    this.duplicatesHidden = 0;
+    $("duplicates-note").hidden = true;
+    this.trim();
+  },
+  togglePause() {
+    this.paused = !this.paused;
+    $("pause").textContent = this.paused ? "Resume" : "Pause";
+    $("pause").setAttribute("aria-pressed", String(this.paused));
+    $("paused-note").hidden = !this.paused;
+    if (!this.paused) {
+      for (const frame of this.held) this.render(frame);
+      this.held = [];
+      $("paused-count").textContent = "0";
+    }
+  },
+  // A new stream from `from` (what the relay's replay takes): the table starts over.
+  restart(from) {
+    this.clear();
+    relay.replay(from);
+  },
+};
+
+function listPartitions(partitions) {
+  const select = $("filter-partition");
+  if (select.options.length === 1 && partitions.length) {
+    select.append(...partitions.map((p) => el("option", { value: String(p), text: `partition ${p}` })));
+  }
+}
+
+// Bring a record's row in the feed into view and mark it.
+export function showFeedRow(partition, offset) {
+  document.querySelectorAll("#feed tr.highlight").forEach((row) => row.classList.remove("highlight"));
+  const row = document.querySelector(`#feed tr.record[data-partition="${partition}"][data-offset="${offset}"]`);
+  if (!row) return;
+  row.classList.add("highlight");
+  row.scrollIntoView({ block: "center" });
+  row.toggle.focus();
+}
+
+export function startFeed() {
+  $("pause").setAttribute("aria-pressed", "false");
+  $("pause").addEventListener("click", () => feed.togglePause());
+  $("clear").addEventListener("click", () => feed.clear());
+  $("buffer-size").addEventListener("change", () => feed.trim());
+  $("export").addEventListener("click", () => feed.exportShown());
+  for (const id of ["filter-partition", "filter-type", "filter-source"]) $(id).addEventListener("change", () => feed.filter());
+  for (const id of ["filter-key", "filter-text"]) $(id).addEventListener("input", () => feed.filter());
+  roving($("feed"), "button[data-rove]");
+  subscribe("partitions", listPartitions);
+  subscribe("record", (frame) => feed.add(frame));
+}

@@ -1,0 +1,105 @@
+// The orders table: one row per order, its status and the worker's steps as the feed shows them happen.
+
+import { getJSON } from "./api.js";
+import { $, config, el, roving, shortId } from "./dom.js";
+
+// A page left open for a day must not grow without bound: the table keeps the newest rows.
+const MAX_ORDER_ROWS = 2000;
+
+const stepListeners = new Set();
+// Listen for each new step of an order: listener(orderId, steps).
+export const onStep = (listener) => stepListeners.add(listener);
+
+// What a row's "wire" button does (the wire inspector sets it).
+let openWire = () => {};
+export const onWire = (handler) => { openWire = handler; };
+
+function wireButton(orderId) {
+  const button = el("button", { type: "button", className: "link wire", tabindex: "-1", "data-rove": "",
+    "aria-expanded": "false", "aria-controls": "wire-card", "aria-label": `wire: order ${shortId(orderId)}'s bytes on each wire`,
+    text: "wire" });
+  button.addEventListener("click", () => openWire(orderId, button));
+  return button;
+}
+
+export const orders = {
+  rows: new Map(),
+  steps: new Map(),  // order id -> [{status, at, reason}]: what the feed showed happening to it, in order
+  // An event of the feed: the order's status at that moment, and when it happened (the event's occurred_at).
+  stepped(event, reason) {
+    const id = event.order.order_id;
+    const steps = this.steps.get(id) || [];
+    const at = Date.parse(event.occurred_at);
+    if (!steps.some((step) => step.status === event.order.status && step.at === at)) {
+      steps.push({ status: event.order.status, at, reason: reason || "" });
+      steps.sort((a, b) => a.at - b.at);
+    }
+    this.steps.set(id, steps);
+    stepListeners.forEach((listener) => listener(id, steps));
+  },
+  stepsText(id) {
+    const steps = this.steps.get(id) || [];
+    return steps.map((step, index) => {
+      const ms = index ? ` +${Math.max(0, step.at - steps[index - 1].at)} ms` : "";
+      return `${step.status}${step.reason ? ` (${step.reason})` : ""}${ms}`;
+    }).join(" → ");
+  },
+  // A new row has its cells once; an update rewrites the cells after the id, so a focused "wire" button stays.
+  newRow(orderId) {
+    const row = el("tr", { "data-order-id": orderId },
+      el("td", { title: orderId }, el("code", { text: shortId(orderId) }), " ", wireButton(orderId)),
+      ...["", "", "", "steps", "created-at", ""].map((className) => el("td", className ? { className } : {})));
+    this.rows.set(orderId, row);
+    $("orders").prepend(row);
+    if (this.rows.size > MAX_ORDER_ROWS) {
+      const oldest = this.rows.keys().next().value;
+      this.rows.get(oldest).remove();
+      this.rows.delete(oldest);
+      this.steps.delete(oldest);
+    }
+    return row;
+  },
+  upsert(order, via) {
+    if (!order || !order.order_id) return;
+    const row = this.rows.get(order.order_id) || this.newRow(order.order_id);
+    // A response or a page load can come after the feed showed a later step: the newest step wins.
+    const steps = this.steps.get(order.order_id) || [];
+    const last = steps[steps.length - 1];
+    const current = (last && last.status) || order.status || "QUEUED";
+    const status = el("span", { className: `status status-${current}`, text: current,
+      title: last && last.reason ? last.reason : "" });
+    const cells = row.children;
+    cells[1].textContent = order.created_by || "";
+    cells[2].textContent = (order.equipment || []).join(", ");
+    cells[3].replaceChildren(status);
+    cells[4].textContent = this.stepsText(order.order_id);
+    cells[5].textContent = order.created_at || "";
+    if (via) row.dataset.via = via;
+    cells[6].textContent = row.dataset.via || "";
+  },
+  latestId() {
+    const row = document.querySelector("#orders tr[data-order-id]");
+    return row ? row.dataset.orderId : "";
+  },
+  async load() {
+    try {
+      const page = await getJSON(`${config.rest_url}?page_size=50`);
+      for (const order of page.computer_orders.reverse()) this.upsert(order);
+    } catch (error) {
+      // The feed fills the table as records arrive; the first page is a head start only.
+    }
+  },
+};
+
+// Every order event of the feed moves its row.
+export function ordersFromRecord(frame) {
+  const event = frame.value_format === "json-event" ? frame.value : null;
+  if (!event) return;
+  orders.stepped(event, frame.headers && frame.headers.reason);
+  orders.upsert(event.order, event.type === "order.created" ? event.source : undefined);
+}
+
+export function startOrders() {
+  roving($("orders"), "button[data-rove]");
+  orders.load();
+}

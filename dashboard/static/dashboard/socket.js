@@ -1,0 +1,95 @@
+// The page's one live websocket: it resumes after a reconnect from the last record seen, and hands every frame to
+// its subscribers, so every view sees every record whichever view is showing.
+
+import { config } from "./dom.js";
+
+const subscribers = { record: new Set(), status: new Set(), connection: new Set(), partitions: new Set() };
+
+// Listen for "record" (one record frame), "status" (a status or error frame), "connection" ("open" or "closed")
+// or "partitions" (the topic's partition numbers); returns the unsubscribe function.
+export function subscribe(kind, listener) {
+  subscribers[kind].add(listener);
+  return () => subscribers[kind].delete(listener);
+}
+
+const emit = (kind, value) => subscribers[kind].forEach((listener) => listener(value));
+
+export const relay = {
+  socket: null,
+  connects: 0,  // how many sockets this page opened: switching views must not open another
+  positions: {},  // next offset per partition: what a reconnect resumes from
+  endOffsets: {},  // the topic's end per partition when the socket connected
+  retryMs: 500,
+  newestPending: false,
+  connect() {
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    const socket = new WebSocket(`${scheme}://${location.host}${config.ws_path}`);
+    this.socket = socket;
+    this.connects += 1;
+    socket.addEventListener("open", () => {
+      this.retryMs = 500;
+      emit("connection", "open");
+      // A socket streams nothing until asked: resume exactly after the last record seen; a fresh page asks for
+      // the newest records once the "connected" status says where the topic ends.
+      if (Object.keys(this.positions).length) this.replay(this.positions);
+    });
+    socket.addEventListener("message", (message) => this.receive(JSON.parse(message.data)));
+    socket.addEventListener("close", () => {
+      emit("connection", "closed");
+      setTimeout(() => this.connect(), this.retryMs);
+      this.retryMs = Math.min(this.retryMs * 2, 5000);
+    });
+  },
+  replay(from) {
+    if (this.socket && this.socket.readyState === WebSocket.OPEN) {
+      this.socket.send(JSON.stringify({ action: "replay", from }));
+    }
+  },
+  // The newest records already on the topic: the last few of each partition (a partition's log start is the
+  // server's to apply), or only new ones when the ends are not known.
+  ends() {
+    const ends = { ...this.endOffsets };
+    for (const [partition, offset] of Object.entries(this.positions)) ends[partition] = Math.max(ends[partition] || 0, offset);
+    return ends;
+  },
+  newest() {
+    const ends = this.ends();
+    if (!Object.keys(ends).length) return "latest";
+    return Object.fromEntries(Object.entries(ends).map(([partition, end]) =>
+      [partition, Math.max(0, end - config.newest_per_partition)]));
+  },
+  connected(frame) {
+    this.endOffsets = frame.end_offsets || {};
+    emit("partitions", frame.partitions || []);
+    if (Object.keys(this.positions).length) return;
+    // The first socket of a web process may connect before the shared reader knows the topic's ends: then go
+    // live first, and ask for the newest records once the live status says where the topic ends.
+    this.newestPending = !Object.keys(this.endOffsets).length;
+    this.replay(this.newest());
+  },
+  wentLive(positions) {
+    emit("partitions", Object.keys(positions || {}));
+    if (!this.newestPending) return;
+    this.newestPending = false;
+    this.endOffsets = positions || {};
+    if (Object.keys(this.endOffsets).length) this.replay(this.newest());
+  },
+  receive(frame) {
+    // Several records that were ready at once come coalesced in one frame; each is handed on as if it came alone.
+    if (frame.type === "records") return frame.records.forEach((record) => this.receive(record));
+    if (frame.type === "record") {
+      this.positions[frame.partition] = Math.max(this.positions[frame.partition] || 0, frame.offset + 1);
+      emit("record", frame);
+      return;
+    }
+    if (frame.type === "status" && frame.state === "connected") this.connected(frame);
+    if (frame.type === "status" && frame.state === "live") {
+      this.wentLive(frame.positions);
+      // Partitions with no record seen yet resume from here too, not from their beginning.
+      for (const [partition, offset] of Object.entries(frame.positions || {})) {
+        this.positions[partition] = Math.max(this.positions[partition] || 0, offset);
+      }
+    }
+    emit("status", frame);
+  },
+};

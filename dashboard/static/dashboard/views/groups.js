@@ -1,0 +1,145 @@
+// The Consumer groups view: the worker group's partitions, offsets, lag and members from the Kafka admin API,
+// polled every second while it shows, the other groups reading the topic, and the controls that break things on
+// purpose, each beside its terminal command.
+
+import { describe, getJSON, postJSON } from "../api.js";
+import { $, clockTime, config, el, poller, shortId } from "../dom.js";
+
+const text = (value) => (value === null || value === undefined ? "–" : String(value));
+const cells = (values, classes = []) => values.map((value, index) => el("td", classes[index] ? { className: classes[index], text: value } : { text: value }));
+const emptyRow = (colspan, message) => el("tr", {}, el("td", { colspan: String(colspan), className: "muted", text: message }));
+
+function renderGroup(state, group) {
+  const rows = new Map((group ? group.partitions : []).map((row) => [row.partition, row]));
+  $("group-state").textContent = group ? group.state : "no members, no commits yet";
+  $("group-state").className = `status group-${group ? group.state : "none"}`;
+  $("total-lag").textContent = group ? String(group.lag) : "–";
+  $("partitions").replaceChildren(...state.topic.partitions.map((partition) => {
+    const row = rows.get(partition.partition) || {};
+    return el("tr", { "data-partition": String(partition.partition) }, ...cells([
+      String(partition.partition), String(partition.leader), String(partition.log_start), String(partition.log_end),
+      String(partition.records), text(row.committed), row.lag === undefined ? String(partition.records) : String(row.lag),
+      row.member || "–"], [null, null, null, null, null, "committed", "lag", "member"]));
+  }));
+}
+
+function renderMembers(state, group) {
+  const working = new Map(state.members.map((member) => [member.name, member]));
+  const members = group ? group.members : [];
+  $("members").replaceChildren(...(members.length ? members.map((member) => {
+    const beat = working.get(member.client_id);
+    const order = beat && beat.order_id ? `${shortId(beat.order_id)} (${beat.step || "received"})`
+      : beat && beat.step === "paused" ? "paused" : "idle";
+    return el("tr", { "data-member": member.client_id }, ...cells(
+      [member.client_id, member.host, member.partitions.join(", ") || "none", order], [null, null, "owned", "working"]));
+  }) : [emptyRow(4, "No member in the group right now.")]));
+}
+
+// Every other group reading the topic, the most behind first: its members and where each partition stands.
+function renderOthers(state) {
+  const others = state.topic.groups.filter((group) => group.group_id !== state.group_id)
+    .sort((a, b) => b.lag - a.lag || a.group_id.localeCompare(b.group_id));
+  const committed = (row) => `${row.partition}: ${row.committed === null ? "–" : row.committed}/${row.log_end} lag ${row.lag}`;
+  const row = (group) => el("tr", { "data-group": group.group_id }, ...cells([
+    group.group_id, group.state,
+    group.members.map((m) => `${m.client_id}@${m.host} [${m.partitions.join(", ")}]`).join("; ") || "none",
+    group.partitions.map(committed).join(" · "), String(group.lag)]));
+  $("other-groups").replaceChildren(...(others.length ? others.map(row) : [emptyRow(5, "none")]));
+}
+
+function renderKill(state) {
+  const control = state.control;
+  const kill = control.last_kill;
+  $("kill-member").disabled = control.kill_requested || !state.controls_enabled;
+  $("last-kill").textContent = control.kill_requested ? "Waiting for a member to be in the middle of an order…"
+    : kill.error ? kill.error
+    : kill.member ? `Killed ${kill.member} at ${clockTime(Date.parse(kill.at))} `
+      + `in the middle of order ${shortId(kill.order_id)} (${kill.delivery_mode}).` : "";
+  $("deliveries").replaceChildren(...state.last_kill_deliveries.map((row) => el("li", {
+    className: row.skipped ? "skipped" : "", "data-step": row.step, "data-skipped": String(row.skipped),
+    text: `${row.step} of ${row.partition}@${row.offset} by ${row.member} at ${clockTime(Date.parse(row.at))}`
+      + (row.skipped ? ": skipped, the processed-events record says it was done" : ""),
+  })));
+}
+
+function renderControls(state) {
+  const control = state.control;
+  const modes = $("delivery-mode");
+  if (!modes.options.length) {
+    modes.replaceChildren(...state.delivery_modes.map((mode) => el("option", { value: mode.value, text: `${mode.value}: ${mode.label}` })));
+  }
+  for (const input of document.querySelectorAll("[data-control]")) {
+    if (document.activeElement !== input) input.value = String(control[input.dataset.control]);
+  }
+  $("pause-worker").textContent = control.paused ? "Resume group" : "Pause group";
+  $("pause-worker").dataset.paused = String(control.paused);
+  // The command shown is the one the button would run now.
+  const now = { pause: control.paused ? "resume" : "pause",
+    broker_stop: state.broker.state === "stopped" ? "broker_start" : "broker_stop" };
+  for (const code of document.querySelectorAll("#fulfilment-card code.cmd[data-command]")) {
+    code.textContent = state.commands[now[code.dataset.command] || code.dataset.command] || "";
+  }
+  renderKill(state);
+  const counters = state.counters;
+  $("lost-count").textContent = counters.lost === null ? "?" : String(counters.lost);
+  $("twice-count").textContent = String(counters.processed_twice);
+  $("counters-since").textContent = `orders since ${counters.delivery_mode} was set at ${clockTime(Date.parse(counters.since))}`;
+  const broker = state.broker;
+  $("broker-state").textContent = broker.controllable ? broker.state : "not ours";
+  $("broker-state").className = `status broker-${broker.state || "none"}`;
+  $("broker-stop").disabled = !broker.controllable || broker.state !== "running" || !state.controls_enabled;
+  $("broker-start").disabled = !broker.controllable || broker.state !== "stopped" || !state.controls_enabled;
+  $("broker-note").textContent = broker.controllable ? "" : broker.reason;
+  $("controls-off").hidden = state.controls_enabled;
+  for (const input of document.querySelectorAll("#worker-controls [data-control], #pause-worker")) {
+    input.disabled = !state.controls_enabled;
+  }
+}
+
+async function poll() {
+  try {
+    const state = await getJSON(config.fulfilment_state_url, { timeoutMs: 5000 });
+    $("panel-error").textContent = state.topic.error ? `Kafka: ${state.topic.error}` : "";
+    const group = state.topic.groups.find((candidate) => candidate.group_id === state.group_id);
+    renderGroup(state, group);
+    renderMembers(state, group);
+    renderOthers(state);
+    renderControls(state);
+  } catch (error) {
+    $("panel-error").textContent = `The panel cannot be read: ${error.message}`;
+  }
+}
+const panel = poller(poll, 1000);
+
+// A control's change, with the answer's field errors shown under the controls.
+async function post(url, body) {
+  try {
+    await postJSON(url, body);
+    $("control-error").textContent = "";
+    return true;
+  } catch (error) {
+    $("control-error").textContent = describe(error);
+    return false;
+  }
+}
+
+export const groupsView = {
+  name: "groups",
+  title: "Consumer groups",
+  start() {
+    for (const input of document.querySelectorAll("#worker-controls [data-control]")) {
+      input.addEventListener("change", () => {
+        const field = input.dataset.control;
+        post(config.fulfilment_controls_url, { [field]: field === "delivery_mode" ? input.value : Number(input.value) });
+      });
+    }
+    $("pause-worker").addEventListener("click", () =>
+      post(config.fulfilment_controls_url, { paused: $("pause-worker").dataset.paused !== "true" }));
+    $("kill-member").addEventListener("click", () => post(config.fulfilment_kill_url, {}));
+    $("broker-stop").addEventListener("click", () => post(config.fulfilment_broker_url, { action: "stop" }));
+    $("broker-start").addEventListener("click", () => post(config.fulfilment_broker_url, { action: "start" }));
+    $("worker-controls").addEventListener("submit", (event) => event.preventDefault());
+  },
+  enter() { panel.start(); },
+  leave() { panel.stop(); },
+};

@@ -1,0 +1,152 @@
+// The Topic view: the topic's partitions, where the feed starts, its filters, producing a record, and under each
+// record the commands that read exactly it from a terminal.
+
+import { describe, getJSON, postJSON } from "../api.js";
+import { $, config, el, poller } from "../dom.js";
+import { feed, recordExtras } from "../feed.js";
+import { relay } from "../socket.js";
+import { navigate } from "../router.js";
+
+// ---- partitions --------------------------------------------------------------------------------------
+
+async function showPartitions() {
+  try {
+    const state = await getJSON(config.fulfilment_state_url, { timeoutMs: 5000 });
+    $("topic-error").textContent = state.topic.error ? `Kafka: ${state.topic.error}` : "";
+    $("topic-partitions").replaceChildren(...state.topic.partitions.map((p) => el("tr", { "data-partition": String(p.partition) },
+      ...[p.partition, p.leader, p.log_start, p.log_end, p.records].map((value) => el("td", { text: String(value) })))));
+  } catch (error) {
+    $("topic-error").textContent = `The partitions cannot be read: ${error.message}`;
+  }
+}
+const partitions = poller(showPartitions, 2000);
+
+// ---- where the feed starts ---------------------------------------------------------------------------
+
+// Where a new stream starts: the newest records, the beginning, offsets per partition or a time.
+function startFrom() {
+  const choice = $("start-from").value;
+  if (choice === "newest") return relay.newest();
+  if (choice === "beginning") return "beginning";
+  if (choice === "time") {
+    const ms = new Date($("start-time").value).getTime();
+    if (!Number.isFinite(ms)) throw new Error("Pick a date and time.");
+    return { timestamp: ms };
+  }
+  const offsets = {};
+  for (const part of $("start-offsets").value.split(",").map((text) => text.trim()).filter(Boolean)) {
+    const match = /^(\d+)\s*:\s*(\d+)$/.exec(part);
+    if (!match) throw new Error(`"${part}" is not partition:offset, e.g. 0:12.`);
+    offsets[match[1]] = Number(match[2]);
+  }
+  if (!Object.keys(offsets).length) throw new Error("Give at least one partition:offset, e.g. 0:12, 1:7.");
+  // Partitions left out start at their end: only new records of theirs are shown.
+  return { ...relay.ends(), ...offsets };
+}
+
+function restartFeed(event) {
+  event.preventDefault();
+  try {
+    const from = startFrom();
+    $("start-error").textContent = "";
+    feed.restart(from);
+  } catch (error) {
+    $("start-error").textContent = error.message;
+  }
+}
+
+// ---- produce, re-produce and copy-as ------------------------------------------------------------------
+
+// "name: value" per line; a line without a colon is a header with an empty value.
+function parseHeaders(text) {
+  return text.split("\n").filter((line) => line.trim()).map((line) => {
+    const at = line.indexOf(":");
+    return at < 0 ? [line.trim(), ""] : [line.slice(0, at).trim(), line.slice(at + 1).trim()];
+  });
+}
+
+async function produceRecord(event) {
+  event.preventDefault();
+  const body = {
+    key: $("produce-key").value === "" ? null : $("produce-key").value,
+    value: $("produce-value").value === "" ? null : $("produce-value").value,
+    headers: parseHeaders($("produce-headers").value),
+  };
+  $("produce-result").textContent = "";
+  $("produce-error").textContent = "";
+  try {
+    const { data } = await postJSON(config.produce_url, body);
+    $("produce-result").textContent = `sent to partition ${data.partition}, offset ${data.offset}`;
+  } catch (error) {
+    $("produce-error").textContent = describe(error);
+    $("produce-result").textContent = error.status ? `HTTP ${error.status}` : "";
+  }
+}
+
+const asText = (value, format) => (format === "null" || value === null || value === undefined ? ""
+  : format === "json-event" ? JSON.stringify(value) : String(value));
+
+// Fill the produce form with a record as it was (text only: a base64 field cannot be typed back as bytes).
+function reproduce(frame) {
+  navigate("/topic");
+  $("produce-key").value = frame.key_format === "text" ? frame.key : "";
+  $("produce-value").value = asText(frame.value, frame.value_format);
+  $("produce-headers").value = Object.entries(frame.headers || {})
+    .map(([name, value]) => `${name}: ${value === null ? "" : value}`).join("\n");
+  $("produce-box").open = true;
+  $("produce-key").focus();
+}
+
+// The commands that print exactly this record from a terminal in the project's folder.
+function commandsFor(frame) {
+  const where = `--partition ${frame.partition} --offset ${frame.offset}`;
+  return [
+    ["Kafka's console consumer", `.venv/bin/python -m localkafka console-consumer --bootstrap-server ${config.bootstrap_servers} `
+      + `--topic ${config.topic} ${where} --max-messages 1 --formatter-property print.key=true --formatter-property print.headers=true`],
+    ["manage.py kafka_consume", `KAFKA_BOOTSTRAP_SERVERS=${config.bootstrap_servers} .venv/bin/python manage.py kafka_consume `
+      + `--topic ${config.topic} ${where} --max-records 1 --print-headers --timeout 10`],
+  ];
+}
+
+function copyButton(text, name) {
+  const button = el("button", { type: "button", className: "link", "aria-label": `copy the ${name} command`, text: "copy" });
+  button.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(text);
+      button.textContent = "copied";
+    } catch (error) {
+      button.textContent = "select the text to copy";
+    }
+  });
+  return button;
+}
+
+function recordTools(frame) {
+  const box = el("div", { className: "record-tools" });
+  if (frame.value_format !== "unreadable") {
+    const again = el("button", { type: "button", className: "reproduce", text: "Re-produce this record" });
+    again.addEventListener("click", () => reproduce(frame));
+    box.append(again);
+  }
+  for (const [name, command] of commandsFor(frame)) {
+    box.append(el("p", { className: "copy-as" }, el("span", { className: "muted", text: `${name}: ` }),
+      el("code", { className: "cmd", "data-copy": name, text: command }), " ", copyButton(command, name)));
+  }
+  return box;
+}
+
+export const topicView = {
+  name: "topic",
+  title: "Topic",
+  start() {
+    recordExtras.push(recordTools);
+    $("start-from").addEventListener("change", () => {
+      $("start-offsets").hidden = $("start-from").value !== "offsets";
+      $("start-time").hidden = $("start-from").value !== "time";
+    });
+    $("feed-start").addEventListener("submit", restartFeed);
+    $("produce-form").addEventListener("submit", produceRecord);
+  },
+  enter() { partitions.start(); },
+  leave() { partitions.stop(); },
+};
