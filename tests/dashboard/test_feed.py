@@ -144,3 +144,26 @@ def test_filters_show_exactly_the_matching_records_and_export_writes_them(make_s
             pair for pair in everything if pair[0] == 0
         )
         page.screenshot(path=str(ARTIFACTS / "feed-filtered.png"), full_page=True)
+
+
+def test_a_start_the_topic_cannot_give_is_refused_at_its_field_and_the_feed_stays(make_stack, kafka_broker, browser):
+    stack = make_stack(kafka_broker.bootstrap_servers)
+    placed = write(
+        kafka_broker.bootstrap_servers, stack.topic, [{"partition": 1, "value": f"r{n}".encode()} for n in range(5)]
+    )
+    with open_dashboard(browser, stack.base_url, "/topic") as page:
+        expect_shown(page, set(placed))
+        page.select_option("#start-from", "offsets")
+        # A partition the topic lacks: refused in the page, with the partitions it has.
+        page.fill("#start-offsets", "7:0")
+        page.click("#start")
+        expect(page.locator("#start-error")).to_have_text("partition 7 does not exist: the topic has partitions 0–2")
+        # Past a partition's end: the server refuses it, with the partition's range, and nothing else changes.
+        page.fill("#start-offsets", "1:900")
+        page.click("#start")
+        expect(page.locator("#start-error")).to_have_text("offset 900 of partition 1 is past its end: 0–5")
+        expect_shown(page, set(placed))
+        expect(page.locator("#kafka-state")).to_have_attribute("data-state", "ok")
+        # The stream is still live: a new record arrives.
+        extra = write(kafka_broker.bootstrap_servers, stack.topic, [{"partition": 2, "value": b"after"}])
+        expect_shown(page, set(placed) | set(extra))

@@ -37,6 +37,7 @@ export const feed = {
   seenEvents: new Set(),
   count: 0,
   duplicatesHidden: 0,
+  clearOnReplay: false,  // a chosen start is waiting for the server's "replaying" before the table starts over
   limit() { return Number($("buffer-size").value); },
   add(frame) {
     if (this.paused) {
@@ -151,10 +152,11 @@ export const feed = {
       $("paused-count").textContent = "0";
     }
   },
-  // A new stream from `from` (what the relay's replay takes): the table starts over.
+  // A new stream from a start the person chose: the table starts over once the server takes it (a refused start
+  // leaves the feed as it was).
   restart(from) {
-    this.clear();
-    relay.replay(from);
+    this.clearOnReplay = true;
+    relay.replay(from, { chosen: true });
   },
 };
 
@@ -186,4 +188,11 @@ export function startFeed() {
   roving($("feed"), "button[data-rove]");
   subscribe("partitions", listPartitions);
   subscribe("record", (frame) => feed.add(frame));
+  subscribe("status", (frame) => {
+    if (feed.clearOnReplay && frame.type === "status" && frame.state === "replaying") {
+      feed.clearOnReplay = false;
+      feed.clear();
+    }
+  });
+  subscribe("refused", () => { feed.clearOnReplay = false; });
 }

@@ -3,10 +3,13 @@
 
 import { config } from "./dom.js";
 
-const subscribers = { record: new Set(), status: new Set(), connection: new Set(), partitions: new Set() };
+const subscribers = {
+  record: new Set(), status: new Set(), connection: new Set(), partitions: new Set(), refused: new Set(),
+};
 
-// Listen for "record" (one record frame), "status" (a status or error frame), "connection" ("open" or "closed")
-// or "partitions" (the topic's partition numbers); returns the unsubscribe function.
+// Listen for "record" (one record frame), "status" (a status or error frame), "connection" ("open" or "closed"),
+// "partitions" (the topic's partition numbers) or "refused" (the server refused a start the person chose: the
+// error frame, whose message names the valid range); returns the unsubscribe function.
 export function subscribe(kind, listener) {
   subscribers[kind].add(listener);
   return () => subscribers[kind].delete(listener);
@@ -40,7 +43,9 @@ export const relay = {
       this.retryMs = Math.min(this.retryMs * 2, 5000);
     });
   },
-  replay(from) {
+  chosenStart: false,  // whether the last replay asked for was a person's choice (Topic view) or the page's own
+  replay(from, { chosen = false } = {}) {
+    this.chosenStart = chosen;
     if (this.socket && this.socket.readyState === WebSocket.OPEN) {
       this.socket.send(JSON.stringify({ action: "replay", from }));
     }
@@ -74,6 +79,13 @@ export const relay = {
     this.endOffsets = positions || {};
     if (Object.keys(this.endOffsets).length) this.replay(this.newest());
   },
+  // The server refused a start and left the stream as it was. A person's choice is told at its field; the page's
+  // own resume (offsets of a topic that was since recreated, say) starts over from the newest records instead.
+  refused(frame) {
+    if (this.chosenStart) return emit("refused", frame);
+    this.positions = {};
+    this.replay(this.newest());
+  },
   receive(frame) {
     // Several records that were ready at once come coalesced in one frame; each is handed on as if it came alone.
     if (frame.type === "records") return frame.records.forEach((record) => this.receive(record));
@@ -82,6 +94,7 @@ export const relay = {
       emit("record", frame);
       return;
     }
+    if (frame.type === "error" && frame.action === "replay") return this.refused(frame);
     if (frame.type === "status" && frame.state === "connected") this.connected(frame);
     if (frame.type === "status" && frame.state === "live") {
       this.wentLive(frame.positions);

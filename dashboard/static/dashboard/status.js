@@ -16,6 +16,7 @@ function setBadge(id, state, text, detail = "") {
 const LABELS = { connected: "connected", replaying: "replaying…", live: "live", paused: "paused" };
 
 function showRelay(frame) {
+  if (frame.type === "error" && frame.action === "replay") return;  // a refused start: told at its field
   if (frame.type === "error") {
     setBadge("kafka-state", "down", "Relay error", frame.message);
   } else if (frame.kafka === "unavailable" || frame.state === "kafka_unavailable") {

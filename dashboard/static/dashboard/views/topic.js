@@ -4,7 +4,7 @@
 import { describe, getJSON, postJSON } from "../api.js";
 import { $, config, el, poller } from "../dom.js";
 import { feed, recordExtras } from "../feed.js";
-import { relay } from "../socket.js";
+import { relay, subscribe } from "../socket.js";
 import { navigate } from "../router.js";
 
 // ---- partitions --------------------------------------------------------------------------------------
@@ -40,6 +40,11 @@ function startFrom() {
     offsets[match[1]] = Number(match[2]);
   }
   if (!Object.keys(offsets).length) throw new Error("Give at least one partition:offset, e.g. 0:12, 1:7.");
+  const known = Object.keys(relay.ends()).map(Number).sort((a, b) => a - b);
+  const missing = Object.keys(offsets).map(Number).filter((partition) => known.length && !known.includes(partition));
+  if (missing.length) {
+    throw new Error(`partition ${missing[0]} does not exist: the topic has partitions ${known[0]}–${known.at(-1)}`);
+  }
   // Partitions left out start at their end: only new records of theirs are shown.
   return { ...relay.ends(), ...offsets };
 }
@@ -145,6 +150,7 @@ export const topicView = {
       $("start-time").hidden = $("start-from").value !== "time";
     });
     $("feed-start").addEventListener("submit", restartFeed);
+    subscribe("refused", (frame) => { $("start-error").textContent = frame.message; });
     $("produce-form").addEventListener("submit", produceRecord);
   },
   enter() { partitions.start(); },
