@@ -1,4 +1,5 @@
-// The header's badges: the websocket, Kafka as the relay reports it, and the outbox backlog from /health.
+// The header's badges: the websocket, Kafka (what the relay reports, and whether /health reaches the broker), and
+// the outbox backlog from /health.
 
 import { send } from "./api.js";
 import { $, config } from "./dom.js";
@@ -15,26 +16,41 @@ function setBadge(id, state, text, detail = "") {
 
 const LABELS = { connected: "connected", replaying: "replaying…", live: "live", paused: "paused" };
 
-function showRelay(frame) {
-  if (frame.type === "error" && frame.action === "replay") return;  // a refused start: told at its field
-  if (frame.type === "error") {
-    setBadge("kafka-state", "down", "Relay error", frame.message);
-  } else if (frame.kafka === "unavailable" || frame.state === "kafka_unavailable") {
-    setBadge("kafka-state", "down", "Kafka: unavailable", frame.error || "");
-  } else if (frame.type === "status") {
-    setBadge("kafka-state", frame.state === "live" ? "ok" : "busy", `Kafka: ${LABELS[frame.state] || frame.state}`);
-  }
+// Two views of Kafka: the relay notices a broker gone only when its next read fails (seconds when idle); /health,
+// polled every second, asks the broker itself. The badge shows the worse of the two.
+const kafka = { relay: ["unknown", "Kafka: unknown", ""], reachable: true, reason: "" };
+
+function showKafka() {
+  if (!kafka.reachable) setBadge("kafka-state", "down", "Kafka: unreachable", kafka.reason);
+  else setBadge("kafka-state", ...kafka.relay);
 }
 
-// The outbox backlog from /health: events committed but not yet acknowledged, and those parked for good.
-async function showOutbox() {
+function showRelay(frame) {
+  if (frame.type === "error" && frame.action === "replay") return;  // a refused start: told at its field
+  if (frame.type === "error") kafka.relay = ["down", "Relay error", frame.message];
+  else if (frame.kafka === "unavailable" || frame.state === "kafka_unavailable") {
+    kafka.relay = ["down", "Kafka: unavailable", frame.error || ""];
+  } else if (frame.type === "status") {
+    kafka.relay = [frame.state === "live" ? "ok" : "busy", `Kafka: ${LABELS[frame.state] || frame.state}`, ""];
+  } else return;
+  showKafka();
+}
+
+function showOutbox(outbox) {
+  const age = outbox.waiting ? `, oldest ${Math.round(outbox.oldest_waiting_seconds)} s` : "";
+  const state = outbox.parked || outbox.stale ? "down" : outbox.waiting ? "busy" : "ok";
+  setBadge("outbox-state", state, `Outbox: ${outbox.waiting} waiting${age}, ${outbox.parked} parked`);
+}
+
+async function checkHealth() {
   try {
-    // /health answers 503 while Kafka is down, with the same body: the backlog is what matters then.
+    // /health answers 503 while the database is down, with the same body: the backlog is what matters then.
     const response = await send(config.health_url, { headers: { Accept: "application/json" }, timeoutMs: 5000 });
-    const outbox = (await response.json()).outbox || {};
-    const age = outbox.waiting ? `, oldest ${Math.round(outbox.oldest_waiting_seconds)} s` : "";
-    const state = outbox.parked || outbox.stale ? "down" : outbox.waiting ? "busy" : "ok";
-    setBadge("outbox-state", state, `Outbox: ${outbox.waiting} waiting${age}, ${outbox.parked} parked`);
+    const body = await response.json();
+    showOutbox(body.outbox || {});
+    kafka.reachable = body.kafka?.reachable !== false;
+    kafka.reason = body.kafka?.error || "";
+    showKafka();
   } catch (error) {
     setBadge("outbox-state", "unknown", "Outbox: unknown");
   }
@@ -44,6 +60,6 @@ export function startStatus() {
   subscribe("connection", (state) => (state === "open"
     ? setBadge("ws-state", "ok", "WebSocket: connected") : setBadge("ws-state", "down", "WebSocket: reconnecting…")));
   subscribe("status", showRelay);
-  showOutbox();
-  setInterval(showOutbox, 2000);
+  checkHealth();
+  setInterval(checkHealth, 1000);
 }
