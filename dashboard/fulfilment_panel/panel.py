@@ -16,6 +16,9 @@ from fulfilment import controls, counters
 from fulfilment.models import DeliveryMode, Member, ProcessedEvent
 from localkafka.broker import DEFAULT_HOME
 
+# Orders the rows of the page's orders table are marked for, at most this many of each kind (the newest).
+MARKED_ORDERS = 100
+
 
 def state() -> dict:
     control = controls.current()
@@ -31,6 +34,7 @@ def state() -> dict:
         "last_kill_deliveries": _deliveries(control.last_kill.get("order_id")),
         "topic": topic,
         "counters": counters.counters(control, committed),
+        "marked": marked(committed),
         "broker": broker,
         "commands": commands(control, broker),
     }
@@ -42,6 +46,19 @@ def _committed(topic: dict) -> dict[int, int | None] | None:
         return None
     group = next((g for g in topic["groups"] if g["group_id"] == settings.FULFILMENT_GROUP), None)
     return {row["partition"]: row["committed"] for row in (group or {}).get("partitions", [])}
+
+
+def marked(committed: dict[int, int | None] | None = None, *, ask_kafka: bool = False) -> dict:
+    """The orders the orders table marks, newest first, at most MARKED_ORDERS of each: lost (None while Kafka
+    cannot be asked for the committed offsets) and processed twice, in any delivery mode."""
+    if ask_kafka:
+        committed = _committed(consumer_groups.snapshot())
+    return {
+        "lost": None
+        if committed is None
+        else counters.lost_orders(None, committed, limit=counters.MARK_WINDOW)[:MARKED_ORDERS],
+        "processed_twice": counters.processed_twice_orders(limit=MARKED_ORDERS),
+    }
 
 
 def commands(control, broker: dict) -> dict[str, str]:

@@ -4,6 +4,7 @@
 
 import { describe, getJSON, postJSON } from "../api.js";
 import { $, clockTime, config, el, poller, shortId } from "../dom.js";
+import { markOrders } from "../orders.js";
 
 const text = (value) => (value === null || value === undefined ? "–" : String(value));
 const cells = (values, classes = []) => values.map((value, index) => el("td", classes[index] ? { className: classes[index], text: value } : { text: value }));
@@ -117,6 +118,7 @@ async function poll() {
     renderMembers(state, group);
     renderOthers(state);
     renderControls(state);
+    markOrders(state.marked);
   } catch (error) {
     if (number >= drawn) $("panel-error").textContent = `The panel cannot be read: ${error.message}`;
   }
