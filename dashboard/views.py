@@ -16,6 +16,7 @@ def dashboard(request):
         "grpc_url": reverse("grpc-create"),
         "ws_path": "/ws/orders/",
         "fulfilment_state_url": reverse("fulfilment-state"),
+        "fulfilment_marked_url": reverse("fulfilment-marked"),
         "fulfilment_controls_url": reverse("fulfilment-controls"),
         "fulfilment_kill_url": reverse("fulfilment-kill"),
         "fulfilment_broker_url": reverse("fulfilment-broker"),

@@ -9,9 +9,9 @@ Both count orders since the delivery mode was last set (WorkerControl.mode_since
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
-from django.db.models import Count
+from django.db.models import Count, Max
 from django.utils import timezone
 
 from fulfilment.models import Member, ProcessedEvent, WorkerControl
@@ -21,6 +21,9 @@ from outbox.selectors import first_positions
 
 # A member whose heartbeat is older than this is gone (it beats every second, and at each step).
 LIVE_MEMBER = timedelta(seconds=5)
+# The marks on the page's rows look at this many of the newest unfinished orders, and of the newest processed-events
+# rows.
+MARK_WINDOW = 2000
 
 
 def counters(control: WorkerControl, committed: dict[int, int | None] | None) -> dict:
@@ -42,8 +45,11 @@ def counters(control: WorkerControl, committed: dict[int, int | None] | None) ->
     }
 
 
-def lost_orders(since, committed: dict[int, int | None]) -> list[str]:
-    unfinished = [str(order.order_id) for order in selectors.unfinished_orders(created_since=since)]
+def lost_orders(since: datetime | None, committed: dict[int, int | None], limit: int = 2000) -> list[str]:
+    """The lost orders among the `limit` newest unfinished ones created since `since` (None: in any mode), newest
+    first."""
+    since = since or datetime.min.replace(tzinfo=UTC)
+    unfinished = [str(order.order_id) for order in selectors.unfinished_orders(created_since=since, limit=limit)]
     positions = first_positions(unfinished)
     held = {
         str(order_id)
@@ -53,6 +59,28 @@ def lost_orders(since, committed: dict[int, int | None]) -> list[str]:
     }
     return [
         order_id
-        for order_id, (partition, offset) in positions.items()
-        if order_id not in held and (committed.get(partition) is not None and committed[partition] > offset)
+        for order_id in unfinished
+        if order_id in positions and order_id not in held and _below(committed, *positions[order_id])
     ]
+
+
+def _below(committed: dict[int, int | None], partition: int, offset: int) -> bool:
+    """Whether the group committed past this record: it will never read it again."""
+    return committed.get(partition) is not None and committed[partition] > offset
+
+
+def processed_twice_orders(limit: int) -> list[str]:
+    """Orders whose work started more than once, in any mode, among the MARK_WINDOW newest processed-events rows:
+    the `limit` most recently repeated first."""
+    starts = ProcessedEvent.objects.filter(step=START, skipped=False)
+    newest = starts.aggregate(newest=Max("id"))["newest"]
+    if newest is None:
+        return []
+    repeated = (
+        starts.filter(id__gt=newest - MARK_WINDOW)
+        .values("order_id")
+        .annotate(starts=Count("id"), last=Max("id"))
+        .filter(starts__gt=1)
+        .order_by("-last")[:limit]
+    )
+    return [str(row["order_id"]) for row in repeated]

@@ -5,37 +5,26 @@ The page polls it every second; `manage.py fulfilment status --json` prints the 
 
 from __future__ import annotations
 
+import shlex
+from pathlib import Path
+
 from django.conf import settings
 from django.utils import timezone
 
 from dashboard.fulfilment_panel import consumer_groups, local_broker
 from fulfilment import controls, counters
 from fulfilment.models import DeliveryMode, Member, ProcessedEvent
+from localkafka.broker import DEFAULT_HOME
 
-# What each control does from a terminal; {group} and {bootstrap} are filled in.
-COMMANDS = {
-    "describe": "python -m localkafka consumer-groups --bootstrap-server {bootstrap} --describe --group {group}",
-    "members": "python manage.py fulfil_orders --members 2",
-    "pause": "python manage.py fulfilment pause",
-    "resume": "python manage.py fulfilment resume",
-    "step_delay_ms": "python manage.py fulfilment set --step-delay-ms 1000",
-    "delivery_mode": "python manage.py fulfilment set --delivery-mode at-least-once",
-    "failure_rate": "python manage.py fulfilment set --failure-rate 0.1",
-    "kill": "python manage.py fulfilment kill",
-    "broker_stop": "python -m localkafka stop-broker",
-    "broker_start": "python -m localkafka start-broker",
-}
+# Orders the rows of the page's orders table are marked for, at most this many of each kind (the newest).
+MARKED_ORDERS = 100
 
 
 def state() -> dict:
     control = controls.current()
     topic = consumer_groups.snapshot()
-    group = next((g for g in topic["groups"] if g["group_id"] == settings.FULFILMENT_GROUP), None)
-    committed = (
-        None
-        if topic.get("error")
-        else {row["partition"]: row["committed"] for row in (group or {}).get("partitions", [])}
-    )
+    committed = _committed(topic)
+    broker = local_broker.status()
     return {
         "controls_enabled": settings.FULFILMENT_CONTROLS,
         "group_id": settings.FULFILMENT_GROUP,
@@ -45,12 +34,69 @@ def state() -> dict:
         "last_kill_deliveries": _deliveries(control.last_kill.get("order_id")),
         "topic": topic,
         "counters": counters.counters(control, committed),
-        "broker": local_broker.status(),
-        "commands": {
-            name: command.format(group=settings.FULFILMENT_GROUP, bootstrap=settings.KAFKA_BOOTSTRAP_SERVERS)
-            for name, command in COMMANDS.items()
-        },
+        "marked": marked(committed),
+        "broker": broker,
+        "commands": commands(control, broker),
     }
+
+
+def _committed(topic: dict) -> dict[int, int | None] | None:
+    """The worker group's committed offset per partition; None while Kafka cannot be asked."""
+    if topic.get("error"):
+        return None
+    group = next((g for g in topic["groups"] if g["group_id"] == settings.FULFILMENT_GROUP), None)
+    return {row["partition"]: row["committed"] for row in (group or {}).get("partitions", [])}
+
+
+def marked(committed: dict[int, int | None] | None = None, *, ask_kafka: bool = False) -> dict:
+    """The orders the orders table marks, newest first, at most MARKED_ORDERS of each: lost (None while Kafka
+    cannot be asked for the committed offsets) and processed twice, in any delivery mode."""
+    if ask_kafka:
+        committed = _committed(consumer_groups.snapshot())
+    return {
+        "lost": None
+        if committed is None
+        else counters.lost_orders(None, committed, limit=counters.MARK_WINDOW)[:MARKED_ORDERS],
+        "processed_twice": counters.processed_twice_orders(limit=MARKED_ORDERS),
+    }
+
+
+def commands(control, broker: dict) -> dict[str, str]:
+    """The terminal command beside each control, built here only: for a setting, the command that sets what the
+    control shows now; for a button, the command that does what the button does next (resume when paused, start
+    the broker when it is stopped). The page shows these texts as they are."""
+    manage = ["python", "manage.py", "fulfilment"]
+    broker_action = "start-broker" if broker["state"] == "stopped" else "stop-broker"
+    return {
+        "describe": shlex.join(
+            [
+                *("python", "-m", "localkafka", "consumer-groups"),
+                *("--bootstrap-server", settings.KAFKA_BOOTSTRAP_SERVERS, "--describe", "--group"),
+                settings.FULFILMENT_GROUP,
+            ]
+        ),
+        "pause": shlex.join([*manage, "resume" if control.paused else "pause"]),
+        "members": shlex.join([*manage, "set", "--members", str(control.members)]),
+        "step_delay_ms": shlex.join([*manage, "set", "--step-delay-ms", str(control.step_delay_ms)]),
+        "failure_rate": shlex.join([*manage, "set", "--failure-rate", _number(control.failure_rate)]),
+        "delivery_mode": shlex.join([*manage, "set", "--delivery-mode", control.delivery_mode]),
+        "kill": shlex.join([*manage, "kill"]),
+        "broker": _control_file_env() + shlex.join(["python", "-m", "localkafka", broker_action]),
+    }
+
+
+def _number(value: float) -> str:
+    """0.1 as 0.1 and 1.0 as 1, as the page's number field shows them (repr is the shortest exact form)."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def _control_file_env() -> str:
+    """`python -m localkafka stop-broker` finds the runner through LOCAL_KAFKA_PIDFILE, as the panel does; where
+    the panel's file is not the default one, the command must name it."""
+    configured = Path(settings.LOCAL_KAFKA_PIDFILE).resolve()
+    if configured == (DEFAULT_HOME / "run.json").resolve():
+        return ""
+    return f"LOCAL_KAFKA_PIDFILE={shlex.quote(str(configured))} "
 
 
 def control_state(control) -> dict:

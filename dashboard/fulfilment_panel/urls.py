@@ -6,6 +6,7 @@ from dashboard.fulfilment_panel import views
 
 urlpatterns = [
     path("state", views.FulfilmentState.as_view(), name="fulfilment-state"),
+    path("marked", views.MarkedOrders.as_view(), name="fulfilment-marked"),
     path("controls", views.FulfilmentControls.as_view(), name="fulfilment-controls"),
     path("kill", views.KillMember.as_view(), name="fulfilment-kill"),
     path("broker", views.LocalBrokerControl.as_view(), name="fulfilment-broker"),

@@ -32,6 +32,14 @@ class FulfilmentState(APIView):
 
 
 @extend_schema(exclude=True)
+class MarkedOrders(APIView):
+    """GET: the ids of orders lost and processed twice, for the orders table's marks (a lighter poll than state)."""
+
+    def get(self, request):
+        return Response(panel.marked(ask_kafka=True))
+
+
+@extend_schema(exclude=True)
 class FulfilmentControls(APIView):
     """POST {paused?, step_delay_ms?, members?, delivery_mode?, failure_rate?}: all applied, or a 400 per field."""
 

@@ -3,6 +3,7 @@
 import collections
 import json
 import re
+import shlex
 import subprocess
 import sys
 
@@ -38,6 +39,11 @@ def place_on_page(page, created_by: str, transport: str = "rest") -> None:
     expect(page.locator("#main")).to_have_attribute("data-view", "groups")
 
 
+def command(page, name: str):
+    """The terminal command the panel shows beside a control."""
+    return page.locator(f'#fulfilment-card code.cmd[data-command="{name}"]')
+
+
 def created_rows(page):
     return page.locator("#feed tr.record", has=page.locator("td", has_text="order.created"))
 
@@ -48,8 +54,10 @@ def test_paused_group_lags_by_what_was_placed_and_catches_up_on_resume(make_stac
     )
     with open_dashboard(browser, stack.base_url, "/groups") as page:
         expect(page.locator("#members tr[data-member]")).to_have_count(1, timeout=30_000)
+        expect(command(page, "pause")).to_have_text("python manage.py fulfilment pause")
         page.click("#pause-worker")
         expect(page.locator("#pause-worker")).to_have_text("Resume group")
+        expect(command(page, "pause")).to_have_text("python manage.py fulfilment resume")
         expect(page.locator("#members td.working")).to_have_text("paused", timeout=10_000)
         for index in range(5):
             place_on_page(page, f"paused-{index}")
@@ -64,6 +72,7 @@ def test_paused_group_lags_by_what_was_placed_and_catches_up_on_resume(make_stac
         page.screenshot(path=str(SHOTS / "paused-lag-5.png"), full_page=True)
 
         page.click("#pause-worker")
+        expect(command(page, "pause")).to_have_text("python manage.py fulfilment pause")
         expect(page.locator("#total-lag")).to_have_text("0", timeout=30_000)
         expect(page.locator("#orders .status-COMPLETED")).to_have_count(5, timeout=30_000)
         for partition in went:
@@ -89,7 +98,25 @@ def test_two_members_split_the_three_partitions(make_stack, kafka_broker, browse
         expect(page.locator('#other-groups tr[data-group="learners"]')).to_contain_text("Empty", timeout=20_000)
         expect(page.locator("#members tr[data-member]")).to_have_count(1, timeout=30_000)
         expect(page.locator("#members td.owned")).to_have_text("0, 1, 2")
+        expect(command(page, "describe")).to_have_text(
+            f"python -m localkafka consumer-groups --bootstrap-server {kafka_broker.bootstrap_servers} "
+            f"--describe --group fulfilment-{stack.topic}"
+        )
+        expect(command(page, "members")).to_have_text("python manage.py fulfilment set --members 1")
         page.select_option("#members-wanted", "2")
+        expect(command(page, "members")).to_have_text("python manage.py fulfilment set --members 2")
+        # A number field's change (on leaving it) moves its command; a refused one is put back, command unchanged.
+        page.fill("#step-delay", "300")
+        page.press("#step-delay", "Tab")
+        expect(command(page, "step_delay_ms")).to_have_text("python manage.py fulfilment set --step-delay-ms 300")
+        page.fill("#failure-rate", "0.25")
+        page.press("#failure-rate", "Tab")
+        expect(command(page, "failure_rate")).to_have_text("python manage.py fulfilment set --failure-rate 0.25")
+        page.fill("#failure-rate", "2")
+        page.press("#failure-rate", "Tab")
+        expect(page.locator("#control-error")).to_contain_text("Use a share from 0 to 1.")
+        expect(page.locator("#failure-rate")).to_have_value("0.25")
+        expect(command(page, "failure_rate")).to_have_text("python manage.py fulfilment set --failure-rate 0.25")
         expect(page.locator("#members tr[data-member]")).to_have_count(2, timeout=40_000)
         expect(page.locator("#group-state")).to_have_text("Stable", timeout=20_000)
         owned = [text.split(", ") for text in page.locator("#members td.owned").all_text_contents()]
@@ -105,23 +132,28 @@ def test_a_member_killed_mid_order_costs_what_the_delivery_mode_says(make_stack,
     stack = make_stack(
         kafka_broker.bootstrap_servers, services=SERVICES, FULFILMENT_STEP_DELAY_MS="2500", FULFILMENT_FAILURE_RATE="0"
     )
-    # What each mode must show after the kill: (lost, processed twice, the order's final status, and each
-    # delivery's steps: "start" done, "start!" skipped as done before).
+    # What each mode must show after the kill: (lost, processed twice, the order's final status, each delivery's
+    # steps: "start" done, "start!" skipped as done before, and the marks on the order's row).
     expected = {
-        "at-most-once": ("1", "0", "PROCESSING", ["start"]),
-        "at-least-once": ("0", "1", "COMPLETED", ["start", "start", "finish"]),
-        "effectively-once": ("0", "0", "COMPLETED", ["start", "start!", "finish"]),
+        "at-most-once": ("1", "0", "PROCESSING", ["start"], ["lost: committed, never finished"]),
+        "at-least-once": ("0", "1", "COMPLETED", ["start", "start", "finish"], ["processed twice"]),
+        "effectively-once": ("0", "0", "COMPLETED", ["start", "start!", "finish"], []),
     }
+    rows = {}
     with open_dashboard(browser, stack.base_url, "/groups") as page:
         expect(page.locator("#members tr[data-member]")).to_have_count(1, timeout=30_000)
-        for mode, (lost, twice, final, deliveries) in expected.items():
+        expect(command(page, "kill")).to_have_text("python manage.py fulfilment kill")
+        for mode, (lost, twice, final, deliveries, marks) in expected.items():
             page.select_option("#delivery-mode", mode)
             expect(page.locator("#counters-since")).to_contain_text(f"{mode} was set")
+            expect(command(page, "delivery_mode")).to_have_text(
+                f"python manage.py fulfilment set --delivery-mode {mode}"
+            )
             place_on_page(page, f"kill-{mode}")
             page.click("#kill-member")
             expect(page.locator("#last-kill")).to_contain_text(f"({mode})", timeout=20_000)
             order_id = stack.get_json("/fulfilment/state")["control"]["last_kill"]["order_id"]
-            row = page.locator(f'#orders tr[data-order-id="{order_id}"]')
+            row = rows[mode] = page.locator(f'#orders tr[data-order-id="{order_id}"]')
             # The group is whole again (a new member, nothing left to read) before the counters are read.
             expect(page.locator("#members tr[data-member]")).to_have_count(1, timeout=40_000)
             expect(page.locator("#total-lag")).to_have_text("0", timeout=40_000)
@@ -132,7 +164,15 @@ def test_a_member_killed_mid_order_costs_what_the_delivery_mode_says(make_stack,
                 "items => items.map(i => i.dataset.step + (i.dataset.skipped === 'true' ? '!' : ''))"
             )
             assert shown == deliveries, (mode, shown)
+            expect(row.locator(".mark")).to_have_text(marks, timeout=10_000)
             page.screenshot(path=str(SHOTS / f"killed-{mode}.png"), full_page=True)
+        # On Live, which reads the marks itself, each row keeps its mark after the mode moved on.
+        page.click("a[data-view-link=live]")
+        page.reload()
+        for mode, (*_, marks) in expected.items():
+            expect(rows[mode].locator(".mark")).to_have_text(marks, timeout=15_000)
+        rows["at-most-once"].scroll_into_view_if_needed()
+        page.screenshot(path=str(SHOTS / "marked-rows-live.png"), full_page=True)
 
 
 @pytest.fixture
@@ -182,8 +222,11 @@ def test_a_broker_stopped_from_the_page_buffers_orders_that_drain_in_order(make_
     )
     with open_dashboard(browser, stack.base_url, "/groups") as page:
         expect(page.locator("#broker-state")).to_have_text("running", timeout=20_000)
+        named = f"LOCAL_KAFKA_PIDFILE={shlex.quote(str(control.resolve()))} python -m localkafka"
+        expect(command(page, "broker")).to_have_text(f"{named} stop-broker")
         page.click("#broker-stop")
         expect(page.locator("#broker-state")).to_have_text("stopped", timeout=40_000)
+        expect(command(page, "broker")).to_have_text(f"{named} start-broker")
         placed = []
         for index, transport in enumerate(["rest", "grpc", "rest"]):
             place_on_page(page, f"offline-{index}", transport)
@@ -195,6 +238,7 @@ def test_a_broker_stopped_from_the_page_buffers_orders_that_drain_in_order(make_
 
         page.click("#broker-start")
         expect(page.locator("#broker-state")).to_have_text("running", timeout=60_000)
+        expect(command(page, "broker")).to_have_text(f"{named} stop-broker")
         expect(page.locator("#outbox-state")).to_contain_text("Outbox: 0 waiting", timeout=60_000)
         expect(page.locator("#orders .status-COMPLETED")).to_have_count(3, timeout=60_000)
         created = {

@@ -4,6 +4,7 @@ import json
 import threading
 
 import pytest
+from django.utils import timezone
 
 from fulfilment import counters
 from fulfilment.models import DeliveryMode, ProcessedEvent, WorkerControl
@@ -116,6 +117,10 @@ def test_a_redelivery_after_a_crash_mid_order_finishes_it_and_repeats_the_work_o
     assert statuses == ["QUEUED", "PROCESSING", "COMPLETED"]  # the rules never move an order twice
     control = WorkerControl.objects.create(pk=1, delivery_mode=mode, mode_since=order.created_at)
     assert counters.counters(control, {0: 1})["processed_twice"] == starts - 1
+    # The row's mark does not depend on the mode set since.
+    control.delivery_mode, control.mode_since = DeliveryMode.AT_MOST_ONCE, timezone.now()
+    assert counters.counters(control, {0: 1})["processed_twice"] == 0
+    assert counters.processed_twice_orders(limit=5) == [str(order.order_id)] * (starts - 1)
 
 
 def test_a_redelivery_of_a_finished_order_is_skipped_without_dedupe():
@@ -137,3 +142,6 @@ def test_lost_counts_unfinished_orders_below_the_committed_offset_that_no_member
     services.change_status(order_id=order.order_id, to=Status.PROCESSING, source="worker")
     services.change_status(order_id=order.order_id, to=Status.FAILED, source="worker", reason="gone")
     assert counters.lost_orders(since, {1: 9}) == [str(other.order_id)]
+    # The rows' marks: lost in any mode (since None).
+    assert counters.lost_orders(None, {1: 9}) == [str(other.order_id)]
+    assert counters.lost_orders(timezone.now(), {1: 9}) == []

@@ -1,7 +1,7 @@
 // The orders table: one row per order, its status and the worker's steps as the feed shows them happen.
 
 import { getJSON } from "./api.js";
-import { $, config, el, roving, shortId } from "./dom.js";
+import { $, config, el, poller, roving, shortId } from "./dom.js";
 
 // A page left open for a day must not grow without bound: the table keeps the newest rows.
 const MAX_ORDER_ROWS = 2000;
@@ -20,6 +20,38 @@ function wireButton(orderId) {
     text: "wire" });
   button.addEventListener("click", () => openWire(orderId, button));
   return button;
+}
+
+// The marks a row can carry: what the server's counters found happened to the order (panel.py `marked`).
+const MARKS = {
+  lost: { text: "lost: committed, never finished",
+    title: "The group committed past this order's record (at-most-once) and no member is working on it: no one will finish it." },
+  processed_twice: { text: "processed twice",
+    title: "The order's work started more than once: its record was delivered again after a member died mid-order." },
+};
+const marked = new Map();  // order id -> the kinds of mark it carries, in MARKS' order
+
+function markCell(orderId) {
+  return (marked.get(orderId) || []).map((kind) => el("span", { className: `mark mark-${kind}`, "data-mark": kind,
+    title: MARKS[kind].title, text: MARKS[kind].text }));
+}
+
+// The server's lists of marked orders ({lost: [ids] | null, processed_twice: [ids]}): each row shows its marks.
+// While the committed offsets cannot be read (lost: null) the lost marks stay as they were.
+export function markOrders(lists) {
+  if (!lists) return;
+  const lost = lists.lost === null ? null : new Set(lists.lost);
+  const twice = new Set(lists.processed_twice);
+  const ids = new Set([...marked.keys(), ...(lists.lost || []), ...twice]);
+  for (const id of ids) {
+    const was = marked.get(id) || [];
+    const isLost = lost === null ? was.includes("lost") : lost.has(id);
+    const kinds = Object.keys(MARKS).filter((kind) => (kind === "lost" ? isLost : twice.has(id)));
+    if (kinds.join() === was.join()) continue;
+    if (kinds.length) marked.set(id, kinds); else marked.delete(id);
+    const place = orders.rows.get(id)?.querySelector(".marks");
+    if (place) place.replaceChildren(...markCell(id));
+  }
 }
 
 export const orders = {
@@ -71,7 +103,7 @@ export const orders = {
     const cells = row.children;
     cells[1].textContent = order.created_by || "";
     cells[2].textContent = (order.equipment || []).join(", ");
-    cells[3].replaceChildren(status);
+    cells[3].replaceChildren(status, el("span", { className: "marks" }, ...markCell(order.order_id)));
     cells[4].textContent = this.stepsText(order.order_id);
     cells[5].textContent = order.created_at || "";
     if (via) row.dataset.via = via;
@@ -99,7 +131,19 @@ export function ordersFromRecord(frame) {
   orders.upsert(event.order, event.type === "order.created" ? event.source : undefined);
 }
 
+// While the table shows (the Live view), the marks are read every few seconds; the Consumer groups view hands
+// them over with its own poll.
+const marks = poller(async () => {
+  if (document.hidden || !$("orders").offsetParent) return;
+  try {
+    markOrders(await getJSON(config.fulfilment_marked_url, { timeoutMs: 5000 }));
+  } catch (error) {
+    // The next round asks again; the marks shown stay.
+  }
+}, 3000);
+
 export function startOrders() {
   roving($("orders"), "button[data-rove]");
   orders.load();
+  marks.start();
 }

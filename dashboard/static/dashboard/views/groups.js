@@ -4,6 +4,7 @@
 
 import { describe, getJSON, postJSON } from "../api.js";
 import { $, clockTime, config, el, poller, shortId } from "../dom.js";
+import { markOrders } from "../orders.js";
 
 const text = (value) => (value === null || value === undefined ? "–" : String(value));
 const cells = (values, classes = []) => values.map((value, index) => el("td", classes[index] ? { className: classes[index], text: value } : { text: value }));
@@ -62,22 +63,25 @@ function renderKill(state) {
   })));
 }
 
+// Each control shows the server's value; `force` also resets the one being edited (after a refused change).
+function renderInputs(control, force = false) {
+  for (const input of document.querySelectorAll("[data-control]")) {
+    if (force || document.activeElement !== input) input.value = String(control[input.dataset.control]);
+  }
+}
+
 function renderControls(state) {
   const control = state.control;
   const modes = $("delivery-mode");
   if (!modes.options.length) {
     modes.replaceChildren(...state.delivery_modes.map((mode) => el("option", { value: mode.value, text: `${mode.value}: ${mode.label}` })));
   }
-  for (const input of document.querySelectorAll("[data-control]")) {
-    if (document.activeElement !== input) input.value = String(control[input.dataset.control]);
-  }
+  renderInputs(control);
   $("pause-worker").textContent = control.paused ? "Resume group" : "Pause group";
   $("pause-worker").dataset.paused = String(control.paused);
-  // The command shown is the one the button would run now.
-  const now = { pause: control.paused ? "resume" : "pause",
-    broker_stop: state.broker.state === "stopped" ? "broker_start" : "broker_stop" };
+  // The server builds each command from the state the controls show (panel.py `commands`): shown as it comes.
   for (const code of document.querySelectorAll("#fulfilment-card code.cmd[data-command]")) {
-    code.textContent = state.commands[now[code.dataset.command] || code.dataset.command] || "";
+    code.textContent = state.commands[code.dataset.command] || "";
   }
   renderKill(state);
   const counters = state.counters;
@@ -96,22 +100,33 @@ function renderControls(state) {
   }
 }
 
+// Polls overlap when a change asks for one at once: only an answer newer than the one shown is drawn.
+let asked = 0;
+let drawn = 0;
+let last = null;
+
 async function poll() {
+  const number = ++asked;
   try {
     const state = await getJSON(config.fulfilment_state_url, { timeoutMs: 5000 });
+    if (number < drawn) return;
+    drawn = number;
+    last = state;
     $("panel-error").textContent = state.topic.error ? `Kafka: ${state.topic.error}` : "";
     const group = state.topic.groups.find((candidate) => candidate.group_id === state.group_id);
     renderGroup(state, group);
     renderMembers(state, group);
     renderOthers(state);
     renderControls(state);
+    markOrders(state.marked);
   } catch (error) {
-    $("panel-error").textContent = `The panel cannot be read: ${error.message}`;
+    if (number >= drawn) $("panel-error").textContent = `The panel cannot be read: ${error.message}`;
   }
 }
 const panel = poller(poll, 1000);
 
-// A control's change, with the answer's field errors shown under the controls.
+// A control's change, with the answer's field errors shown under the controls. Either way the panel is read again
+// at once, so the controls and their commands show what the server now holds (a refused value does not stay).
 async function post(url, body) {
   try {
     await postJSON(url, body);
@@ -119,7 +134,10 @@ async function post(url, body) {
     return true;
   } catch (error) {
     $("control-error").textContent = describe(error);
+    if (last) renderInputs(last.control, true);
     return false;
+  } finally {
+    poll();
   }
 }
 
