@@ -10,21 +10,11 @@ from kafka import KafkaProducer
 from playwright.sync_api import expect
 
 from tests.conftest import ARTIFACTS
+from tests.support.hexdump import hexdump
 from tests.support.http_orders import post_order
 
 RAW_KEY = b"\xff\xfe raw key"
 RAW_VALUE = bytes(range(256)) + b"tail \x00\x7f\x80 end"  # not UTF-8; printable and unprintable bytes
-
-
-def hexdump(data: bytes) -> list[str]:
-    """The lines of `hexdump -C` (without its closing offset line)."""
-    lines = []
-    for offset in range(0, len(data), 16):
-        chunk = data[offset : offset + 16]
-        cells = [f"{byte:02x}" for byte in chunk] + ["  "] * (16 - len(chunk))
-        ascii_ = "".join(chr(byte) if 0x20 <= byte < 0x7F else "." for byte in chunk)
-        lines.append(f"{offset:08x}  {' '.join(cells[:8])}  {' '.join(cells[8:])}  |{ascii_}|")
-    return lines
 
 
 def produce_raw(bootstrap: str, topic: str) -> tuple[int, int]:
