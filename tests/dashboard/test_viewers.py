@@ -184,6 +184,7 @@ def test_a_tree_and_a_hex_view_open_pass_axe_and_fit(browser, stack, records, wi
         assert bad == [], bad
         shots = ARTIFACTS / "viewers"
         shots.mkdir(parents=True, exist_ok=True)
-        page.locator("#feed-card").screenshot(path=str(shots / f"feed-{width}-{theme}.png"))
+        page.evaluate("() => window.scrollTo(0, 0)")  # the sticky header at the top of the full-page shot
+        page.screenshot(path=str(shots / f"feed-{width}-{theme}.png"), full_page=True)
     finally:
         context.close()
