@@ -186,5 +186,7 @@ def test_a_tree_and_a_hex_view_open_pass_axe_and_fit(browser, stack, records, wi
         shots.mkdir(parents=True, exist_ok=True)
         page.evaluate("() => window.scrollTo(0, 0)")  # the sticky header at the top of the full-page shot
         page.screenshot(path=str(shots / f"feed-{width}-{theme}.png"), full_page=True)
+        event.screenshot(path=str(shots / f"tree-{width}-{theme}.png"))
+        raw.screenshot(path=str(shots / f"hex-{width}-{theme}.png"))
     finally:
         context.close()

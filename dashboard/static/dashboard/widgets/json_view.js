@@ -142,9 +142,10 @@ function node(value, key, depth, last, path) {
       setOpen(event.key === "ArrowRight");
     }
   });
-  line.append(toggle, ...keyPart(key), el("span", { className: "jv-punct", text: array ? "[" : "{" }), children, close,
-    ...comma, copyButton(value, path));
-  setOpen(depth < OPEN_DEPTH + 1 && entries.length <= MAX_OPEN_CHILDREN ? depth <= OPEN_DEPTH : false);
+  // The copy button before the children: the arrow keys meet a node's buttons on its first line, as they look.
+  line.append(toggle, ...keyPart(key), el("span", { className: "jv-punct", text: array ? "[" : "{" }), copyButton(value, path),
+    children, close, ...comma);
+  setOpen(depth <= OPEN_DEPTH && entries.length <= MAX_OPEN_CHILDREN);
   return wrap;
 }
 
