@@ -27,7 +27,7 @@ def call(page, operation: str, params: dict | None = None, body: str | None = No
     response = page.locator("#rest-response").text_content()
     return {
         "status": int(page.locator("#rest-status").get_attribute("data-status")),
-        "body": json.loads(response.split("\n\n", 1)[1]),
+        "body": page.locator("#rest-response .json-view").evaluate("tree => tree.jsonValue"),  # the JSON tree's value
         "head": response.split("\n\n", 1)[0],
         "curl": page.locator("#rest-curl").text_content(),
     }

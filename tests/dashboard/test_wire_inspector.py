@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 from grpc_bridge.translate import snapshot_to_proto
 from harness.topics import read_records
 from tests.conftest import ARTIFACTS, open_dashboard
+from tests.support.hexdump import hexdump
 from tests.support.http_orders import post_order
 
 
@@ -22,7 +23,7 @@ def test_one_order_on_each_wire(make_stack, kafka_broker, browser):
 
     with open_dashboard(browser, stack.base_url) as page:
         page.locator(f'#orders tr[data-order-id="{order_id}"] button.wire').click()
-        expect(page.locator("#wire-hex")).to_have_text(expected.hex(), timeout=10_000)
+        expect(page.locator("#wire-hex")).to_have_text("\n".join(hexdump(expected)) + "\n", timeout=10_000)
         numbers = page.locator("#wire-fields tr").evaluate_all("rows => rows.map(r => Number(r.dataset.number))")
         assert numbers == [1, 2, 4, 5], "a QUEUED order's status (field 3) is its default: not on the wire"
         expect(page.locator('#wire-fields tr[data-number="5"]')).to_contain_text('["KEYBOARD","MOUSE"]')
@@ -30,7 +31,7 @@ def test_one_order_on_each_wire(make_stack, kafka_broker, browser):
         expect(page.locator('#wire-sizes td[data-size="json"]')).to_have_text(f"{len(body)} bytes")
         expect(page.locator('#wire-sizes td[data-size="kafka-value"]')).to_have_text(f"{len(record.value)} bytes")
         expect(page.locator("#wire-kafka pre").first).to_contain_text(f"value   {record.value.hex()}")
-        assert "status" not in json.loads(page.locator("#wire-message").text_content())
+        assert "status" not in json.loads(page.locator("#wire-message").text_content()), "the tree's text is the JSON"
         expect(page.locator("#wire-lens")).to_contain_text("status not sent")
         page.check("#wire-defaults")
         assert json.loads(page.locator("#wire-message").text_content())["status"] == "QUEUED"

@@ -1,8 +1,10 @@
 // The Kafka feed: every record the socket brings, newest first, with pause, duplicates hidden, a bound, filters and
 // export. One table serves the Live and the Topic views; it keeps filling while another view shows.
 
-import { $, clockTime, config, el, payloadBox, roving, shortId } from "./dom.js";
+import { $, clockTime, config, el, roving, shortId } from "./dom.js";
 import { relay, subscribe } from "./socket.js";
+import { fromBase64, hexView } from "./widgets/hex_view.js";
+import { jsonView } from "./widgets/json_view.js";
 
 // A page left open for a day must not grow without bound: the feed keeps the newest event ids it dedupes against.
 const MAX_SEEN_EVENTS = 20000;
@@ -30,6 +32,30 @@ function matches(frame, filter) {
 }
 
 let detailIds = 0;
+
+// What a record's payload shows: its frame's fields as a JSON tree (a field's format and reason only when it is not
+// plain text), then a hex view of each key, value or header that is not UTF-8 (the frame carries those as base64).
+function payloadView(frame, where) {
+  const payload = { key: frame.key, headers: frame.headers, value: frame.value, size: frame.size,
+    timestamp_type: frame.timestamp_type };
+  for (const name of ["key_format", "key_reason", "value_format", "value_reason", "headers_raw", "truncated", "key_size",
+    "value_size", "error"]) {
+    if (frame[name] !== undefined && !(name.endsWith("_format") && ["text", "json-event"].includes(frame[name]))
+      && !(name === "truncated" && !frame[name])) payload[name] = frame[name];
+  }
+  const parts = [jsonView(payload, `payload of ${where}`)];
+  const bytes = (what, base64) => {
+    const data = fromBase64(base64);
+    parts.push(el("p", { className: "bytes-label muted", text: `${what}: ${data.length} bytes, not UTF-8` }),
+      hexView(data, `${what} of ${where}, hex`));
+  };
+  if (frame.key_format === "base64") bytes("key", frame.key);
+  if (frame.value_format === "base64") bytes("value", frame.value);
+  for (const header of frame.headers_raw || []) {
+    if (header.value_format === "base64") bytes(`header ${header.name}`, header.value);
+  }
+  return parts;
+}
 
 export const feed = {
   paused: false,
@@ -67,9 +93,7 @@ export const feed = {
     const detailRow = el("tr", { className: "detail", id: detailId, hidden: "" }, el("td", { colspan: "8" }));
     toggle.addEventListener("click", () => {
       if (!detailRow.firstChild.firstChild) {
-        const payload = JSON.stringify({ key: frame.key, headers: frame.headers, value: frame.value, size: frame.size,
-          timestamp_type: frame.timestamp_type }, null, 2);
-        detailRow.firstChild.append(payloadBox(payload, `payload of ${where}`), ...recordExtras.map((extra) => extra(frame)));
+        detailRow.firstChild.append(...payloadView(frame, where), ...recordExtras.map((extra) => extra(frame)));
       }
       detailRow.hidden = !detailRow.hidden;
       toggle.setAttribute("aria-expanded", String(!detailRow.hidden));

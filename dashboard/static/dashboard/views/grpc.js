@@ -7,6 +7,7 @@ import { describe, getJSON, postJSON, send } from "../api.js";
 import { $, clockTime, config, el, shellQuote, shortId } from "../dom.js";
 import { showFeedRow } from "../feed.js";
 import { navigate } from "../router.js";
+import { jsonTree } from "../widgets/json_view.js";
 
 const grpc = {
   methods: [],
@@ -220,7 +221,7 @@ const grpc = {
       return;
     }
     const withDefaults = $("grpc-defaults").checked;
-    $("grpc-response").textContent = JSON.stringify(withDefaults ? report.response_with_defaults : report.response, null, 2);
+    $("grpc-response").replaceChildren(jsonTree(withDefaults ? report.response_with_defaults : report.response));
     $("grpc-lens").textContent = withDefaults
       ? "With defaults: fields at their default value, which proto3 does not send, are filled in."
       : "As on the wire: proto3 sends no field at its default (0, \"\", the first enum value, empty lists).";

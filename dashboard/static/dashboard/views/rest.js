@@ -4,6 +4,7 @@
 import { getJSON, send } from "../api.js";
 import { $, config, el, shellQuote } from "../dom.js";
 import { orders } from "../orders.js";
+import { jsonTree } from "../widgets/json_view.js";
 
 const rest = {
   schema: null,
@@ -103,7 +104,8 @@ const rest = {
     }
     const text = await response.text();
     const took = performance.now() - started;
-    const pretty = (() => { try { return JSON.stringify(JSON.parse(text), null, 2); } catch (error) { return text; } })();
+    // A JSON body is shown as a tree under the head; any other body as its text.
+    const body = (() => { try { return jsonTree(JSON.parse(text)); } catch (error) { return text; } })();
     $("rest-exchange").hidden = false;
     $("rest-status").textContent = `HTTP ${response.status} ${response.statusText}`;
     $("rest-status").dataset.status = String(response.status);
@@ -111,8 +113,8 @@ const rest = {
     $("rest-request").textContent = [`${call.method} ${call.url}`,
       ...Object.entries(call.headers).map(([name, value]) => `${name}: ${value}`),
       "X-CSRFToken: (this page's token; JSON from curl needs none)", "", call.body || ""].join("\n");
-    $("rest-response").textContent = [`HTTP ${response.status} ${response.statusText}`,
-      ...[...response.headers.entries()].map(([name, value]) => `${name}: ${value}`), "", pretty].join("\n");
+    $("rest-response").replaceChildren([`HTTP ${response.status} ${response.statusText}`,
+      ...[...response.headers.entries()].map(([name, value]) => `${name}: ${value}`), "", ""].join("\n"), body);
     const created = response.status === 201 && JSON.parse(text);
     if (created && created.order_id) orders.upsert(created, "rest");
   },

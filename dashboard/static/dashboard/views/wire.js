@@ -4,6 +4,8 @@
 import { getJSON, send } from "../api.js";
 import { $, config, el, payloadBox } from "../dom.js";
 import { onWire } from "../orders.js";
+import { fillHex, fromHex } from "../widgets/hex_view.js";
+import { jsonTree } from "../widgets/json_view.js";
 
 const utf8 = new TextEncoder();
 const bytes = (text) => utf8.encode(text).length;
@@ -40,7 +42,7 @@ const inspector = {
       created ? `${created.size.value} bytes` : "not yet published",
       created ? `${created.size.key} + ${created.size.headers} bytes` : "—",
     ].map((text, index) => el("td", { "data-size": SIZE_NAMES[index], text })));
-    $("wire-hex").textContent = wire.protobuf.hex;
+    fillHex($("wire-hex"), fromHex(wire.protobuf.hex));
     $("wire-fields").replaceChildren(...wire.protobuf.fields.map((field) => el("tr", { "data-number": String(field.number) },
       el("td", { text: `${field.number} ${field.name}` }), el("td", { text: field.wire_type }),
       el("td", {}, el("code", { className: "long", text: field.hex })), el("td", { text: JSON.stringify(field.value) }))));
@@ -55,7 +57,7 @@ const inspector = {
     const protobuf = this.inspected && this.inspected.protobuf;
     if (!protobuf) return;
     const withDefaults = $("wire-defaults").checked;
-    $("wire-message").textContent = JSON.stringify(withDefaults ? protobuf.with_defaults : protobuf.on_the_wire, null, 2);
+    $("wire-message").replaceChildren(jsonTree(withDefaults ? protobuf.with_defaults : protobuf.on_the_wire));
     const missing = Object.keys(protobuf.with_defaults).filter((name) => !(name in protobuf.on_the_wire));
     $("wire-lens").textContent = withDefaults
       ? `With defaults: ${missing.join(", ") || "nothing"} filled in from proto3's defaults.`
