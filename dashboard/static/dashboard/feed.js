@@ -1,5 +1,5 @@
-// The Kafka feed: every record the socket brings, newest first, with pause, duplicates hidden, a bound, filters and
-// export. One table serves the Live and the Topic views; it keeps filling while another view shows.
+// The Kafka feed: every record the socket brings, newest first across partitions, with pause, duplicates hidden, a
+// bound, filters and export. One table serves the Live and the Topic views; it keeps filling while another view shows.
 
 import { $, clockTime, config, el, payloadBox, roving, shortId } from "./dom.js";
 import { relay, subscribe } from "./socket.js";
@@ -29,13 +29,24 @@ function matches(frame, filter) {
   return true;
 }
 
+// Whether record frame `a` is shown above `b`: newest first by record timestamp, then partition, then offset. The
+// server sends each partition in offset order but the partitions one after another (history) or interleaved as
+// polled (live); the feed places each row where it belongs instead.
+function above(a, b) {
+  if (a.timestamp !== b.timestamp) return (a.timestamp ?? -1) > (b.timestamp ?? -1);
+  if (a.partition !== b.partition) return a.partition > b.partition;
+  return a.offset > b.offset;
+}
+
 let detailIds = 0;
 
 export const feed = {
   paused: false,
   held: [],
   seenEvents: new Set(),
+  rows: [],  // the record rows in table order, newest first (each with its detail row right under it)
   count: 0,
+  matching: 0,  // rows the filters let through
   duplicatesHidden: 0,
   clearOnReplay: false,  // a chosen start is waiting for the server's "replaying" before the table starts over
   limit() { return Number($("buffer-size").value); },
@@ -90,23 +101,43 @@ export const feed = {
       $("duplicates-note").hidden = false;
       return;
     }
+    // Binary search for the row's place: a live record goes on top at once, a chunk of history lands among the
+    // rows by its timestamps, and a record older than a full feed's last row is not built at all.
+    const rows = this.rows;
+    let low = 0;
+    if (rows.length && !above(frame, rows[0].frame)) {
+      let high = rows.length;
+      low = 1;
+      while (low < high) {
+        const middle = (low + high) >> 1;
+        if (above(frame, rows[middle].frame)) high = middle;
+        else low = middle + 1;
+      }
+    }
+    if (low >= this.limit()) return;
     const row = this.row(frame, event, duplicate);
     row.hidden = !matches(frame, filterOf());
-    $("feed").prepend(row, row.detail);
-    this.count += 1;
+    const next = rows[low] || null;
+    $("feed").insertBefore(row, next);
+    $("feed").insertBefore(row.detail, next);
+    rows.splice(low, 0, row);
+    if (!row.hidden) this.matching += 1;
     this.trim();
   },
-  // Rows the filters let through, oldest first (the order of the topic).
+  // Rows the filters let through, oldest first (by timestamp; each partition in offset order when its timestamps are).
   shown() {
-    return [...$("feed").querySelectorAll("tr.record:not([hidden])")].reverse();
+    return this.rows.filter((row) => !row.hidden).reverse();
   },
   filter() {
     const filter = filterOf();
-    for (const row of $("feed").querySelectorAll("tr.record")) {
+    this.matching = 0;
+    for (const row of this.rows) {
       row.hidden = !matches(row.frame, filter);
       if (row.hidden) {
         row.detail.hidden = true;
         row.toggle.setAttribute("aria-expanded", "false");
+      } else {
+        this.matching += 1;
       }
     }
     this.trim();
@@ -120,19 +151,23 @@ export const feed = {
     link.click();
     link.remove();
   },
+  // Drop the oldest rows past the bound, and say how many are kept and how many the filters let through.
   trim() {
-    const body = $("feed");
-    while (this.count > this.limit()) {
-      body.lastElementChild.remove();
-      body.lastElementChild.remove();
-      this.count -= 1;
+    const limit = this.limit();
+    while (this.rows.length > limit) {
+      const row = this.rows.pop();
+      if (!row.hidden) this.matching -= 1;
+      row.detail.remove();
+      row.remove();
     }
+    this.count = this.rows.length;
     $("feed-count").textContent = `${this.count} record${this.count === 1 ? "" : "s"}`;
-    const shown = body.querySelectorAll("tr.record:not([hidden])").length;
-    $("filter-count").textContent = shown === this.count ? "" : `${shown} of ${this.count} match`;
+    $("filter-count").textContent = this.matching === this.count ? "" : `${this.matching} of ${this.count} match`;
   },
   clear() {
     $("feed").replaceChildren();
+    this.rows = [];
+    this.matching = 0;
     this.held = [];
     $("paused-count").textContent = "0";
     this.seenEvents.clear();
