@@ -206,3 +206,23 @@ def test_rows_are_newest_first_across_partitions_from_history_and_live(make_stac
         page.select_option("#start-from", "beginning")
         page.click("#start")
         expect_order(placed)
+
+
+def test_the_feed_keeps_every_row_but_draws_the_newest_200_until_asked(make_stack, kafka_broker, browser):
+    stack = make_stack(kafka_broker.bootstrap_servers)
+    placed = write(kafka_broker.bootstrap_servers, stack.topic, [{"partition": 1, "value": b"r"} for _ in range(250)])
+    drawn = "rows => rows.filter((row) => row.getClientRects().length).length"
+    with open_dashboard(browser, stack.base_url, "/topic") as page:
+        page.select_option("#buffer-size", "500")
+        page.select_option("#start-from", "beginning")
+        page.click("#start")
+        expect_shown(page, set(placed))
+        expect(page.locator("#feed-count")).to_have_text("250 records")
+        assert page.locator("#feed tr.record").evaluate_all(drawn) == 200
+        expect(page.locator("#feed-more")).to_contain_text("50 older records kept, not drawn.")
+        page.locator("#feed-more button").click()
+        assert page.locator("#feed tr.record").evaluate_all(drawn) == 250
+        expect(page.locator("#feed-more")).to_be_hidden()
+        # A filter draws the newest 200 of the rows it lets through.
+        page.fill("#filter-text", "r")
+        assert page.locator("#feed tr.record").evaluate_all(drawn) == 250

@@ -6,6 +6,10 @@ import { relay, subscribe } from "./socket.js";
 
 // A page left open for a day must not grow without bound: the feed keeps the newest event ids it dedupes against.
 const MAX_SEEN_EVENTS = 20000;
+// Rows the filters let through that are drawn, at first and per "show older": the feed keeps up to 2,000 rows (all
+// in the table, for filters, export and links), but every row drawn costs each frame's layout and paint, as a new
+// record on top moves all of them. Rows past these are in the table with class "beyond" (display: none).
+const DRAWN_STEP = 200;
 
 // Builders of extra controls under a record's payload (the Topic view adds copy-as commands and re-produce).
 export const recordExtras = [];
@@ -47,6 +51,9 @@ export const feed = {
   rows: [],  // the record rows in table order, newest first (each with its detail row right under it)
   count: 0,
   matching: 0,  // rows the filters let through
+  drawn: 0,  // the leading rows drawn (the rest are "beyond")
+  drawnMatching: 0,  // of those, the ones the filters let through
+  drawnLimit: DRAWN_STEP,
   duplicatesHidden: 0,
   clearOnReplay: false,  // a chosen start is waiting for the server's "replaying" before the table starts over
   limit() { return Number($("buffer-size").value); },
@@ -118,11 +125,39 @@ export const feed = {
     const row = this.row(frame, event, duplicate);
     row.hidden = !matches(frame, filterOf());
     const next = rows[low] || null;
+    if (low < this.drawn) {
+      this.drawn += 1;
+      if (!row.hidden) this.drawnMatching += 1;
+    } else {
+      row.classList.add("beyond");
+    }
     $("feed").insertBefore(row, next);
     $("feed").insertBefore(row.detail, next);
     rows.splice(low, 0, row);
     if (!row.hidden) this.matching += 1;
     this.trim();
+  },
+  // Draw the leading rows up to drawnLimit matching ones, and no more: usually one row crosses the line.
+  settle() {
+    const rows = this.rows;
+    while (this.drawn > 0 && this.drawnMatching > this.drawnLimit) {
+      const row = rows[this.drawn -= 1];
+      row.classList.add("beyond");
+      if (!row.hidden) this.drawnMatching -= 1;
+    }
+    while (this.drawn < rows.length && this.drawnMatching < this.drawnLimit) {
+      const row = rows[this.drawn];
+      this.drawn += 1;
+      row.classList.remove("beyond");
+      if (!row.hidden) this.drawnMatching += 1;
+    }
+    const older = this.matching - this.drawnMatching;
+    $("feed-more").hidden = older === 0;
+    $("feed-more-count").textContent = `${older} older record${older === 1 ? "" : "s"} kept, not drawn.`;
+  },
+  drawMore() {
+    this.drawnLimit += DRAWN_STEP;
+    this.settle();
   },
   // Rows the filters let through, oldest first (by timestamp; each partition in offset order when its timestamps are).
   shown() {
@@ -131,15 +166,17 @@ export const feed = {
   filter() {
     const filter = filterOf();
     this.matching = 0;
-    for (const row of this.rows) {
+    this.drawnMatching = 0;
+    this.rows.forEach((row, index) => {
       row.hidden = !matches(row.frame, filter);
       if (row.hidden) {
         row.detail.hidden = true;
         row.toggle.setAttribute("aria-expanded", "false");
       } else {
         this.matching += 1;
+        if (index < this.drawn) this.drawnMatching += 1;
       }
-    }
+    });
     this.trim();
   },
   // What is shown, as JSON lines: one record frame per line, oldest first.
@@ -157,9 +194,14 @@ export const feed = {
     while (this.rows.length > limit) {
       const row = this.rows.pop();
       if (!row.hidden) this.matching -= 1;
+      if (this.rows.length < this.drawn) {
+        this.drawn -= 1;
+        if (!row.hidden) this.drawnMatching -= 1;
+      }
       row.detail.remove();
       row.remove();
     }
+    this.settle();
     this.count = this.rows.length;
     $("feed-count").textContent = `${this.count} record${this.count === 1 ? "" : "s"}`;
     $("filter-count").textContent = this.matching === this.count ? "" : `${this.matching} of ${this.count} match`;
@@ -168,6 +210,9 @@ export const feed = {
     $("feed").replaceChildren();
     this.rows = [];
     this.matching = 0;
+    this.drawn = 0;
+    this.drawnMatching = 0;
+    this.drawnLimit = DRAWN_STEP;
     this.held = [];
     $("paused-count").textContent = "0";
     this.seenEvents.clear();
@@ -207,6 +252,7 @@ export function showFeedRow(partition, offset) {
   document.querySelectorAll("#feed tr.highlight").forEach((row) => row.classList.remove("highlight"));
   const row = document.querySelector(`#feed tr.record[data-partition="${partition}"][data-offset="${offset}"]`);
   if (!row) return;
+  while (row.classList.contains("beyond") && feed.drawn < feed.rows.length) feed.drawMore();
   row.classList.add("highlight");
   row.scrollIntoView({ block: "center" });
   row.toggle.focus();
@@ -220,7 +266,15 @@ export function startFeed() {
   $("export").addEventListener("click", () => feed.exportShown());
   for (const id of ["filter-partition", "filter-type", "filter-source"]) $(id).addEventListener("change", () => feed.filter());
   for (const id of ["filter-key", "filter-text"]) $(id).addEventListener("input", () => feed.filter());
-  roving($("feed"), "button[data-rove]");
+  roving($("feed"), "tr:not(.beyond) button[data-rove]");
+  // Older rows are drawn on asking, or when the feed's box is scrolled to its end.
+  const box = $("feed").closest(".table-scroll");
+  const more = el("button", { type: "button", className: "link", text: `show ${DRAWN_STEP} more` });
+  more.addEventListener("click", () => feed.drawMore());
+  box.after(el("p", { className: "muted", id: "feed-more", hidden: "" }, el("span", { id: "feed-more-count" }), " ", more));
+  box.addEventListener("scroll", () => {
+    if (!$("feed-more").hidden && box.scrollTop + box.clientHeight >= box.scrollHeight - 40) feed.drawMore();
+  }, { passive: true });
   subscribe("partitions", listPartitions);
   subscribe("record", (frame) => feed.add(frame));
   subscribe("status", (frame) => {
