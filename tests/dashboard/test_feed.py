@@ -213,6 +213,7 @@ def test_the_feed_keeps_every_row_but_draws_the_newest_200_until_asked(make_stac
     placed = write(kafka_broker.bootstrap_servers, stack.topic, [{"partition": 1, "value": b"r"} for _ in range(250)])
     drawn = "rows => rows.filter((row) => row.getClientRects().length).length"
     with open_dashboard(browser, stack.base_url, "/topic") as page:
+        expect_shown(page, set(placed[-NEWEST:]))  # the page's own first replay is done
         page.select_option("#buffer-size", "500")
         page.select_option("#start-from", "beginning")
         page.click("#start")
