@@ -17,6 +17,7 @@ SCRIPTS = [
     "order_to_screen",
     "click_to_record",
     "worker_throughput",
+    "feed_main_thread",
 ]
 
 

@@ -167,3 +167,63 @@ def test_a_start_the_topic_cannot_give_is_refused_at_its_field_and_the_feed_stay
         # The stream is still live: a new record arrives.
         extra = write(kafka_broker.bootstrap_servers, stack.topic, [{"partition": 2, "value": b"after"}])
         expect_shown(page, set(placed) | set(extra))
+
+
+def test_rows_are_newest_first_across_partitions_from_history_and_live(make_stack, kafka_broker, browser):
+    stack = make_stack(kafka_broker.bootstrap_servers)
+    base = int(time.time() * 1000) - 60_000
+    # Written partition by partition, so history comes in blocks by partition; the timestamps interleave them.
+    records = sorted(
+        ({"partition": n % 3, "value": f"r{n}".encode(), "timestamp_ms": base + 1000 * n} for n in range(24)),
+        key=lambda record: record["partition"],
+    )
+    records += [
+        {"partition": 0, "value": b"newest", "timestamp_ms": base + 100_000},
+        {"partition": 2, "value": b"in the middle", "timestamp_ms": base + 10_500},
+    ]
+    history = write(kafka_broker.bootstrap_servers, stack.topic, records[:24])
+
+    def newest_first(placed):
+        stamps = {where: record["timestamp_ms"] for where, record in zip(placed, records, strict=False)}
+        return sorted(placed, key=lambda where: stamps[where], reverse=True)
+
+    def expect_order(placed):
+        wait_until(
+            lambda: shown(page) == newest_first(placed),
+            timeout=15,
+            interval=0.1,
+            message=lambda: f"the feed shows {shown(page)}, not {newest_first(placed)}",
+        )
+
+    with open_dashboard(browser, stack.base_url, "/topic") as page:
+        expect_order(history)
+        # Live records land in place too: one newer than all, one whose timestamp falls in the middle.
+        placed = history + write(kafka_broker.bootstrap_servers, stack.topic, records[24:])
+        expect_order(placed)
+
+        page.click("#clear")
+        expect_shown(page, set())
+        page.select_option("#start-from", "beginning")
+        page.click("#start")
+        expect_order(placed)
+
+
+def test_the_feed_keeps_every_row_but_draws_the_newest_200_until_asked(make_stack, kafka_broker, browser):
+    stack = make_stack(kafka_broker.bootstrap_servers)
+    placed = write(kafka_broker.bootstrap_servers, stack.topic, [{"partition": 1, "value": b"r"} for _ in range(250)])
+    drawn = "rows => rows.filter((row) => row.getClientRects().length).length"
+    with open_dashboard(browser, stack.base_url, "/topic") as page:
+        expect_shown(page, set(placed[-NEWEST:]))  # the page's own first replay is done
+        page.select_option("#buffer-size", "500")
+        page.select_option("#start-from", "beginning")
+        page.click("#start")
+        expect_shown(page, set(placed))
+        expect(page.locator("#feed-count")).to_have_text("250 records")
+        assert page.locator("#feed tr.record").evaluate_all(drawn) == 200
+        expect(page.locator("#feed-more")).to_contain_text("50 older records kept, not drawn.")
+        page.locator("#feed-more button").click()
+        assert page.locator("#feed tr.record").evaluate_all(drawn) == 250
+        expect(page.locator("#feed-more")).to_be_hidden()
+        # A filter draws the newest 200 of the rows it lets through.
+        page.fill("#filter-text", "r")
+        assert page.locator("#feed tr.record").evaluate_all(drawn) == 250

@@ -1,6 +1,6 @@
-"""The page's views in Chromium: each at a phone's and a desktop's width in both themes (no sideways scroll, no
-serious axe violation, a screenshot), deep links and the back button, one socket for all views, the remembered
-theme, the skip link, aria-expanded and where the focus goes when a chip is removed."""
+"""The page's views in Chromium: each at a phone's and a desktop's width in both themes, and at 1920 px (no sideways
+scroll, no serious axe violation, a screenshot), deep links and the back button, one socket for all views, the
+remembered theme, the skip link, aria-expanded and where the focus goes when a chip is removed."""
 
 import re
 
@@ -21,8 +21,11 @@ def placed(stack):
     return post_order(stack.base_url, "views")[1]
 
 
-@pytest.mark.parametrize("theme", ["light", "dark"])
-@pytest.mark.parametrize("width", [390, 1440])
+# A phone and a desktop in both themes, and a wide desktop (where lines can grow too long to read) in light.
+SIZES = [(390, "light"), (390, "dark"), (1440, "light"), (1440, "dark"), (1920, "light")]
+
+
+@pytest.mark.parametrize(("width", "theme"), SIZES, ids=[f"{width}-{theme}" for width, theme in SIZES])
 @pytest.mark.parametrize("view", list(VIEWS))
 def test_each_view_fits_the_width_and_passes_axe(browser, stack, placed, view, width, theme):
     context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=theme)

@@ -1,5 +1,5 @@
-// The Kafka feed: every record the socket brings, newest first, with pause, duplicates hidden, a bound, filters and
-// export. One table serves the Live and the Topic views; it keeps filling while another view shows.
+// The Kafka feed: every record the socket brings, newest first across partitions, with pause, duplicates hidden, a
+// bound, filters and export. One table serves the Live and the Topic views; it keeps filling while another view shows.
 
 import { $, clockTime, config, el, roving, shortId } from "./dom.js";
 import { relay, subscribe } from "./socket.js";
@@ -8,6 +8,10 @@ import { jsonView } from "./widgets/json_view.js";
 
 // A page left open for a day must not grow without bound: the feed keeps the newest event ids it dedupes against.
 const MAX_SEEN_EVENTS = 20000;
+// Rows the filters let through that are drawn, at first and per "show older": the feed keeps up to 2,000 rows (all
+// in the table, for filters, export and links), but every row drawn costs each frame's layout and paint, as a new
+// record on top moves all of them. Rows past these are in the table with class "beyond" (display: none).
+const DRAWN_STEP = 200;
 
 // Builders of extra controls under a record's payload (the Topic view adds copy-as commands and re-produce).
 export const recordExtras = [];
@@ -29,6 +33,15 @@ function matches(frame, filter) {
     if (!haystack.toLowerCase().includes(filter.text)) return false;
   }
   return true;
+}
+
+// Whether record frame `a` is shown above `b`: newest first by record timestamp, then partition, then offset. The
+// server sends each partition in offset order but the partitions one after another (history) or interleaved as
+// polled (live); the feed places each row where it belongs instead.
+function above(a, b) {
+  if (a.timestamp !== b.timestamp) return (a.timestamp ?? -1) > (b.timestamp ?? -1);
+  if (a.partition !== b.partition) return a.partition > b.partition;
+  return a.offset > b.offset;
 }
 
 let detailIds = 0;
@@ -61,7 +74,12 @@ export const feed = {
   paused: false,
   held: [],
   seenEvents: new Set(),
+  rows: [],  // the record rows in table order, newest first (each with its detail row right under it)
   count: 0,
+  matching: 0,  // rows the filters let through
+  drawn: 0,  // the leading rows drawn (the rest are "beyond")
+  drawnMatching: 0,  // of those, the ones the filters let through
+  drawnLimit: DRAWN_STEP,
   duplicatesHidden: 0,
   clearOnReplay: false,  // a chosen start is waiting for the server's "replaying" before the table starts over
   limit() { return Number($("buffer-size").value); },
@@ -114,25 +132,75 @@ export const feed = {
       $("duplicates-note").hidden = false;
       return;
     }
+    // Binary search for the row's place: a live record goes on top at once, a chunk of history lands among the
+    // rows by its timestamps, and a record older than a full feed's last row is not built at all.
+    const rows = this.rows;
+    let low = 0;
+    if (rows.length && !above(frame, rows[0].frame)) {
+      let high = rows.length;
+      low = 1;
+      while (low < high) {
+        const middle = (low + high) >> 1;
+        if (above(frame, rows[middle].frame)) high = middle;
+        else low = middle + 1;
+      }
+    }
+    if (low >= this.limit()) return;
     const row = this.row(frame, event, duplicate);
     row.hidden = !matches(frame, filterOf());
-    $("feed").prepend(row, row.detail);
-    this.count += 1;
+    const next = rows[low] || null;
+    if (low < this.drawn) {
+      this.drawn += 1;
+      if (!row.hidden) this.drawnMatching += 1;
+    } else {
+      row.classList.add("beyond");
+    }
+    $("feed").insertBefore(row, next);
+    $("feed").insertBefore(row.detail, next);
+    rows.splice(low, 0, row);
+    if (!row.hidden) this.matching += 1;
     this.trim();
   },
-  // Rows the filters let through, oldest first (the order of the topic).
+  // Draw the leading rows up to drawnLimit matching ones, and no more: usually one row crosses the line.
+  settle() {
+    const rows = this.rows;
+    while (this.drawn > 0 && this.drawnMatching > this.drawnLimit) {
+      const row = rows[this.drawn -= 1];
+      row.classList.add("beyond");
+      if (!row.hidden) this.drawnMatching -= 1;
+    }
+    while (this.drawn < rows.length && this.drawnMatching < this.drawnLimit) {
+      const row = rows[this.drawn];
+      this.drawn += 1;
+      row.classList.remove("beyond");
+      if (!row.hidden) this.drawnMatching += 1;
+    }
+    const older = this.matching - this.drawnMatching;
+    $("feed-more").hidden = older === 0;
+    $("feed-more-count").textContent = `${older} older record${older === 1 ? "" : "s"} kept, not drawn.`;
+  },
+  drawMore() {
+    this.drawnLimit += DRAWN_STEP;
+    this.settle();
+  },
+  // Rows the filters let through, oldest first (by timestamp; each partition in offset order when its timestamps are).
   shown() {
-    return [...$("feed").querySelectorAll("tr.record:not([hidden])")].reverse();
+    return this.rows.filter((row) => !row.hidden).reverse();
   },
   filter() {
     const filter = filterOf();
-    for (const row of $("feed").querySelectorAll("tr.record")) {
+    this.matching = 0;
+    this.drawnMatching = 0;
+    this.rows.forEach((row, index) => {
       row.hidden = !matches(row.frame, filter);
       if (row.hidden) {
         row.detail.hidden = true;
         row.toggle.setAttribute("aria-expanded", "false");
+      } else {
+        this.matching += 1;
+        if (index < this.drawn) this.drawnMatching += 1;
       }
-    }
+    });
     this.trim();
   },
   // What is shown, as JSON lines: one record frame per line, oldest first.
@@ -144,19 +212,31 @@ export const feed = {
     link.click();
     link.remove();
   },
+  // Drop the oldest rows past the bound, and say how many are kept and how many the filters let through.
   trim() {
-    const body = $("feed");
-    while (this.count > this.limit()) {
-      body.lastElementChild.remove();
-      body.lastElementChild.remove();
-      this.count -= 1;
+    const limit = this.limit();
+    while (this.rows.length > limit) {
+      const row = this.rows.pop();
+      if (!row.hidden) this.matching -= 1;
+      if (this.rows.length < this.drawn) {
+        this.drawn -= 1;
+        if (!row.hidden) this.drawnMatching -= 1;
+      }
+      row.detail.remove();
+      row.remove();
     }
+    this.settle();
+    this.count = this.rows.length;
     $("feed-count").textContent = `${this.count} record${this.count === 1 ? "" : "s"}`;
-    const shown = body.querySelectorAll("tr.record:not([hidden])").length;
-    $("filter-count").textContent = shown === this.count ? "" : `${shown} of ${this.count} match`;
+    $("filter-count").textContent = this.matching === this.count ? "" : `${this.matching} of ${this.count} match`;
   },
   clear() {
     $("feed").replaceChildren();
+    this.rows = [];
+    this.matching = 0;
+    this.drawn = 0;
+    this.drawnMatching = 0;
+    this.drawnLimit = DRAWN_STEP;
     this.held = [];
     $("paused-count").textContent = "0";
     this.seenEvents.clear();
@@ -196,6 +276,7 @@ export function showFeedRow(partition, offset) {
   document.querySelectorAll("#feed tr.highlight").forEach((row) => row.classList.remove("highlight"));
   const row = document.querySelector(`#feed tr.record[data-partition="${partition}"][data-offset="${offset}"]`);
   if (!row) return;
+  while (row.classList.contains("beyond") && feed.drawn < feed.rows.length) feed.drawMore();
   row.classList.add("highlight");
   row.scrollIntoView({ block: "center" });
   row.toggle.focus();
@@ -209,7 +290,15 @@ export function startFeed() {
   $("export").addEventListener("click", () => feed.exportShown());
   for (const id of ["filter-partition", "filter-type", "filter-source"]) $(id).addEventListener("change", () => feed.filter());
   for (const id of ["filter-key", "filter-text"]) $(id).addEventListener("input", () => feed.filter());
-  roving($("feed"), "button[data-rove]");
+  roving($("feed"), "tr:not(.beyond) button[data-rove]");
+  // Older rows are drawn on asking, or when the feed's box is scrolled to its end.
+  const box = $("feed").closest(".table-scroll");
+  const more = el("button", { type: "button", className: "link", text: `show ${DRAWN_STEP} more` });
+  more.addEventListener("click", () => feed.drawMore());
+  box.after(el("p", { className: "muted", id: "feed-more", hidden: "" }, el("span", { id: "feed-more-count" }), " ", more));
+  box.addEventListener("scroll", () => {
+    if (!$("feed-more").hidden && box.scrollTop + box.clientHeight >= box.scrollHeight - 40) feed.drawMore();
+  }, { passive: true });
   subscribe("partitions", listPartitions);
   subscribe("record", (frame) => feed.add(frame));
   subscribe("status", (frame) => {

@@ -17,12 +17,19 @@ export function subscribe(kind, listener) {
 
 const emit = (kind, value) => subscribers[kind].forEach((listener) => listener(value));
 
+// What each incoming message costs the main thread (parsing it and every subscriber's work: feed rows, orders,
+// timeline) is a User Timing measure of this name, for the browser's performance tools and
+// bench/feed_main_thread.py. The page clears them every MAX_MEASURES, so one left open for a day holds few.
+export const MESSAGE_MEASURE = "ws-message";
+const MAX_MEASURES = 10000;
+
 export const relay = {
   socket: null,
   connects: 0,  // how many sockets this page opened: switching views must not open another
   positions: {},  // next offset per partition: what a reconnect resumes from
   endOffsets: {},  // the topic's end per partition when the socket connected
   retryMs: 500,
+  measured: 0,  // MESSAGE_MEASURE entries since the last clear
   newestPending: false,
   connect() {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
@@ -36,7 +43,15 @@ export const relay = {
       // the newest records once the "connected" status says where the topic ends.
       if (Object.keys(this.positions).length) this.replay(this.positions);
     });
-    socket.addEventListener("message", (message) => this.receive(JSON.parse(message.data)));
+    socket.addEventListener("message", (message) => {
+      const start = performance.now();
+      this.receive(JSON.parse(message.data));
+      performance.measure(MESSAGE_MEASURE, { start });
+      if ((this.measured += 1) >= MAX_MEASURES) {
+        performance.clearMeasures(MESSAGE_MEASURE);
+        this.measured = 0;
+      }
+    });
     socket.addEventListener("close", () => {
       emit("connection", "closed");
       setTimeout(() => this.connect(), this.retryMs);

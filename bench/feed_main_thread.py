@@ -1,0 +1,148 @@
+"""Main-thread time per incoming websocket message in Chromium, with the feed full: the page at 1440 px keeps 2,000
+rows (filled by records produced before the measurement), then order records arrive at 200/s for 20 s.
+
+    .venv/bin/python -m bench.feed_main_thread [--rows 2000] [--rate 200] [--seconds 20] [--view /] [--no-trace]
+
+The Stack runs `runserver` only (DEBUG on: it serves the page's static files) against a throwaway broker; a
+producer process writes order.created records straight to the topic on a fixed schedule. Playwright drives
+Debian's Chromium (headless).
+
+Figures:
+- per message: the page's own User Timing measure "ws-message" (socket.js: parsing a message and every
+  subscriber's work, feed rows and the orders table included), collected by a PerformanceObserver the bench adds
+  (it sees entries the page clears); only messages of the measured window count.
+- main-thread tasks: every task of the page's main thread in the window, from Chrome's performance trace (CDP
+  Tracing): it adds what a message costs after its handler returns, the style, layout and paint of the next frame.
+- long tasks: the Long Tasks API's count and total (tasks over 50 ms) in the window.
+The target is a p99 per message under 16 ms (one frame at 60 Hz).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+
+from playwright.sync_api import sync_playwright
+
+from bench.report import percentile
+from bench.ws import fixed_rate_producer, running_stack
+from harness.chromium import CHROMIUM, CHROMIUM_ARGS
+
+# Added before the page's scripts run: keep every "ws-message" measure and long task, whatever the page clears.
+COLLECT = """(() => {
+  const seen = { measures: [], longTasks: [] };
+  Object.defineProperty(window, "__benchSeen", { value: seen });
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntriesByName("ws-message")) seen.measures.push([entry.startTime, entry.duration]);
+  }).observe({ type: "measure", buffered: true });
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) seen.longTasks.push([entry.startTime, entry.duration]);
+  }).observe({ type: "longtask", buffered: true });
+})()"""
+TRACE_CATEGORIES = ["devtools.timeline", "disabled-by-default-devtools.timeline", "toplevel"]
+
+
+def main_thread_tasks(trace: bytes) -> list[float]:
+    """Durations (ms) of the tasks of the busiest renderer main thread in a Chrome trace."""
+    events = json.loads(trace)
+    events = events["traceEvents"] if isinstance(events, dict) else events
+    mains = {
+        (event["pid"], event["tid"])
+        for event in events
+        if event.get("name") == "thread_name" and event.get("args", {}).get("name") == "CrRendererMain"
+    }
+    tasks: dict[tuple[int, int], list[float]] = {main: [] for main in mains}
+    for event in events:
+        where = (event.get("pid"), event.get("tid"))
+        if where in tasks and event.get("name") == "RunTask" and event.get("ph") == "X":
+            tasks[where].append(event.get("dur", 0) / 1000)
+    return max(tasks.values(), key=len, default=[])
+
+
+def summary(name: str, samples: list[float]) -> str:
+    if not samples:
+        return f"{name:<40} {0:>7}"
+    figures = [percentile(samples, fraction) for fraction in (0.5, 0.95, 0.99)]
+    over = sum(1 for sample in samples if sample > 16)
+    return (
+        f"{name:<40} {len(samples):>7} "
+        + " ".join(f"{figure:>8.2f}" for figure in figures)
+        + f" {max(samples):>8.2f} {over:>7}"
+    )
+
+
+def wait_for_rows(page, rows: int, timeout_s: float) -> None:
+    page.wait_for_function(
+        "(rows) => document.getElementById('feed-count').textContent === `${rows} records`",
+        arg=rows,
+        timeout=timeout_s * 1000,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=2000, choices=(100, 500, 2000), help="rows the feed keeps")
+    parser.add_argument("--rate", type=float, default=200, help="records per second while measuring")
+    parser.add_argument("--seconds", type=float, default=20, help="how long to measure")
+    parser.add_argument("--fill-rate", type=float, default=1000, help="records per second while filling the feed")
+    parser.add_argument("--view", default="/", help="the view the page shows (/ for Live, /topic)")
+    parser.add_argument("--width", type=int, default=1440, help="viewport width in px")
+    parser.add_argument("--no-trace", action="store_true", help="no performance trace (no main-thread task figures)")
+    parser.add_argument("--trace-file", help="also write the Chrome trace here (open it in DevTools' Performance)")
+    options = parser.parse_args()
+
+    with running_stack(("web",), DJANGO_DEBUG="1") as stack, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": options.width, "height": 900})
+            page.add_init_script(COLLECT)
+            page.goto(stack.base_url + options.view)
+            for badge in ("#ws-state", "#kafka-state"):
+                page.wait_for_selector(f"{badge}[data-state=ok]", timeout=30_000)
+            page.select_option("#buffer-size", str(options.rows))
+
+            filler = fixed_rate_producer(stack.bootstrap_servers, stack.topic, options.fill_rate, options.rows)
+            filler.result(options.rows / options.fill_rate + 60, stop=False)
+            wait_for_rows(page, options.rows, 60)
+            page.wait_for_timeout(2000)
+
+            count = round(options.rate * options.seconds)
+            producer = fixed_rate_producer(stack.bootstrap_servers, stack.topic, options.rate, count)
+            if not options.no_trace:
+                browser.start_tracing(page=page, categories=TRACE_CATEGORIES)
+            began = page.evaluate("() => performance.now()")
+            keys = producer.result(options.seconds + 60, stop=False)
+            page.wait_for_selector(f'#feed tr.record[data-key="{keys[-1]}"]', state="attached", timeout=30_000)
+            ended = page.evaluate("() => performance.now()")
+            trace = None if options.no_trace else browser.stop_tracing()
+            seen = page.evaluate("() => window.__benchSeen")
+        finally:
+            browser.close()
+
+    measures = [duration for start, duration in seen["measures"] if began <= start <= ended]
+    long_tasks = [duration for start, duration in seen["longTasks"] if began <= start <= ended]
+    load = " / ".join(f"{value:.2f}" for value in os.getloadavg())
+    print(
+        f"\nMain-thread time per websocket message, {options.rows} rows in the feed, {options.rate:g} records/s"
+        f" for {options.seconds:g} s, view {options.view} at {options.width} px"
+        f"  (cores: {os.cpu_count()}, load: {load})"
+    )
+    print(f"{'what':<40} {'count':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'> 16 ms':>7}")
+    print(summary("per message (User Timing ws-message)", measures))
+    if trace is not None:
+        print(summary("main-thread tasks (Chrome trace)", main_thread_tasks(trace)))
+        if options.trace_file:
+            with open(options.trace_file, "wb") as file:
+                file.write(trace)
+    print(f"  long tasks (> 50 ms): {len(long_tasks)}, {sum(long_tasks):.0f} ms in all")
+    print(f"  records: {len(keys)} in {(ended - began) / 1000:.1f} s; {len(measures)} messages carried them")
+    print(f"  target: p99 per message under 16 ms{'' if not measures else ' — ' + verdict(measures)}")
+
+
+def verdict(measures: list[float]) -> str:
+    return "met" if percentile(measures, 0.99) < 16 else "missed"
+
+
+if __name__ == "__main__":
+    main()
