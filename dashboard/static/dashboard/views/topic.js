@@ -49,11 +49,21 @@ function startFrom() {
   return { ...relay.ends(), ...offsets };
 }
 
+// One start at a time: Start (disabled in the template) waits until the page's own first replay is live, and
+// while any replay is answered, so the "replaying" that starts the table over is always the chosen start's.
+function followReplays(frame) {
+  if (frame.type === "status" && frame.state === "replaying") $("start").disabled = true;
+  else if (frame.type === "error" || (frame.type === "status" && ["live", "paused"].includes(frame.state))) {
+    $("start").disabled = false;
+  }
+}
+
 function restartFeed(event) {
   event.preventDefault();
   try {
     const from = startFrom();
     $("start-error").textContent = "";
+    $("start").disabled = true;
     feed.restart(from);
   } catch (error) {
     $("start-error").textContent = error.message;
@@ -150,7 +160,11 @@ export const topicView = {
       $("start-time").hidden = $("start-from").value !== "time";
     });
     $("feed-start").addEventListener("submit", restartFeed);
-    subscribe("refused", (frame) => { $("start-error").textContent = frame.message; });
+    subscribe("refused", (frame) => {
+      $("start-error").textContent = frame.message;
+      $("start").disabled = false;
+    });
+    subscribe("status", followReplays);
     $("produce-form").addEventListener("submit", produceRecord);
   },
   enter() { partitions.start(); },
