@@ -5,7 +5,6 @@ import json
 import re
 import shlex
 import subprocess
-import sys
 
 import pytest
 from kafka import KafkaConsumer, TopicPartition
@@ -16,6 +15,7 @@ from harness.processes import ROOT
 from harness.topics import create_topic, read_records
 from localkafka import free_port
 from tests.conftest import ARTIFACTS, open_dashboard
+from tests.support.broker_runner import runner_command
 from tests.support.waiting import wait_until
 
 SERVICES = ("web", "publisher", "worker")
@@ -181,20 +181,7 @@ def runner_broker(kafka_broker, tmp_path):
     port, control = free_port(), tmp_path / "run.json"
     log = open(ARTIFACTS / "kafka-runner.log", "ab")
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "localkafka",
-            "run",
-            "--data-dir",
-            str(tmp_path / "data"),
-            "--port",
-            str(port),
-            "--controller-port",
-            str(free_port()),
-            "--control-file",
-            str(control),
-        ],
+        runner_command(tmp_path / "data", port, control),
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -5,13 +5,13 @@ both themes at a phone's and a desktop's width (with a screenshot of each)."""
 import json
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from kafka import KafkaProducer
 from playwright.sync_api import expect
 
 from tests.conftest import ARTIFACTS
 from tests.support.hexdump import hexdump
 from tests.support.http_orders import post_order
+from tests.support.page_checks import assert_accessible, assert_no_sideways_scroll
 
 RAW_KEY = b"\xff\xfe raw key"
 RAW_VALUE = bytes(range(256)) + b"tail \x00\x7f\x80 end"  # not UTF-8; printable and unprintable bytes
@@ -173,15 +173,8 @@ def test_a_tree_and_a_hex_view_open_pass_axe_and_fit(browser, stack, records, wi
         expect(event.locator(".json-view")).to_be_visible()
         event.locator("button.jv-toggle").nth(3).click()  # one more node unfolded
         event.locator("button.jv-copy").first.focus()  # a copy button in sight
-        widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-        assert widths[0] <= widths[1], f"the page scrolls sideways at {width}px: {widths}"
-        violations = Axe().run(page).response["violations"]
-        bad = [
-            (v["id"], v["impact"], [n["target"] for n in v["nodes"]])
-            for v in violations
-            if v["impact"] in ("critical", "serious")
-        ]
-        assert bad == [], bad
+        assert_no_sideways_scroll(page, f"the page at {width}px")
+        assert_accessible(page)
         shots = ARTIFACTS / "viewers"
         shots.mkdir(parents=True, exist_ok=True)
         page.evaluate("() => window.scrollTo(0, 0)")  # the sticky header at the top of the full-page shot

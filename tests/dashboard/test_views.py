@@ -5,11 +5,11 @@ remembered theme, the skip link, aria-expanded and where the focus goes when a c
 import re
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from tests.conftest import ARTIFACTS
 from tests.support.http_orders import post_order
+from tests.support.page_checks import assert_accessible, assert_no_sideways_scroll
 
 VIEWS = {"live": "/", "topic": "/topic", "groups": "/groups", "rest": "/rest", "grpc": "/grpc"}
 SHOTS = ARTIFACTS / "views"
@@ -39,15 +39,8 @@ def test_each_view_fits_the_width_and_passes_axe(browser, stack, placed, view, w
         if view == "live":
             page.locator("#feed tr.record button[data-rove]").first.click()  # an open payload is checked too
         page.wait_for_timeout(1500)  # the views' first polls have answered
-        widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-        assert widths[0] <= widths[1], f"{view} at {width}px scrolls sideways: {widths}"
-        violations = Axe().run(page).response["violations"]
-        bad = [
-            (v["id"], v["impact"], [n["target"] for n in v["nodes"]])
-            for v in violations
-            if v["impact"] in ("critical", "serious")
-        ]
-        assert bad == [], bad
+        assert_no_sideways_scroll(page, f"{view} at {width}px")
+        assert_accessible(page)
         page.evaluate("() => window.scrollTo(0, 0)")  # the sticky header at the top of the full-page shot
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / f"{view}-{width}-{theme}.png"), full_page=True)

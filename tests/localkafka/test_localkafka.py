@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from localkafka import LocalBroker, broker_answers, fetch_jars, free_port
+from tests.support.broker_runner import runner_command
 from tests.support.waiting import poll_until, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -19,20 +20,7 @@ def run_wrapper(tmp_path: Path) -> tuple[subprocess.Popen, int, Path]:
     """Start `python -m localkafka run` with its data and control file in tmp_path; wait until it answers."""
     port, control = free_port(), tmp_path / "run.json"
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "localkafka",
-            "run",
-            "--data-dir",
-            str(tmp_path / "data"),
-            "--port",
-            str(port),
-            "--controller-port",
-            str(free_port()),
-            "--control-file",
-            str(control),
-        ],
+        runner_command(tmp_path / "data", port, control),
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

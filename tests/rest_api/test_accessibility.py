@@ -11,13 +11,11 @@ import urllib.request
 import uuid
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
 from harness.processes import Stack
 from harness.topics import create_topic
 from tests.conftest import ARTIFACTS
-
-BLOCKING = {"critical", "serious"}
+from tests.support.page_checks import assert_accessible, axe_violations, blocking
 
 
 @pytest.fixture(scope="module")
@@ -47,23 +45,12 @@ def place_order(base_url: str) -> dict:
         return json.load(response)
 
 
-def violations(page) -> list[dict]:
-    return Axe().run(page).response["violations"]
-
-
-def blocking(found: list[dict]) -> list[tuple[str, str, list[str]]]:
-    return [
-        (v["id"], v["impact"], [node["html"][:200] for node in v["nodes"]]) for v in found if v["impact"] in BLOCKING
-    ]
-
-
 @pytest.mark.parametrize("path", ["/api/orders/computers", "/api/orders/computers/{order_id}"], ids=["list", "detail"])
 def test_the_browsable_api_has_no_critical_or_serious_violation(web, page, path):
     order = place_order(web.base_url)
     page.goto(web.base_url + path.format(order_id=order["order_id"]))
     assert page.locator("form").count() >= 1, "the page shows its form(s)"
-    found = violations(page)
-    assert blocking(found) == []
+    assert_accessible(page)
 
 
 # Swagger UI's own markup, which no template or stylesheet of ours can change: each operation's summary is a <button>
@@ -74,7 +61,7 @@ SWAGGER_UI_OWN = {"nested-interactive"}
 def test_swagger_ui_has_no_critical_or_serious_violation_of_ours(web, page):
     page.goto(web.base_url + "/api/docs/")
     page.wait_for_selector(".opblock", timeout=20_000)
-    assert [v for v in blocking(violations(page)) if v[0] not in SWAGGER_UI_OWN] == []
+    assert [v for v in blocking(axe_violations(page)) if v[0] not in SWAGGER_UI_OWN] == []
 
 
 def test_swagger_ui_try_it_out_places_an_order_as_shipped(web, page):
