@@ -59,8 +59,10 @@ export const relay = {
     });
   },
   chosenStart: false,  // whether the last replay asked for was a person's choice (Topic view) or the page's own
+  everChosen: false,  // once a person chose a start, the page never asks for "the newest records" on its own again
   replay(from, { chosen = false } = {}) {
     this.chosenStart = chosen;
+    this.everChosen ||= chosen;
     if (this.socket && this.socket.readyState === WebSocket.OPEN) {
       this.socket.send(JSON.stringify({ action: "replay", from }));
     }
@@ -81,7 +83,8 @@ export const relay = {
   connected(frame) {
     this.endOffsets = frame.end_offsets || {};
     emit("partitions", frame.partitions || []);
-    if (Object.keys(this.positions).length) return;
+    // A later "connected" (the shared reader found the broker) must not replace a start chosen meanwhile.
+    if (Object.keys(this.positions).length || this.everChosen) return;
     // The first socket of a web process may connect before the shared reader knows the topic's ends: then go
     // live first, and ask for the newest records once the live status says where the topic ends.
     this.newestPending = !Object.keys(this.endOffsets).length;
@@ -89,7 +92,7 @@ export const relay = {
   },
   wentLive(positions) {
     emit("partitions", Object.keys(positions || {}));
-    if (!this.newestPending) return;
+    if (!this.newestPending || this.everChosen) return;
     this.newestPending = false;
     this.endOffsets = positions || {};
     if (Object.keys(this.endOffsets).length) this.replay(this.newest());
