@@ -1,4 +1,4 @@
-"""Build the gRPC server: the order service, reflection, health, message limits and a graceful stop."""
+"""Build the gRPC server: the order service, reflection, health, message and stream limits and a graceful stop."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ from concurrent import futures
 from dataclasses import dataclass
 
 import grpc
+from django.conf import settings
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from grpc_bridge.generated import orders_pb2, orders_pb2_grpc
-from grpc_bridge.servicer import DEFAULT_MAX_WATCH_SECONDS, OrderServicer
+from grpc_bridge.servicer import OrderServicer
+from grpc_bridge.stream_limits import StreamLimits, max_streams_for
 
 SERVICE_NAME = orders_pb2.DESCRIPTOR.services_by_name["OrderService"].full_name
 DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
@@ -34,6 +36,7 @@ class PortInUse(RuntimeError):
 class RunningServer:
     server: grpc.Server
     health: health.HealthServicer
+    streams: StreamLimits
     port: int
 
     def stop(self, grace: float) -> threading.Event:
@@ -47,19 +50,14 @@ class RunningServer:
         return stopped
 
 
-def max_watches_for(max_workers: int) -> int:
-    """Half the pool may stream Watch; the other half (at least one thread) always serves the unary calls."""
-    return max_workers // 2
-
-
-def server_options(*, max_message_bytes: int, max_watch_seconds: float) -> list[tuple[str, int]]:
+def server_options(*, max_message_bytes: int, max_stream_seconds: float) -> list[tuple[str, int]]:
     return [
         ("grpc.max_receive_message_length", max_message_bytes),
         ("grpc.max_send_message_length", max_message_bytes),
         # gRPC sets SO_REUSEPORT by default, which lets a second server share a busy port silently.
         ("grpc.so_reuseport", 0),
         # Ping a connection after a minute without traffic: an idle Watch to a client whose host vanished (no FIN,
-        # no RST) is otherwise never noticed, and holds its pool thread and Watch slot for good.
+        # no RST) is otherwise noticed only at the stream's lifetime (stream_limits.py).
         ("grpc.keepalive_time_ms", KEEPALIVE_TIME_MS),
         # A ping unanswered this long means the client is gone: the connection closes and its calls are cancelled.
         ("grpc.keepalive_timeout_ms", KEEPALIVE_TIMEOUT_MS),
@@ -73,13 +71,11 @@ def server_options(*, max_message_bytes: int, max_watch_seconds: float) -> list[
         # Calls in flight, a Watch included, keep a connection from being idle.
         ("grpc.max_connection_idle_ms", MAX_CONNECTION_IDLE_MS),
         # After 30 minutes a connection is asked to go away (GOAWAY); clients reconnect for new calls on their own.
-        # With the grace below it bounds any stream on one connection, also those the Watch watchdog does not
-        # know (a reflection or health stream of a client that stopped reading; keepalive cannot see those).
         ("grpc.max_connection_age_ms", MAX_CONNECTION_AGE_MS),
         # Calls still open after GOAWAY get this long, then the connection is closed and they are cancelled. It
-        # is a Watch's whole lifetime plus a margin, so a Watch started just before the GOAWAY still ends by
+        # is a stream's whole lifetime plus a margin, so a Watch started just before the GOAWAY still ends by
         # itself (OK) instead of being cut.
-        ("grpc.max_connection_age_grace_ms", min(int(max_watch_seconds * 1000) + 30_000, INT32_MAX)),
+        ("grpc.max_connection_age_grace_ms", min(int(max_stream_seconds * 1000) + 30_000, INT32_MAX)),
     ]
 
 
@@ -88,20 +84,29 @@ def build_server(
     *,
     max_workers: int = DEFAULT_MAX_WORKERS,
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
-    max_watch_seconds: float = DEFAULT_MAX_WATCH_SECONDS,
+    max_stream_seconds: float | None = None,
+    stream_idle_seconds: float | None = None,
 ) -> RunningServer:
-    """Bind `address` and start serving; raise PortInUse when it cannot be bound."""
+    """Bind `address` and start serving; raise PortInUse when it cannot be bound.
+
+    The stream bounds default to GRPC_STREAM_MAX_SECONDS and GRPC_STREAM_IDLE_SECONDS (settings)."""
+    max_stream_seconds = settings.GRPC_STREAM_MAX_SECONDS if max_stream_seconds is None else max_stream_seconds
+    stream_idle_seconds = settings.GRPC_STREAM_IDLE_SECONDS if stream_idle_seconds is None else stream_idle_seconds
     if max_workers < 2:
-        raise ValueError("max_workers must be at least 2: one for Watch streams, one for the other calls")
-    if not (math.isfinite(max_watch_seconds) and max_watch_seconds > 0):
-        raise ValueError("max_watch_seconds must be a number of seconds more than 0")
+        raise ValueError("max_workers must be at least 2: one for streams, one for the other calls")
+    for name, seconds in (("max_stream_seconds", max_stream_seconds), ("stream_idle_seconds", stream_idle_seconds)):
+        if not (math.isfinite(seconds) and seconds > 0):
+            raise ValueError(f"{name} must be a number of seconds more than 0")
+    # Each stream holds a pool thread; they are capped so Create, Get and the rest always find one free.
+    streams = StreamLimits(
+        max_streams=max_streams_for(max_workers), idle_seconds=stream_idle_seconds, max_seconds=max_stream_seconds
+    )
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="grpc-rpc"),
-        options=server_options(max_message_bytes=max_message_bytes, max_watch_seconds=max_watch_seconds),
+        interceptors=[streams],
+        options=server_options(max_message_bytes=max_message_bytes, max_stream_seconds=max_stream_seconds),
     )
-    # Watch streams hold a pool thread each; they are capped so Create, Get and the rest always find one free.
-    servicer = OrderServicer(max_watches=max_watches_for(max_workers), max_watch_seconds=max_watch_seconds)
-    orders_pb2_grpc.add_OrderServiceServicer_to_server(servicer, server)
+    orders_pb2_grpc.add_OrderServiceServicer_to_server(OrderServicer(max_watch_seconds=max_stream_seconds), server)
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
@@ -115,4 +120,4 @@ def build_server(
     server.start()
     for name in ("", SERVICE_NAME):
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    return RunningServer(server=server, health=health_servicer, port=port)
+    return RunningServer(server=server, health=health_servicer, streams=streams, port=port)

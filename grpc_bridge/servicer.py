@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import threading
 import time
 
 import grpc
@@ -18,12 +17,6 @@ from orders import events, rules, selectors, services
 from orders.exceptions import InvalidOrder, OrderError
 
 WATCH_POLL_MS = 200
-# A Watch ends by itself (OK) after this long; the client calls Watch again. It bounds how long one caller holds a
-# pool thread and a Kafka connection, whatever else fails to notice that it is gone. rungrpc --max-watch-seconds.
-DEFAULT_MAX_WATCH_SECONDS = 3600.0
-# A Watch still running this long after its lifetime is stalled: its client stopped reading, so the stream waits in
-# gRPC's send (flow control) where no check of ours runs. It is cancelled then (the client sees CANCELLED).
-WATCH_STALL_GRACE_SECONDS = 10.0
 FIELD_ERRORS_KEY = translate.FIELD_ERRORS_KEY
 # Trailers of a Watch that ended by itself, so a client can tell it from the server stopping.
 WATCH_END_KEY = "watch-end"
@@ -58,10 +51,9 @@ def rpc(method):
 
 
 class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
-    def __init__(self, *, max_watches: int, max_watch_seconds: float = DEFAULT_MAX_WATCH_SECONDS):
-        # Each Watch holds a pool thread for its whole life; past this many, unary calls would starve.
-        self.watch_slots = threading.BoundedSemaphore(max_watches)
-        self.max_watches = max_watches
+    def __init__(self, *, max_watch_seconds: float):
+        # A Watch ends by itself (OK) after this long, and the client calls Watch again: a stream's lifetime, which
+        # stream_limits.py enforces on every stream (it also caps how many run and how long one waits on its client).
         self.max_watch_seconds = max_watch_seconds
 
     @rpc
@@ -99,32 +91,10 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
     def Watch(self, request, context):
         """Stream order events from the topic with an observer consumer that lives as long as the call.
 
-        The slot is given back as soon as the call ends, however it ends: the stream runs out its lifetime (OK),
-        the client cancels or its deadline passes, keepalive finds the client dead (server.py), or the watchdog
-        cancels a stream whose client stopped reading. The end callback matters when the call ends while this
-        generator waits at a `yield`: gRPC then drops the generator without resuming it.
+        It ends by itself with OK at its lifetime, and as soon as the call ends otherwise (the client cancels or
+        goes away, the stream limits cancel it). How many run at once: stream_limits.py.
         """
-        if not self.watch_slots.acquire(blocking=False):
-            context.abort(
-                grpc.StatusCode.RESOURCE_EXHAUSTED,
-                f"at most {self.max_watches} Watch streams at once; start rungrpc with more --max-workers",
-            )
-        # context.cancel works from any thread and wakes a send blocked on flow control.
-        watchdog = threading.Timer(
-            min(self.max_watch_seconds + WATCH_STALL_GRACE_SECONDS, threading.TIMEOUT_MAX), context.cancel
-        )
-        watchdog.daemon = True
-        slot = _Slot(self.watch_slots, watchdog)
-        if not context.add_callback(slot.release):
-            slot.release()  # the call ended before it began
-            return
-        watchdog.start()
-        try:
-            yield from self._watch(request, context, slot, deadline=time.monotonic() + self.max_watch_seconds)
-        finally:
-            slot.release()
-
-    def _watch(self, request, context, slot, *, deadline: float):
+        deadline = time.monotonic() + self.max_watch_seconds
         try:
             consumer = readers.open_reader(
                 settings.KAFKA_ORDERS_TOPIC,
@@ -136,7 +106,7 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
         except KafkaError as exc:
             context.abort(grpc.StatusCode.UNAVAILABLE, f"Kafka is unreachable: {exc}")
         try:
-            while not slot.released and context.is_active():
+            while context.is_active():
                 left_ms = (deadline - time.monotonic()) * 1000
                 if left_ms <= 0:
                     # OK with this trailer (gRPC sends no message with OK): the client calls Watch again.
@@ -153,24 +123,6 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
                         yield from _event_or_nothing(record)
         finally:
             consumer.close()
-
-
-class _Slot:
-    """One taken Watch slot, given back exactly once: from the call's end callback or the generator's end."""
-
-    def __init__(self, semaphore: threading.BoundedSemaphore, watchdog: threading.Timer):
-        self._semaphore = semaphore
-        self._watchdog = watchdog
-        self._lock = threading.Lock()
-        self.released = False
-
-    def release(self) -> None:
-        with self._lock:
-            if self.released:
-                return
-            self.released = True
-        self._watchdog.cancel()
-        self._semaphore.release()
 
 
 def _event_or_nothing(record):

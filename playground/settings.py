@@ -209,6 +209,10 @@ KAFKA_REPLICATION_FACTOR = int(os.environ.get("KAFKA_REPLICATION_FACTOR", 1))
 # Where the dashboard's gRPC gateway finds rungrpc, and how long one call may take.
 GRPC_TARGET = os.environ.get("GRPC_TARGET", "127.0.0.1:50051")
 GRPC_CALL_TIMEOUT = float(os.environ.get("GRPC_CALL_TIMEOUT", 5))
+# rungrpc's bounds on every stream (grpc_bridge/stream_limits.py): one waiting on its client (for its next message,
+# or to read) longer than this is cancelled; none lives longer than the other (Watch ends itself with OK then).
+GRPC_STREAM_IDLE_SECONDS = float(os.environ.get("GRPC_STREAM_IDLE_SECONDS", 30))
+GRPC_STREAM_MAX_SECONDS = float(os.environ.get("GRPC_STREAM_MAX_SECONDS", 3600))
 # The publisher listens here (UDP, this host) for a nudge after each commit; empty turns nudges off.
 OUTBOX_WAKEUP_ADDR = os.environ.get("OUTBOX_WAKEUP_ADDR", "127.0.0.1:8787")
 # How often the publisher looks at the outbox when no nudge arrives (a publisher on another host, a lost one).

@@ -4,15 +4,12 @@ import json
 import threading
 
 import grpc
-import pytest
 from rest_framework.test import APIClient
 
 from grpc_bridge.generated import orders_pb2 as pb
-from grpc_bridge.servicer import OrderServicer
 from harness.topics import read_records
 from messaging import clients
 from outbox.publisher import publish_pending
-from tests.support.waiting import wait_until
 
 
 def publish_all():
@@ -81,46 +78,3 @@ def test_watch_streams_events_from_the_topic(channel, stub, orders_topic):
     assert all(e.order.id == first.id for e in received)
     assert received[1].order.status == pb.OrderMessage.CANCELLED
     assert received[0].partition == received[1].partition and received[0].offset < received[1].offset
-
-
-@pytest.fixture
-def servicers(monkeypatch):
-    """The OrderServicers built while the test runs; ask for it before `channel` so the server's is among them."""
-    built = []
-    original_init = OrderServicer.__init__
-
-    def init(self, *args, **kwargs):
-        original_init(self, *args, **kwargs)
-        built.append(self)
-
-    monkeypatch.setattr(OrderServicer, "__init__", init)
-    return built
-
-
-def free_watch_slots(servicer: OrderServicer) -> int:
-    return servicer.watch_slots._value  # read only: acquiring to probe could take a slot a stream is asking for
-
-
-def test_watch_streams_are_capped_so_unary_calls_keep_a_thread(servicers, channel, stub, orders_topic):
-    from grpc_bridge.generated import orders_pb2_grpc
-
-    assert len(servicers) == 1, f"expected the test server's OrderServicer, caught {len(servicers)}"
-    [servicer] = servicers
-    assert servicer.max_watches == 2 and free_watch_slots(servicer) == 2
-    watchers = [orders_pb2_grpc.OrderServiceStub(channel).Watch(pb.WatchRequest(), timeout=30) for _ in range(2)]
-    # A Watch sends nothing until an event arrives (none will), so the server's semaphore is what tells that both
-    # streams really hold their slot before the third asks.
-    wait_until(
-        lambda: free_watch_slots(servicer) == 0,
-        timeout=30,
-        message=lambda: f"the two Watch streams did not both take a slot: {free_watch_slots(servicer)} free",
-    )
-    refused = orders_pb2_grpc.OrderServiceStub(channel).Watch(pb.WatchRequest(), timeout=30)
-    try:
-        with pytest.raises(grpc.RpcError) as caught:
-            next(refused)
-        assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-        assert stub.Create(pb.OrderMessage(created_by="still-served", equipment=[1]), timeout=5).id
-    finally:
-        for watcher in watchers:
-            watcher.cancel()

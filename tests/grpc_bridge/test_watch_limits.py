@@ -1,5 +1,6 @@
 """Watch streams cannot starve the server: capped in number, ended at a maximum lifetime, and their slot given
-back however the client goes away. Over real channels, against the real broker."""
+back however the client goes away. Over real channels, against the real broker. The same bounds for every kind of
+stream: test_stream_limits.py."""
 
 import contextlib
 import signal
@@ -13,18 +14,18 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from grpc_bridge import server as grpc_server
-from grpc_bridge import servicer as grpc_servicer
 from grpc_bridge.generated import orders_pb2 as pb
 from grpc_bridge.generated import orders_pb2_grpc
-from grpc_bridge.server import build_server, max_watches_for, server_options
+from grpc_bridge.server import build_server, server_options
 from grpc_bridge.servicer import WATCH_END_KEY, WATCH_MAX_SECONDS_KEY
+from grpc_bridge.stream_limits import max_streams_for
 from messaging import clients
 from outbox.publisher import publish_pending
 from tests.support.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKERS = 4
-SLOTS = max_watches_for(WORKERS)
+SLOTS = max_streams_for(WORKERS)
 
 # A client in a process of its own: it watches from the beginning, says so after its first event, then waits.
 WATCHING_CLIENT = """
@@ -191,10 +192,10 @@ def test_a_frozen_client_is_found_by_keepalive_and_gives_its_slot_back(start_ser
         wait_for_a_slot(stub).cancel()
 
 
-def test_a_client_that_stops_reading_is_cancelled_past_the_lifetime(start_server, monkeypatch):
-    """Its stream waits in gRPC's send on flow control, where the lifetime check never runs: the watchdog cancels it."""
-    monkeypatch.setattr(grpc_servicer, "WATCH_STALL_GRACE_SECONDS", 1.0)
-    target, stub = start_server(max_workers=2, max_watch_seconds=3)  # one slot
+def test_a_client_that_stops_reading_is_cancelled_once_idle(start_server):
+    """Its stream waits in gRPC's send on flow control, where no check of the servicer's runs: the stream limits
+    cancel it once it has waited there longer than the idle bound."""
+    target, stub = start_server(max_workers=2, stream_idle_seconds=2)  # one slot
     put_events(stub, 20)
     # A flow-control window of about one event: the server's sends block on the events this client leaves unread.
     tiny_window = [("grpc.http2.bdp_probe", 0), ("grpc.http2.lookahead_bytes", 1024)]
@@ -211,7 +212,7 @@ def test_a_client_that_stops_reading_is_cancelled_past_the_lifetime(start_server
 
 
 def test_a_watch_ends_with_ok_at_its_maximum_lifetime_and_frees_its_slot(start_server):
-    _, stub = start_server(max_workers=2, max_watch_seconds=2)  # one slot
+    _, stub = start_server(max_workers=2, max_stream_seconds=2)  # one slot
     put_events(stub, 1)
     for _ in range(2):  # the second Watch only gets the one slot if the first gave it back
         call = stub.Watch(pb.WatchRequest(from_beginning=True), timeout=60)
@@ -223,35 +224,39 @@ def test_a_watch_ends_with_ok_at_its_maximum_lifetime_and_frees_its_slot(start_s
 
 
 def test_the_server_detects_dead_clients_and_bounds_connections():
-    options = dict(server_options(max_message_bytes=1024, max_watch_seconds=3600))
+    options = dict(server_options(max_message_bytes=1024, max_stream_seconds=3600))
     assert options["grpc.keepalive_time_ms"] > 0 and options["grpc.keepalive_timeout_ms"] > 0
     assert options["grpc.http2.ping_timeout_ms"] == options["grpc.keepalive_timeout_ms"], "what 1.85 enforces"
     assert options["grpc.http2.max_pings_without_data"] == 0, "a quiet Watch must not stop the pings"
     assert options["grpc.max_connection_idle_ms"] > 0
     assert options["grpc.max_connection_age_ms"] > 0
     assert options["grpc.max_connection_age_grace_ms"] > 3600 * 1000, "a Watch that is read ends by itself"
-    huge = dict(server_options(max_message_bytes=1024, max_watch_seconds=10**9))
+    huge = dict(server_options(max_message_bytes=1024, max_stream_seconds=10**9))
     assert huge["grpc.max_connection_age_grace_ms"] == 2**31 - 1
 
 
 def test_every_pool_keeps_a_thread_for_unary_calls():
-    assert [max_watches_for(n) for n in (2, 3, 4, 10)] == [1, 1, 2, 5]
-    assert all(n - max_watches_for(n) >= 1 for n in range(2, 100))
+    assert [max_streams_for(n) for n in (2, 3, 4, 10)] == [1, 1, 2, 5]
+    assert all(n - max_streams_for(n) >= 1 for n in range(2, 100))
     with pytest.raises(ValueError, match="max_workers must be at least 2"):
         build_server("127.0.0.1:0", max_workers=1)
-    with pytest.raises(ValueError, match="max_watch_seconds must be"):
-        build_server("127.0.0.1:0", max_watch_seconds=0)
+    with pytest.raises(ValueError, match="max_stream_seconds must be"):
+        build_server("127.0.0.1:0", max_stream_seconds=0)
+    with pytest.raises(ValueError, match="stream_idle_seconds must be"):
+        build_server("127.0.0.1:0", stream_idle_seconds=float("nan"))
 
 
 @pytest.mark.parametrize(
     "options",
     [
         ["--max-workers", "1"],
-        ["--max-watch-seconds", "0"],
-        ["--max-watch-seconds", "nan"],
-        ["--max-watch-seconds", "inf"],
+        ["--max-stream-seconds", "0"],
+        ["--max-stream-seconds", "nan"],
+        ["--max-stream-seconds", "inf"],
+        ["--stream-idle-seconds", "0"],
+        ["--stream-idle-seconds", "-1"],
     ],
 )
 def test_rungrpc_refuses_limits_that_cannot_work(options):
-    with pytest.raises(CommandError, match="--max-w"):
+    with pytest.raises(CommandError, match=options[0]):
         call_command("rungrpc", "127.0.0.1:0", *options)

@@ -4,18 +4,12 @@ import math
 import signal
 import threading
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import autoreload
 
-from grpc_bridge.server import (
-    DEFAULT_MAX_MESSAGE_BYTES,
-    DEFAULT_MAX_WATCH_SECONDS,
-    DEFAULT_MAX_WORKERS,
-    SERVICE_NAME,
-    PortInUse,
-    build_server,
-    max_watches_for,
-)
+from grpc_bridge.server import DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_WORKERS, SERVICE_NAME, PortInUse, build_server
+from grpc_bridge.stream_limits import max_streams_for
 
 DEFAULT_ADDRPORT = "127.0.0.1:50051"
 
@@ -34,7 +28,7 @@ class Command(BaseCommand):
             "--max-workers",
             type=int,
             default=DEFAULT_MAX_WORKERS,
-            help="threads serving calls at once (at least 2); half of them may stream Watch",
+            help="threads serving calls at once (at least 2); half of them may serve streams",
         )
         parser.add_argument(
             "--max-message-bytes",
@@ -43,11 +37,18 @@ class Command(BaseCommand):
             help="largest request or response accepted",
         )
         parser.add_argument(
-            "--max-watch-seconds",
+            "--max-stream-seconds",
             type=float,
-            default=DEFAULT_MAX_WATCH_SECONDS,
-            help=f"a Watch stream ends (OK) after this long; the client calls again "
-            f"(default {DEFAULT_MAX_WATCH_SECONDS:g})",
+            default=settings.GRPC_STREAM_MAX_SECONDS,
+            help=f"a Watch ends (OK) after this long and the client calls again; any other stream is cancelled "
+            f"(default GRPC_STREAM_MAX_SECONDS, {settings.GRPC_STREAM_MAX_SECONDS:g})",
+        )
+        parser.add_argument(
+            "--stream-idle-seconds",
+            type=float,
+            default=settings.GRPC_STREAM_IDLE_SECONDS,
+            help=f"a stream waiting this long on its client (for its next message, or to read) is cancelled "
+            f"(default GRPC_STREAM_IDLE_SECONDS, {settings.GRPC_STREAM_IDLE_SECONDS:g})",
         )
         parser.add_argument(
             "--grace", type=float, default=10.0, help="seconds in-flight calls get to finish on SIGTERM/SIGINT"
@@ -56,31 +57,28 @@ class Command(BaseCommand):
             "--reload", action="store_true", help="restart when Python code changes (development; no graceful stop)"
         )
 
-    def handle(self, *args, addrport, max_workers, max_message_bytes, max_watch_seconds, grace, reload, **options):
+    def handle(self, *args, addrport, max_workers, max_message_bytes, grace, reload, **options):
         address = addrport if ":" in addrport else f"127.0.0.1:{addrport}"
         if not address.rsplit(":", 1)[1].isdigit():
             raise CommandError(f"{addrport!r} is not a port or host:port")
         if max_workers < 2:
             raise CommandError(
-                "--max-workers must be at least 2: Watch streams may take half the threads, "
+                "--max-workers must be at least 2: streams may take half the threads, "
                 "the rest always serve Create, Get and the other calls"
             )
-        if not (math.isfinite(max_watch_seconds) and max_watch_seconds > 0):
-            raise CommandError("--max-watch-seconds must be a number of seconds more than 0")
-        serve = lambda: self.serve(address, max_workers, max_message_bytes, max_watch_seconds, grace)  # noqa: E731
+        streams = {name: options[name] for name in ("max_stream_seconds", "stream_idle_seconds")}
+        for name, seconds in streams.items():
+            if not (math.isfinite(seconds) and seconds > 0):
+                raise CommandError(f"--{name.replace('_', '-')} must be a number of seconds more than 0")
+        serve = lambda: self.serve(address, max_workers, max_message_bytes, streams, grace)  # noqa: E731
         if reload:
             autoreload.run_with_reloader(serve)
         else:
             serve()
 
-    def serve(self, address, max_workers, max_message_bytes, max_watch_seconds, grace):
+    def serve(self, address, max_workers, max_message_bytes, streams, grace):
         try:
-            running = build_server(
-                address,
-                max_workers=max_workers,
-                max_message_bytes=max_message_bytes,
-                max_watch_seconds=max_watch_seconds,
-            )
+            running = build_server(address, max_workers=max_workers, max_message_bytes=max_message_bytes, **streams)
         except PortInUse as exc:
             raise CommandError(
                 f"{exc.args[0].rstrip('.')}. Is another rungrpc running? Pick another port: rungrpc 127.0.0.1:50052"
@@ -106,8 +104,8 @@ class Command(BaseCommand):
             "\n".join(
                 [
                     f"gRPC OrderService listening on {target} (reflection and grpc.health.v1 on; "
-                    f"{max_workers} threads, at most {max_watches_for(max_workers)} Watch streams "
-                    f"of {max_watch_seconds:g} s). Try:",
+                    f"{max_workers} threads, at most {max_streams_for(max_workers)} streams of "
+                    f"{streams['max_stream_seconds']:g} s, idle {streams['stream_idle_seconds']:g} s). Try:",
                     f"  grpcurl -plaintext {target} list",
                     f"  grpcurl -plaintext {target} describe {SERVICE_NAME}",
                     f'  grpcurl -plaintext -d \'{{"created_by": "ana", "equipment": ["KEYBOARD", "MOUSE"]}}\' '
