@@ -231,6 +231,8 @@ FULFILMENT_FAILURE_RATE = float(os.environ.get("FULFILMENT_FAILURE_RATE", 0.1))
 FULFILMENT_CONTROLS = env_bool("FULFILMENT_CONTROLS", DEBUG)
 # Whether the page may produce records of its own to the topic (the workbench); the endpoint answers 403 when off.
 WORKBENCH_PRODUCE = env_bool("WORKBENCH_PRODUCE", DEBUG)
+# Whether the page may call any method rungrpc lists (the gRPC workbench); its endpoints answer 403 when off.
+WORKBENCH_GRPC = env_bool("WORKBENCH_GRPC", DEBUG)
 # The local broker `make run` started writes its pid here; the page can stop and start only that one.
 LOCAL_KAFKA_PIDFILE = Path(os.environ.get("LOCAL_KAFKA_PIDFILE", BASE_DIR / ".kafka" / "run.json"))
 

@@ -24,9 +24,19 @@ from dashboard import grpc_channel
 from orders.exceptions import InvalidInput
 
 MAX_DEADLINE_MS = 60_000
+# A unary call the page makes without a deadline of its own gets this one; a stream gets the other. The page's
+# stream is for watching a lesson; rungrpc ends any stream at its own lifetime too (stream_limits.py).
+UNARY_DEADLINE_SECONDS = 30.0
+STREAM_DEADLINE_SECONDS = 10 * 60.0
 MAX_METADATA = 16
 # Transport failures name addresses and sockets: the page gets a fixed sentence for these instead.
 FIXED_MESSAGES = {grpc.StatusCode.UNAVAILABLE: "The gRPC server is not reachable (is rungrpc running?)."}
+# When the server's methods could not be listed or described (reflection), the page gets one of these.
+NOT_LISTED = {
+    grpc.StatusCode.DEADLINE_EXCEEDED: "The gRPC server did not list its methods in time.",
+    grpc.StatusCode.RESOURCE_EXHAUSTED: "The gRPC server is busy: every stream slot is taken (listing its methods "
+    "takes one). Try again shortly.",
+}
 # Scalar field types by number, as a form names them ("string", "int32", ...).
 SCALAR_TYPES = {
     value: name.removeprefix("TYPE_").lower()
@@ -133,7 +143,7 @@ def prepare(*, path: object, request: object, metadata: object, deadline_ms: obj
     method = _find_method(pool, path, streaming)
     errors: dict[str, list[str]] = {}
     pairs = _metadata(metadata, errors)
-    timeout = _deadline(deadline_ms, errors, default=None if streaming else 30.0)
+    timeout = _deadline(deadline_ms, errors, default=STREAM_DEADLINE_SECONDS if streaming else UNARY_DEADLINE_SECONDS)
     message = _request(pool, method, request, errors)
     if errors:
         raise InvalidInput(errors)
@@ -212,7 +222,12 @@ def _metadata(metadata: object, errors: dict) -> list[tuple[str, str]]:
     return [(key, value) for key, value in pairs]
 
 
-def _deadline(deadline_ms: object, errors: dict, default: float | None) -> float | None:
+def not_listed(error: grpc.RpcError) -> str:
+    """What the page is told when reflection failed: a fixed sentence, never grpc's text (it names addresses)."""
+    return NOT_LISTED.get(error.code(), FIXED_MESSAGES[grpc.StatusCode.UNAVAILABLE])
+
+
+def _deadline(deadline_ms: object, errors: dict, default: float) -> float | None:
     if deadline_ms is None or deadline_ms == "":
         return default
     if (

@@ -19,12 +19,15 @@ from google.protobuf import json_format
 
 from dashboard.errors import field_errors_as_400
 from dashboard.workbench import grpc_calls
+from dashboard.workbench.views import GrpcWorkbenchEnabled
 from orders.exceptions import InvalidInput
 
 
 @require_POST
 @field_errors_as_400
 async def grpc_stream(request):
+    if not getattr(settings, GrpcWorkbenchEnabled.setting):  # the answer of the workbench's other gRPC endpoints
+        return JsonResponse({"detail": GrpcWorkbenchEnabled.message}, status=403)
     try:
         body = json.loads(request.body or b"{}")
         if not isinstance(body, dict):
@@ -39,8 +42,8 @@ async def grpc_stream(request):
             deadline_ms=body.get("deadline_ms"),
             streaming=True,
         )
-    except grpc.RpcError:
-        return JsonResponse({"detail": grpc_calls.FIXED_MESSAGES[grpc.StatusCode.UNAVAILABLE]}, status=503)
+    except grpc.RpcError as error:
+        return JsonResponse({"detail": grpc_calls.not_listed(error)}, status=503)
     return StreamingHttpResponse(_lines(prepared), content_type="application/x-ndjson")
 
 

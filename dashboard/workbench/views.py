@@ -4,7 +4,7 @@ import grpc
 from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from kafka.errors import KafkaError
-from rest_framework import permissions, status
+from rest_framework import exceptions, permissions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -13,11 +13,27 @@ from dashboard.workbench import grpc_calls, produce, wire
 from orders.exceptions import InvalidInput, OrderNotFound
 
 
-class ProduceEnabled(permissions.BasePermission):
-    message = "Producing from the page is off here (WORKBENCH_PRODUCE=0)."
+class _Switch(permissions.BasePermission):
+    """A 403 {"detail": message} while the setting is off. Raised, not returned False: DRF answers a refused
+    permission with "Authentication credentials were not provided." when nobody is logged in, as here always."""
+
+    setting = ""
+    message = ""
 
     def has_permission(self, request, view) -> bool:
-        return settings.WORKBENCH_PRODUCE
+        if not getattr(settings, self.setting):
+            raise exceptions.PermissionDenied(self.message)
+        return True
+
+
+class ProduceEnabled(_Switch):
+    setting = "WORKBENCH_PRODUCE"
+    message = "Producing from the page is off here (WORKBENCH_PRODUCE=0)."
+
+
+class GrpcWorkbenchEnabled(_Switch):
+    setting = "WORKBENCH_GRPC"
+    message = "Calling gRPC methods from the page is off here (WORKBENCH_GRPC=0)."
 
 
 @extend_schema(exclude=True)
@@ -56,21 +72,22 @@ class ProduceRecord(APIView):
 class GrpcServices(APIView):
     """GET: every service and method rungrpc lists through reflection, with each request message's fields."""
 
+    permission_classes = [GrpcWorkbenchEnabled]
+
     def get(self, request):
         try:
             return Response(
                 {"target": settings.GRPC_TARGET if settings.DEBUG else "", "services": grpc_calls.services()}
             )
-        except grpc.RpcError:
-            return Response(
-                {"detail": grpc_calls.FIXED_MESSAGES[grpc.StatusCode.UNAVAILABLE]},
-                status=status.HTTP_503_SERVICE_UNAVAILABLE,
-            )
+        except grpc.RpcError as error:
+            return _not_listed(error)
 
 
 @extend_schema(exclude=True)
 class GrpcCall(APIView):
     """POST {"method": "/pkg.Service/Method", "request": {...proto3 JSON}, "metadata": [[k, v]], "deadline_ms"}."""
+
+    permission_classes = [GrpcWorkbenchEnabled]
 
     @field_errors_as_400
     def post(self, request):
@@ -82,12 +99,13 @@ class GrpcCall(APIView):
                 metadata=body.get("metadata"),
                 deadline_ms=body.get("deadline_ms"),
             )
-        except grpc.RpcError:
-            return Response(
-                {"detail": grpc_calls.FIXED_MESSAGES[grpc.StatusCode.UNAVAILABLE]},
-                status=status.HTTP_503_SERVICE_UNAVAILABLE,
-            )
+        except grpc.RpcError as error:  # describing the method (reflection) failed; the call itself is reported
+            return _not_listed(error)
         return Response(report)
+
+
+def _not_listed(error: grpc.RpcError) -> Response:
+    return Response({"detail": grpc_calls.not_listed(error)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
 
 
 @extend_schema(exclude=True)

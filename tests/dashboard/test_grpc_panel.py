@@ -173,3 +173,15 @@ def test_watch_streams_each_order_linked_to_its_feed_row_until_cancelled(make_st
         expect(page).to_have_url(f"{stack.base_url}/")
         expect(feed_row).to_have_class(re.compile(r"\bhighlight\b"))
         expect(feed_row).to_be_visible()
+
+
+def test_switched_off_the_workbench_says_so_and_offers_no_call(make_stack, kafka_broker, browser):
+    stack = make_stack(kafka_broker.bootstrap_servers, services=("web",), WORKBENCH_GRPC="0")
+    with open_dashboard(browser, stack.base_url, "/grpc") as page:
+        expect(page.locator("#grpc-error")).to_have_text(
+            "Calling gRPC methods from the page is off here (WORKBENCH_GRPC=0).", timeout=10_000
+        )
+        expect(page.locator("#grpc-card")).to_have_attribute("data-switch", "off")
+        expect(page.locator("#grpc-kind")).to_have_text("switched off")
+        expect(page.locator("#grpc-send")).to_be_disabled()
+        expect(page.locator("#grpc-method")).to_be_disabled()

@@ -19,6 +19,8 @@ const grpc = {
       payload = await getJSON(config.grpc_services_url);
     } catch (error) {
       $("grpc-error").textContent = describe(error);
+      // 403: switched off here (WORKBENCH_GRPC=0), as the produce form learns its own switch; nothing can be called.
+      if (error.status === 403) this.switchOff();
       return;
     }
     for (const service of payload.services) {
@@ -27,6 +29,12 @@ const grpc = {
     $("grpc-method").replaceChildren(...this.methods.map((method, index) => el("option",
       { value: String(index), text: `${method.service}/${method.name}${method.kind === "unary" ? "" : ` (${method.kind})`}` })));
     this.choose();
+  },
+  switchOff() {
+    $("grpc-card").dataset.switch = "off";
+    $("grpc-kind").textContent = "switched off";
+    $("grpc-send").disabled = true;
+    $("grpc-method").disabled = true;
   },
   current() { return this.methods[Number($("grpc-method").value)]; },
   choose() {
