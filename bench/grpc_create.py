@@ -98,17 +98,25 @@ def main() -> None:
     databases.run_create_bench("--calls", run)
 
 
-def run(options: argparse.Namespace, database_url: str, label: str) -> None:
-    # DEBUG off, as the REST bench; the commit nudge still goes out (its cost is part of a create), to a port of
-    # this run's own rather than to a playground that may be running here.
+def rungrpc_env(database_url: str, **extra: str) -> dict[str, str]:
+    """The environment rungrpc runs in for a benchmark, with its database migrated.
+
+    DEBUG off, as the REST bench; the commit nudge still goes out (its cost is part of a create), to a port of this
+    run's own rather than to a playground that may be running here."""
     env = {
         "DATABASE_URL": database_url,
         "ORDERS_LOG_LEVEL": "WARNING",
         "DATABASE_CONN_MAX_AGE": "60",
         "DJANGO_SETTINGS_MODULE": "bench.settings",
         "OUTBOX_WAKEUP_ADDR": f"127.0.0.1:{free_port()}",
+        **extra,
     }
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env={**os.environ, **env}, check=True)
+    return env
+
+
+def run(options: argparse.Namespace, database_url: str, label: str) -> None:
+    env = rungrpc_env(database_url)
     ours_port, bare_port = free_port(), free_port()
     processes = [
         start([sys.executable, "manage.py", "rungrpc", f"127.0.0.1:{ours_port}"], env, ours_port),
