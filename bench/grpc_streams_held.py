@@ -81,11 +81,15 @@ def held(target: str, kinds: list[str]) -> Iterator[None]:
         try:
             deadline = time.monotonic() + 30
             while not one_more_is_refused(channel):  # an order Watch takes its slot without a word
+                for index, call in enumerate(calls):
+                    if not call.done():
+                        continue
+                    if call.code() != grpc.StatusCode.RESOURCE_EXHAUSTED:
+                        sys.exit(f"a held {kinds[index]} ended: {call.code().name}: {call.details()}")
+                    calls[index] = open_stream(kinds[index], channel, quiet)  # a probe had its slot for a moment
                 if time.monotonic() > deadline:
                     sys.exit("the held streams never took every slot: is the stream limit on?")
                 time.sleep(0.2)
-            if any(call.done() for call in calls):
-                sys.exit(f"a held stream ended early: {[call.code() for call in calls if call.done()]}")
             print(f"\n{len(calls)} streams held ({', '.join(kinds)}); one more: refused with RESOURCE_EXHAUSTED")
             yield
         finally:
