@@ -107,7 +107,7 @@ def test_a_lone_nudge_and_nudges_that_find_work_are_acted_on_at_once():
     assert window.hold() == 0, "a window ends"
 
 
-def test_a_nudge_after_one_that_found_nothing_waits_for_the_window(settings):
+def test_a_nudge_after_one_that_found_nothing_waits_for_the_window():
     listener = wakeup.WakeupListener(f"127.0.0.1:{free_port()}", min_interval=60)
     try:
         _nudge(listener)
@@ -120,7 +120,7 @@ def test_a_nudge_after_one_that_found_nothing_waits_for_the_window(settings):
         listener.close()
 
 
-def test_a_nudge_after_one_that_found_work_is_acted_on_at_once(settings):
+def test_a_nudge_after_one_that_found_work_is_acted_on_at_once():
     listener = wakeup.WakeupListener(f"127.0.0.1:{free_port()}", min_interval=60)
     try:
         _nudge(listener)
