@@ -11,6 +11,7 @@ from playground.read_only_admin import ReadOnlyAdmin
 
 @admin.register(Order)
 class OrderAdmin(ReadOnlyAdmin):
-    list_display = ["order_id", "created_by", "status", "created_at"]
+    # Newest accepted first (the model's ordering); created_at is shown as the client gave it.
+    list_display = ["order_id", "created_by", "status", "created_at", "accepted_at"]
     list_filter = ["status"]
     search_fields = ["order_id", "created_by"]

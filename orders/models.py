@@ -9,19 +9,25 @@ from orders.rules import MAX_CREATED_BY_LENGTH, Status
 
 
 class Order(models.Model):
-    """A computer order; `equipment` is a list of Equipment values, repeats allowed."""
+    """A computer order; `equipment` is a list of Equipment values, repeats allowed.
+
+    `created_at` is the client's to set, kept and shown as given; `accepted_at` is the server's clock when it took
+    the order, and it alone decides "newest first": a client's date cannot bury an order or pin one on top.
+    """
 
     order_id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     created_by = models.CharField(max_length=MAX_CREATED_BY_LENGTH)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     created_at = models.DateTimeField(default=timezone.now)
+    accepted_at = models.DateTimeField(default=timezone.now, editable=False)
     equipment = models.JSONField()
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["-created_at", "-order_id"]
+        # The one "newest first" of every list (REST, gRPC, the page, the admin); the id breaks ties.
+        ordering = ["-accepted_at", "-order_id"]
         indexes = [
-            models.Index(fields=["-created_at", "-order_id"], name="order_newest_first"),
+            models.Index(fields=["-accepted_at", "-order_id"], name="order_newest_accepted_first"),
             models.Index(fields=["status"], name="order_status"),
             models.Index(fields=["created_by"], name="order_created_by"),
         ]

@@ -23,8 +23,9 @@ def get_order(*, order_id: str | uuid.UUID, orders: QuerySet[Order] | None = Non
 def list_orders(
     *, status: str | None = None, created_by: str | None = None, page_size: int | None = None
 ) -> QuerySet[Order]:
-    """Newest first, optionally filtered. An unknown (or empty) status and a page size out of range are errors,
-    reported together, rather than an empty or a cut list."""
+    """Newest accepted first (Order.Meta.ordering: the server's clock, never the client's created_at), optionally
+    filtered. An unknown (or empty) status and a page size out of range are errors, reported together, rather than
+    an empty or a cut list."""
     errors = {
         "status": rules.status_errors(status) if status is not None else [],
         "page_size": rules.page_size_errors(page_size),
@@ -49,6 +50,7 @@ def page_size(requested: int | None) -> int:
 
 
 def unfinished_orders(*, created_since: datetime, limit: int = 2000) -> QuerySet[Order]:
-    """Orders not yet in a final status (QUEUED or PROCESSING) created since a moment, newest first."""
+    """Orders not yet in a final status (QUEUED or PROCESSING) the server accepted since a moment, newest first
+    (a client's created_at cannot hide an order from this)."""
     final = [status for status in rules.Status.values if rules.is_final(status)]
-    return Order.objects.filter(created_at__gte=created_since).exclude(status__in=final)[:limit]
+    return Order.objects.filter(accepted_at__gte=created_since).exclude(status__in=final)[:limit]

@@ -66,8 +66,14 @@ def create_order(
     if errors:
         raise InvalidOrder(errors)
     created_at = rules.parse_created_at(created_at)
+    # The server's clock decides where the order stands in every list; the client's created_at is only kept.
+    accepted_at = timezone.now()
     order = Order(
-        created_by=created_by, equipment=list(equipment), status=status, created_at=created_at or timezone.now()
+        created_by=created_by,
+        equipment=list(equipment),
+        status=status,
+        created_at=created_at or accepted_at,
+        accepted_at=accepted_at,
     )
     created = (order, events.order_created(order, source=source))
     if transaction.get_connection().in_atomic_block:

@@ -1,11 +1,12 @@
 """The transactional outbox publisher: sends committed events to Kafka, oldest first, and marks them sent on ack.
 
 An idle publisher waits for a wake-up datagram from the process that committed (outbox.wakeup) or for its
-poll interval, whichever comes first. Several publishers may run at once: each batch is a claim (outbox.claims),
-so in normal operation no event is sent by two of them, and no event overtakes an older one of its key. On
-PostgreSQL they send side by side (`SELECT … FOR UPDATE SKIP LOCKED`, held while the batch is sent and marked); on
-SQLite they take turns. Delivery is still at least once: a publisher that dies after the broker's acknowledgement
-but before its claim commits the rows as sent leaves them to be sent again, so readers dedupe by `event_id`.
+poll interval, whichever comes first; wake-ups that find nothing to send are acted on at most once a window.
+Several publishers may run at once: each batch is a claim (outbox.claims), so in normal operation no event is
+sent by two of them, and no event overtakes an older one of its key. On PostgreSQL they send side by side
+(`SELECT … FOR UPDATE SKIP LOCKED`, held while the batch is sent and marked); on SQLite they take turns. Delivery
+is still at least once: a publisher that dies after the broker's acknowledgement but before its claim commits the
+rows as sent leaves them to be sent again, so readers dedupe by `event_id`.
 
 An event the broker or the client refuses for itself (too large for the topic, a topic policy, a header that
 cannot be encoded) is parked after OUTBOX_MAX_ATTEMPTS refusals, with its reason in `last_error`; events of other
@@ -234,9 +235,13 @@ class OutboxPublisher:
                 self.topic_checked = True
             self.producer = clients.build_producer()
             logger.info("outbox publisher connected to %s", self.producer.config["bootstrap_servers"])
+        if self.wakeup is not None:
+            self.wakeup.looking()
         result = publish_pending(self.producer, limit=self.batch_size, max_attempts=self.max_attempts)
         if result.sent:
             logger.debug("published %d events", result.sent)
+        if self.wakeup is not None:
+            self.wakeup.looked(found_work=bool(result.sent or result.refused or result.failed))
         if result.unsettled or (result.failed and not result.sent):
             raise KafkaError(result.error)
         # A refusal not yet parked is tried again at once: counting refusals is what bounds them.

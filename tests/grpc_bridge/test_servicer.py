@@ -41,9 +41,9 @@ def test_create_ignores_a_client_chosen_id_and_defaults_time(stub):
     assert created.id != "my-own-id" and created.created_at.endswith("Z")
 
 
-def test_get_lists_newest_first(stub):
-    first = stub.Create(new_order(created_at="2026-01-01T00:00:00Z"))
-    second = stub.Create(new_order(created_at="2026-02-01T00:00:00Z"))
+def test_get_lists_newest_accepted_first(stub):
+    first = stub.Create(new_order(created_at="2026-02-01T00:00:00Z"))
+    second = stub.Create(new_order(created_at="2026-01-01T00:00:00Z"))
     assert [o.id for o in stub.Get(pb.Empty()).orders] == [second.id, first.id]
 
 

@@ -139,9 +139,9 @@ def test_unknown_order_is_not_found(order_id):
         services.cancel_order(order_id=order_id, source="rest")
 
 
-def test_list_is_newest_first_and_filters():
-    old = create(created_by="bo", created_at="2026-01-01T00:00:00Z")
-    new = create(created_by="ana", status=Status.COMPLETED)
+def test_list_is_newest_accepted_first_and_filters():
+    old = create(created_by="bo", created_at="2030-01-01T00:00:00Z")
+    new = create(created_by="ana", status=Status.COMPLETED, created_at="2026-01-01T00:00:00Z")
     assert list(selectors.list_orders()) == [new, old]
     assert list(selectors.list_orders(status="COMPLETED")) == [new]
     assert list(selectors.list_orders(created_by="bo")) == [old]

@@ -49,9 +49,9 @@ def test_rest_body_equals_the_kafka_payload(api):
     assert json.loads(OutboxEvent.objects.get().value)["order"] == body
 
 
-def test_list_is_newest_first_in_the_course_envelope(api):
-    first = post(api, {**VALID, "created_at": "2026-01-01T00:00:00Z"}).json()
-    second = post(api, {**VALID, "created_at": "2026-02-01T00:00:00Z"}).json()
+def test_list_is_newest_accepted_first_in_the_course_envelope(api):
+    first = post(api, {**VALID, "created_at": "2026-02-01T00:00:00Z"}).json()
+    second = post(api, {**VALID, "created_at": "2026-01-01T00:00:00Z"}).json()
     body = api.get(URL).json()
     assert [o["order_id"] for o in body["computer_orders"]] == [second["order_id"], first["order_id"]]
     assert body["count"] == 2 and body["next"] is None and body["previous"] is None
