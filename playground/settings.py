@@ -72,7 +72,19 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "playground.request_limits.json_nesting_limit",
 ]
+
+# What one HTTP request may be (playground/request_limits.py); the web server refuses more before it reads it, with
+# a JSON error: a body over this many bytes (413, before a byte of it is read when Content-Length says so; Django's
+# own limit is the same), a URL longer than this (414), more query parameters than this (400; Django's limit on
+# fields is the same), a body nested deeper than this (400).
+REQUEST_MAX_BODY_BYTES = int(os.environ.get("REQUEST_MAX_BODY_BYTES", 2621440))
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BODY_BYTES
+REQUEST_MAX_URL_BYTES = int(os.environ.get("REQUEST_MAX_URL_BYTES", 8192))
+REQUEST_MAX_QUERY_PARAMS = int(os.environ.get("REQUEST_MAX_QUERY_PARAMS", 1000))
+DATA_UPLOAD_MAX_NUMBER_FIELDS = REQUEST_MAX_QUERY_PARAMS
+REQUEST_MAX_JSON_DEPTH = int(os.environ.get("REQUEST_MAX_JSON_DEPTH", 64))
 
 # Content-Security-Policy (django-csp) on every response: scripts, styles, images, fetch() and the websocket only
 # from this site, and no inline script (the dashboard passes its config as json_script, which is data). The
