@@ -27,9 +27,9 @@ def dashboard(request):
         "grpc_stream_url": reverse("workbench-grpc-stream"),
         # The wire inspector's URL for an order: this with the id in place of the zeros.
         "wire_url": reverse("workbench-wire", args=["00000000-0000-0000-0000-000000000000"]),
-        "grpc_target": settings.GRPC_TARGET if settings.DEBUG else "<rungrpc address>",
+        "grpc_target": settings.GRPC_TARGET if settings.PLAYGROUND_LOCAL else "<rungrpc address>",
         # For the copy-as commands: what a terminal on this machine would name.
-        "bootstrap_servers": settings.KAFKA_BOOTSTRAP_SERVERS if settings.DEBUG else "<bootstrap servers>",
+        "bootstrap_servers": settings.KAFKA_BOOTSTRAP_SERVERS if settings.PLAYGROUND_LOCAL else "<bootstrap servers>",
         "topic": settings.KAFKA_ORDERS_TOPIC,
         "newest_per_partition": 20,
     }
@@ -39,9 +39,9 @@ def dashboard(request):
         {
             "config": config,
             "equipment": Equipment.values,
-            # Where rungrpc listens is for the learner's grpcurl on a local run (DEBUG); elsewhere it is an internal
+            # Where rungrpc listens is for the learner's grpcurl on a local playground; elsewhere it is an internal
             # address, which the page does not show.
-            "grpc_target": settings.GRPC_TARGET if settings.DEBUG else "",
+            "grpc_target": settings.GRPC_TARGET if settings.PLAYGROUND_LOCAL else "",
             "topic": settings.KAFKA_ORDERS_TOPIC,
             "group_id": settings.FULFILMENT_GROUP,
         },

@@ -1,4 +1,8 @@
-"""ASGI entry point: HTTP through Django, websockets (origin-checked) through Channels to the orders relay."""
+"""ASGI entry point: HTTP through Django, websockets (origin-checked) through Channels to the orders relay.
+
+Importing it also sets up the daphne server runserver starts next: its connections refuse what the request limits
+do not allow before they read it (playground/request_limits.py).
+"""
 
 import os
 
@@ -11,13 +15,26 @@ django_application = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from live.routing import websocket_urlpatterns  # noqa: E402
+from playground import library_internals  # noqa: E402
+from playground.request_limits import RequestLimits  # noqa: E402
 from playground.websocket_origin import SameOriginValidator  # noqa: E402
+
+library_internals.screen_daphne_requests(RequestLimits.from_settings())
+
+# runserver serves /static/ under DEBUG only; a local playground serves it with DEBUG off too (the page's scripts and
+# styles), with the same handler.
+http_application = (
+    ASGIStaticFilesHandler(django_application)
+    if settings.PLAYGROUND_LOCAL and not settings.DEBUG
+    else django_application
+)
 
 application = ProtocolTypeRouter(
     {
-        "http": django_application,
+        "http": http_application,
         # Only this site's own pages (same scheme, host and port; the host in ALLOWED_HOSTS) or the origins in
         # WEBSOCKET_ALLOWED_ORIGINS may open a socket: another site's page cannot, with or without a visitor's cookies.
         # No AuthMiddlewareStack: the relay serves everyone the same topic, and its session wrapper cost time on

@@ -7,7 +7,9 @@ installed library and names the library and its version when one is gone or chan
 from __future__ import annotations
 
 import functools
-from typing import Any
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any, Protocol
 
 from django.http import HttpRequest, HttpResponseBase
 from django.middleware.csrf import CsrfViewMiddleware
@@ -88,3 +90,114 @@ def csrf_refusal(request: HttpRequest) -> str | None:
     check = CsrfCheck(lambda _: None)
     check.process_request(request)  # reads the CSRF cookie
     return check.process_view(request, None, (), {})
+
+
+# A refusal: an HTTP status and its body, the project's JSON error.
+Refusal = tuple[int, bytes]
+
+
+class RequestScreen(Protocol):
+    """What daphne's connections ask about a request as it arrives; None lets it go on (see request_limits.py)."""
+
+    def request_line(self, target: bytes) -> Refusal | None:
+        """The request line's target (path and query, as sent) has arrived; no header has been read."""
+
+    def body_length(self, length: int) -> Refusal | None:
+        """The body will be (Content-Length), or has so far been (chunked), `length` bytes; no more has been read."""
+
+    def line_too_long(self, request_line: bool, max_length: int) -> Refusal:
+        """The request line (or a header line) runs past the `max_length` bytes the connection reads of one line."""
+
+
+def screen_daphne_requests(screen: RequestScreen) -> None:
+    """Make the daphne server that runserver is about to start ask `screen` about each request as it arrives.
+
+    Relies on daphne 4's ``Server.run`` building its HTTP factory from the name ``HTTPFactory`` in ``daphne.server``
+    (replaced here; runserver imports the ASGI application, which calls this, before it runs the server), and on what
+    `screened_http_factory` relies on. Why: daphne reads a whole body (to a file, then into memory) before the
+    application sees the request, and a request line past Twisted's line limit gets no answer at all; neither has an
+    option or hook.
+    """
+    from daphne import server
+
+    server.HTTPFactory = screened_http_factory(screen)
+
+
+def screened_http_factory(screen: RequestScreen) -> Callable[[Any], Any]:
+    """daphne's HTTP factory (called with its ``Server``) whose connections ask `screen` before they read further, and
+    answer a refusal themselves, closing the connection.
+
+    Relies on Twisted 26's ``HTTPChannel`` (a ``LineReceiver``): ``lineReceived`` for each line up to the body (the
+    request line when ``requests`` is empty; a request is queued from its request line until it is answered),
+    ``lineLengthExceeded`` for a line past ``MAX_LENGTH``, ``allHeadersReceived`` with ``length`` set from
+    Content-Length (None for a chunked body) before it asks the request for the body or answers ``100 Continue``,
+    ``allContentReceived`` once the body is in; its ``Request`` taking each decoded piece of body in
+    ``handleContentChunk`` and holding it in ``content``; ``HTTPFactory.buildProtocol`` building the channel with
+    ``self.protocol()``; and daphne 4's ``HTTPFactory.buildProtocol`` setting ``requestFactory = WebRequest``.
+    Why: see `screen_daphne_requests`. The channel is Twisted's HTTP/1.1 one, without the wrapper that switches to
+    HTTP/2 after a TLS handshake asks for it: runserver serves plain HTTP. The classes are made on call, as
+    Twisted's web module takes a quarter of a second to import and most processes that import this one serve no HTTP.
+    """
+    from daphne.http_protocol import HTTPFactory, WebRequest
+    from twisted.web.http import HTTPChannel
+
+    class ScreenedChannel(HTTPChannel):
+        def __init__(self):
+            super().__init__()
+            self.refused = False
+
+        def lineReceived(self, line: bytes) -> None:
+            if not self.requests and line:
+                parts = line.split(b" ")
+                if len(parts) == 3 and (refusal := screen.request_line(parts[1])):
+                    return self.refuse(refusal)
+            return super().lineReceived(line)
+
+        def lineLengthExceeded(self, line: bytes) -> None:
+            self.refuse(screen.line_too_long(request_line=not self.requests, max_length=self.MAX_LENGTH))
+
+        def allHeadersReceived(self) -> None:
+            if self.length is not None and (refusal := screen.body_length(self.length)):
+                return self.refuse(refusal)
+            return super().allHeadersReceived()
+
+        def allContentReceived(self) -> None:
+            if self.refused:
+                return None
+            if self.length is None:
+                # A chunked body, now whole: the application gets it with its length, as if it had been sent so
+                # (Django's request reads a body without one, DRF takes it for empty).
+                headers = self.requests[-1].requestHeaders
+                headers.removeHeader(b"Transfer-Encoding")
+                headers.setRawHeaders(b"Content-Length", [b"%d" % self.requests[-1].content.tell()])
+            return super().allContentReceived()
+
+        def refuse(self, refusal: Refusal) -> None:
+            status, body = refusal
+            self.refused = True
+            self.transport.write(
+                b"HTTP/1.1 %d %s\r\n" % (status, HTTPStatus(status).phrase.encode())
+                + b"Content-Type: application/json\r\nX-Content-Type-Options: nosniff\r\n"
+                + b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body)
+                + body
+            )
+            self.loseConnection()
+
+    class ScreenedRequest(WebRequest):
+        def handleContentChunk(self, data: bytes) -> None:
+            if self.channel.refused:
+                return
+            if refusal := screen.body_length(self.content.tell() + len(data)):
+                return self.channel.refuse(refusal)
+            return super().handleContentChunk(data)
+
+    class ScreenedHTTPFactory(HTTPFactory):
+        def protocol(self) -> ScreenedChannel:
+            return ScreenedChannel()
+
+        def buildProtocol(self, addr: Any) -> ScreenedChannel:
+            channel = super().buildProtocol(addr)
+            channel.requestFactory = ScreenedRequest
+            return channel
+
+    return ScreenedHTTPFactory

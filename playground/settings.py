@@ -17,12 +17,17 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("DJANGO_DEBUG", True)
+# A learner's own machine, as `make run` starts it (the default): the page's tools that change things are on, the
+# page names the local addresses, the web process serves /static/ itself, and a fixed development secret key stands
+# in for a missing one. Off (0) wherever others can reach the playground.
+PLAYGROUND_LOCAL = env_bool("PLAYGROUND_LOCAL", True)
+# Django's debug pages (tracebacks with settings, paths and addresses): only when asked for.
+DEBUG = env_bool("DJANGO_DEBUG", False)
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off")
+    if not PLAYGROUND_LOCAL:
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when PLAYGROUND_LOCAL is off")
     SECRET_KEY = "insecure-local-development-key-do-not-use-in-production"
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
@@ -57,6 +62,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, to see every other layer's answer: errors on the API's paths in JSON, never Django's HTML pages.
+    "playground.api_errors.api_errors_as_json",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -65,7 +72,19 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "playground.request_limits.json_nesting_limit",
 ]
+
+# What one HTTP request may be (playground/request_limits.py); the web server refuses more before it reads it, with
+# a JSON error: a body over this many bytes (413, before a byte of it is read when Content-Length says so; Django's
+# own limit is the same), a URL longer than this (414), more query parameters than this (400; Django's limit on
+# fields is the same), a body nested deeper than this (400).
+REQUEST_MAX_BODY_BYTES = int(os.environ.get("REQUEST_MAX_BODY_BYTES", 2621440))
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BODY_BYTES
+REQUEST_MAX_URL_BYTES = int(os.environ.get("REQUEST_MAX_URL_BYTES", 8192))
+REQUEST_MAX_QUERY_PARAMS = int(os.environ.get("REQUEST_MAX_QUERY_PARAMS", 1000))
+DATA_UPLOAD_MAX_NUMBER_FIELDS = REQUEST_MAX_QUERY_PARAMS
+REQUEST_MAX_JSON_DEPTH = int(os.environ.get("REQUEST_MAX_JSON_DEPTH", 64))
 
 # Content-Security-Policy (django-csp) on every response: scripts, styles, images, fetch() and the websocket only
 # from this site, and no inline script (the dashboard passes its config as json_script, which is data). The
@@ -224,15 +243,15 @@ OUTBOX_STALE_SECONDS = float(os.environ.get("OUTBOX_STALE_SECONDS", 30))
 
 # The fulfilment worker (fulfilment/): its consumer group, the seconds each step of an order takes (slow enough to
 # watch), the share of orders it fails, and whether the page may steer it (pause, members, kill, delivery mode,
-# the local broker). Controls are on for local runs (DEBUG) and answer 403 when off.
+# the local broker). Controls are on for a local playground and answer 403 when off.
 FULFILMENT_GROUP = os.environ.get("FULFILMENT_GROUP", "fulfilment")
 FULFILMENT_STEP_DELAY_MS = int(os.environ.get("FULFILMENT_STEP_DELAY_MS", 1000))
 FULFILMENT_FAILURE_RATE = float(os.environ.get("FULFILMENT_FAILURE_RATE", 0.1))
-FULFILMENT_CONTROLS = env_bool("FULFILMENT_CONTROLS", DEBUG)
+FULFILMENT_CONTROLS = env_bool("FULFILMENT_CONTROLS", PLAYGROUND_LOCAL)
 # Whether the page may produce records of its own to the topic (the workbench); the endpoint answers 403 when off.
-WORKBENCH_PRODUCE = env_bool("WORKBENCH_PRODUCE", DEBUG)
+WORKBENCH_PRODUCE = env_bool("WORKBENCH_PRODUCE", PLAYGROUND_LOCAL)
 # Whether the page may call any method rungrpc lists (the gRPC workbench); its endpoints answer 403 when off.
-WORKBENCH_GRPC = env_bool("WORKBENCH_GRPC", DEBUG)
+WORKBENCH_GRPC = env_bool("WORKBENCH_GRPC", PLAYGROUND_LOCAL)
 # The local broker `make run` started writes its pid here; the page can stop and start only that one.
 LOCAL_KAFKA_PIDFILE = Path(os.environ.get("LOCAL_KAFKA_PIDFILE", BASE_DIR / ".kafka" / "run.json"))
 

@@ -77,7 +77,7 @@ class GrpcServices(APIView):
     def get(self, request):
         try:
             return Response(
-                {"target": settings.GRPC_TARGET if settings.DEBUG else "", "services": grpc_calls.services()}
+                {"target": settings.GRPC_TARGET if settings.PLAYGROUND_LOCAL else "", "services": grpc_calls.services()}
             )
         except grpc.RpcError as error:
             return _not_listed(error)

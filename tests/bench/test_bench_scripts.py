@@ -19,6 +19,7 @@ SCRIPTS = [
     "worker_throughput",
     "feed_main_thread",
     "wakeup_flood",
+    "oversized_upload",
 ]
 
 

@@ -147,9 +147,9 @@ def test_the_dashboard_page_with_its_token_places_an_order(settings, grpc_target
     assert Order.objects.get().created_by == "page"
 
 
-def test_the_page_names_the_grpc_address_only_on_a_local_debug_run(client, settings, db):
+def test_the_page_names_the_grpc_address_only_on_a_local_playground(client, settings, db):
     settings.GRPC_TARGET = "grpc.internal.example:50051"
-    settings.DEBUG = True
+    settings.PLAYGROUND_LOCAL = True
     assert "grpc.internal.example:50051" in client.get("/").content.decode()
-    settings.DEBUG = False
+    settings.PLAYGROUND_LOCAL = False
     assert "grpc.internal.example" not in client.get("/").content.decode()

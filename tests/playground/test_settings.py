@@ -1,4 +1,5 @@
-"""Production settings: the deploy check passes apart from the HTTPS-only warnings, and secrets are required."""
+"""Production settings: the deploy check passes apart from the HTTPS-only warnings, and secrets are required; the
+defaults are a local playground's, with DEBUG off."""
 
 import os
 import secrets
@@ -37,8 +38,38 @@ def test_deploy_check_is_clean_behind_https():
 
 
 def test_production_refuses_to_start_without_a_secret_key():
-    result = manage("check", DJANGO_DEBUG="0", DJANGO_SECRET_KEY="")
+    result = manage("check", PLAYGROUND_LOCAL="0", DJANGO_SECRET_KEY="")
     assert result.returncode != 0 and "DJANGO_SECRET_KEY" in result.stderr
+
+
+SHOW_SWITCHES = (
+    "from django.conf import settings as s; "
+    "print(s.DEBUG, s.PLAYGROUND_LOCAL, s.WORKBENCH_PRODUCE, s.FULFILMENT_CONTROLS, bool(s.SECRET_KEY))"
+)
+
+
+def unset(*names: str) -> dict[str, str]:
+    return {name: value for name, value in os.environ.items() if name not in names}
+
+
+def test_by_default_debug_is_off_and_a_local_playground_keeps_its_tools():
+    """`make run` sets none of these: no debug pages, and the page's tools work with no secret key to set."""
+    env = unset("DJANGO_DEBUG", "PLAYGROUND_LOCAL", "WORKBENCH_PRODUCE", "FULFILMENT_CONTROLS", "DJANGO_SECRET_KEY")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-v0", "-c", SHOW_SWITCHES],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert result.stdout.split() == ["False", "True", "True", "True", "True"], result.stderr
+
+
+def test_off_a_local_playground_the_tools_are_off():
+    result = manage("shell", "-v0", "-c", SHOW_SWITCHES, PLAYGROUND_LOCAL="0", DJANGO_SECRET_KEY="k" * 50)
+    assert result.stdout.split() == ["False", "False", "False", "False", "True"], result.stderr
 
 
 def test_database_pool_pools_postgresql_connections_and_leaves_sqlite_alone():
