@@ -133,6 +133,7 @@ def _member(member: Member) -> dict:
         "host": member.host,
         "order_id": str(member.order_id) if member.order_id else None,
         "step": member.step,
+        "positions": member.positions,
         "heartbeat_seconds": round((timezone.now() - member.heartbeat_at).total_seconds(), 1),
     }
 

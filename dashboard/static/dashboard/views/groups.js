@@ -50,12 +50,21 @@ function renderOthers(state) {
 
 // Orders QUEUED or PROCESSING too long with no member working on them: the server reads them from the database.
 function renderStuck(stuck) {
-  const every = stuck.recovery_seconds ? `the worker recovers them every ${stuck.recovery_seconds} s` : "recovered only on request";
-  $("stuck-rule").textContent = `QUEUED or PROCESSING over ${stuck.after_seconds} s, no member working on them; ${every}`;
+  const every = stuck.recovery_seconds ? `the worker recovers them every ${stuck.recovery_seconds} s`
+    : "recovered only on request";
+  $("stuck-rule").textContent = `QUEUED or PROCESSING over ${stuck.after_seconds} s, no member working on them; `
+    + every;
   const row = (order) => el("tr", { "data-order-id": order.order_id }, ...cells([
     order.order_id, order.status, `${Math.round(order.unchanged_seconds)} s`, `${order.partition}@${order.offset}`,
     order.last_member || "–"], ["order", "order-status", "age", "record", "member"]));
   $("stuck-orders").replaceChildren(...(stuck.orders.length ? stuck.orders.map(row) : [emptyRow(5, "none")]));
+}
+
+// What the Recover button's round did to each order (completed, failed, duplicate…), at the time it answered.
+function showRecovered(recovered) {
+  const done = recovered.map((order) => `${shortId(order.order_id)} ${order.outcome}`);
+  $("recovered").textContent = `${clockTime(Date.now())}: `
+    + (done.length ? `recovered ${done.join(", ")}.` : "nothing was stuck.");
 }
 
 function renderKill(state) {
@@ -168,9 +177,7 @@ export const groupsView = {
     $("kill-member").addEventListener("click", () => post(config.fulfilment_kill_url, {}));
     $("recover-stuck").addEventListener("click", async () => {
       const answer = await post(config.fulfilment_recover_url, {});
-      if (!answer) return;
-      const done = answer.recovered.map((order) => `${shortId(order.order_id)} ${order.outcome}`);
-      $("recovered").textContent = `${clockTime(Date.now())}: ${done.length ? `recovered ${done.join(", ")}` : "nothing was stuck"}.`;
+      if (answer) showRecovered(answer.data.recovered);
     });
     $("broker-stop").addEventListener("click", () => post(config.fulfilment_broker_url, { action: "stop" }));
     $("broker-start").addEventListener("click", () => post(config.fulfilment_broker_url, { action: "start" }));
