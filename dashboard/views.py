@@ -19,6 +19,7 @@ def dashboard(request):
         "fulfilment_marked_url": reverse("fulfilment-marked"),
         "fulfilment_controls_url": reverse("fulfilment-controls"),
         "fulfilment_kill_url": reverse("fulfilment-kill"),
+        "fulfilment_recover_url": reverse("fulfilment-recover"),
         "fulfilment_broker_url": reverse("fulfilment-broker"),
         "produce_url": reverse("workbench-produce"),
         "schema_url": reverse("schema") + "?format=json",

@@ -46,6 +46,7 @@ class GroupMember:
         self.stopping = threading.Event()
         self.beat_at = 0.0
         self.paused = False
+        self.positions: dict[str, int | None] = {}
 
     def stop(self) -> None:
         self.stopping.set()
@@ -87,6 +88,7 @@ class GroupMember:
 
     def _poll_once(self, consumer: KafkaConsumer) -> None:
         control = controls.current()
+        self.positions = _positions(consumer)
         # The heartbeat says "paused" as soon as this member has seen the pause: from then on it takes no record.
         self._beat(step="paused" if control.paused else "", force=control.paused != self.paused)
         self.paused = control.paused
@@ -159,11 +161,26 @@ class GroupMember:
             logger.warning("%s: commit of %d@%d refused (%s)", self.name, tp.partition, offset, exc)
 
     def _beat(self, order_id: str | None = None, step: str = "", force: bool = False) -> None:
-        """The heartbeat row the page and the supervisor read: alive, and mid-order (`step` START) or not."""
+        """The heartbeat row the page and the supervisor read: alive, mid-order (`step` START) or not, and where it
+        stands on its partitions."""
         now = time.monotonic()
         if not force and now - self.beat_at < HEARTBEAT_SECONDS:
             return
         self.beat_at = now
-        fields = {"order_id": order_id, "step": step, "heartbeat_at": timezone.now()}
+        fields = {"order_id": order_id, "step": step, "heartbeat_at": timezone.now(), "positions": self.positions}
         if not Member.objects.filter(name=self.name).update(**fields):
             Member.objects.create(name=self.name, pid=os.getpid(), host=socket.gethostname(), **fields)
+
+
+def _positions(consumer: KafkaConsumer) -> dict[str, int | None]:
+    """The next offset the member reads on each partition of the topic it owns; None where it does not know yet
+    (just assigned: the first poll looks it up). Never waits for the broker."""
+    positions = {}
+    for tp in consumer.assignment():
+        if tp.topic != settings.KAFKA_ORDERS_TOPIC:
+            continue
+        try:
+            positions[str(tp.partition)] = consumer.position(tp, timeout_ms=0)
+        except KafkaError:
+            positions[str(tp.partition)] = None
+    return positions

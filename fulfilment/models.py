@@ -32,7 +32,8 @@ class WorkerControl(models.Model):
 
 
 class Member(models.Model):
-    """A running member's heartbeat, and the order it is working on (the kill control picks one mid-order)."""
+    """A running member's heartbeat, the order it is working on (the kill control picks one mid-order) and where
+    it stands on its partitions (what decides that an order no member will read is stuck)."""
 
     name = models.CharField(primary_key=True, max_length=100)
     pid = models.PositiveIntegerField()
@@ -40,6 +41,9 @@ class Member(models.Model):
     order_id = models.UUIDField(null=True, blank=True)
     step = models.CharField(max_length=20, blank=True)
     heartbeat_at = models.DateTimeField(default=timezone.now)
+    # The next offset it will read, per partition it owns ({"0": 12}; null while it does not know yet): the
+    # records at or past it are still in its queue, the ones before it it will never read again.
+    positions = models.JSONField(default=dict, blank=True)
 
     def __str__(self) -> str:
         return f"{self.name} (pid {self.pid}){f' on {self.order_id} {self.step}' if self.order_id else ''}"

@@ -1,4 +1,5 @@
-"""Keeps the wanted number of group members running as processes of their own, and kills one on request.
+"""Keeps the wanted number of group members running as processes of their own, kills one on request, and drives
+stuck orders on every FULFILMENT_RECOVERY_SECONDS (fulfilment.stuck).
 
 Members are real processes so that a kill is a real crash: no LeaveGroup, no commit, the group notices only
 when the session times out and then hands the partitions (and the uncommitted event) to the others.
@@ -11,14 +12,16 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
+from django.conf import settings
 from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
 
-from fulfilment import controls
-from fulfilment.models import Member
+from fulfilment import controls, stuck
+from fulfilment.models import DeliveryMode, Member
 from fulfilment.processing import START
 
 logger = logging.getLogger(__name__)
@@ -33,6 +36,9 @@ class Supervisor:
         self.tick_seconds = tick_seconds
         self.children: list[subprocess.Popen] = []
         self.stopping = threading.Event()
+        self.recovery_name = stuck.recovery_name()
+        # The first round waits as long as the later ones: members that just started have not found their place.
+        self.recover_at = time.monotonic() + settings.FULFILMENT_RECOVERY_SECONDS
 
     def stop(self) -> None:
         self.stopping.set()
@@ -56,6 +62,18 @@ class Supervisor:
         self._scale(control.members)
         if control.kill_requested_at:
             self._kill_mid_order(control)
+        self._recover_stuck(control)
+
+    def _recover_stuck(self, control) -> None:
+        """A round of recovery when one is due. None while the group is paused (a pause holds every order), and none
+        in at-most-once: a second start is what that mode promises never to do, so its lost orders stay for a
+        person to see and recover on request."""
+        every = settings.FULFILMENT_RECOVERY_SECONDS
+        at_most_once = control.delivery_mode == DeliveryMode.AT_MOST_ONCE
+        if not every or control.paused or at_most_once or time.monotonic() < self.recover_at:
+            return
+        self.recover_at = time.monotonic() + every
+        stuck.recover(name=self.recovery_name)
 
     def _spawn(self) -> None:
         child = subprocess.Popen([sys.executable, str(MANAGE), "fulfil_orders", "--member"])

@@ -54,3 +54,10 @@ def unfinished_orders(*, created_since: datetime, limit: int = 2000) -> QuerySet
     (a client's created_at cannot hide an order from this)."""
     final = [status for status in rules.Status.values if rules.is_final(status)]
     return Order.objects.filter(accepted_at__gte=created_since).exclude(status__in=final)[:limit]
+
+
+def unchanged_unfinished_orders(*, changed_before: datetime, limit: int) -> QuerySet[Order]:
+    """Orders still QUEUED or PROCESSING whose last change (a time the server set, unlike `created_at`) is before a
+    moment, the longest unchanged first."""
+    final = [status for status in rules.Status.values if rules.is_final(status)]
+    return Order.objects.filter(updated_at__lt=changed_before).exclude(status__in=final).order_by("updated_at")[:limit]

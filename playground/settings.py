@@ -248,6 +248,10 @@ FULFILMENT_GROUP = os.environ.get("FULFILMENT_GROUP", "fulfilment")
 FULFILMENT_STEP_DELAY_MS = int(os.environ.get("FULFILMENT_STEP_DELAY_MS", 1000))
 FULFILMENT_FAILURE_RATE = float(os.environ.get("FULFILMENT_FAILURE_RATE", 0.1))
 FULFILMENT_CONTROLS = env_bool("FULFILMENT_CONTROLS", PLAYGROUND_LOCAL)
+# An order QUEUED or PROCESSING this long with no member working on it is stuck (`manage.py fulfilment stuck`);
+# the worker's supervisor drives stuck orders on every this many seconds (0: only on request).
+FULFILMENT_STUCK_AFTER_SECONDS = float(os.environ.get("FULFILMENT_STUCK_AFTER_SECONDS", 30))
+FULFILMENT_RECOVERY_SECONDS = float(os.environ.get("FULFILMENT_RECOVERY_SECONDS", 10))
 # Whether the page may produce records of its own to the topic (the workbench); the endpoint answers 403 when off.
 WORKBENCH_PRODUCE = env_bool("WORKBENCH_PRODUCE", PLAYGROUND_LOCAL)
 # Whether the page may call any method rungrpc lists (the gRPC workbench); its endpoints answer 403 when off.

@@ -1,4 +1,5 @@
-"""Everything the fulfilment panel shows, in one JSON-ready dict: the group, its members, lag, counters, controls.
+"""Everything the fulfilment panel shows, in one JSON-ready dict: the group, its members, lag, counters, controls
+and the stuck orders.
 
 The page polls it every second; `manage.py fulfilment status --json` prints the same.
 """
@@ -12,7 +13,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from dashboard.fulfilment_panel import consumer_groups, local_broker
-from fulfilment import controls, counters
+from fulfilment import controls, counters, stuck
 from fulfilment.models import DeliveryMode, Member, ProcessedEvent
 from localkafka.broker import DEFAULT_HOME
 
@@ -35,6 +36,7 @@ def state() -> dict:
         "topic": topic,
         "counters": counters.counters(control, committed),
         "marked": marked(committed),
+        "stuck": stuck_state(),
         "broker": broker,
         "commands": commands(control, broker),
     }
@@ -81,7 +83,19 @@ def commands(control, broker: dict) -> dict[str, str]:
         "failure_rate": shlex.join([*manage, "set", "--failure-rate", _number(control.failure_rate)]),
         "delivery_mode": shlex.join([*manage, "set", "--delivery-mode", control.delivery_mode]),
         "kill": shlex.join([*manage, "kill"]),
+        "stuck": shlex.join([*manage, "stuck"]),
+        "recover": shlex.join([*manage, "stuck", "--recover"]),
         "broker": _control_file_env() + shlex.join(["python", "-m", "localkafka", broker_action]),
+    }
+
+
+def stuck_state() -> dict:
+    """The stuck orders (read from the database only: the list is the same in every delivery mode), the bound that
+    makes an order stuck and how often the worker recovers them (0: only on request)."""
+    return {
+        "after_seconds": settings.FULFILMENT_STUCK_AFTER_SECONDS,
+        "recovery_seconds": settings.FULFILMENT_RECOVERY_SECONDS,
+        "orders": [order.as_dict() for order in stuck.stuck_orders()],
     }
 
 
@@ -119,6 +133,7 @@ def _member(member: Member) -> dict:
         "host": member.host,
         "order_id": str(member.order_id) if member.order_id else None,
         "step": member.step,
+        "positions": member.positions,
         "heartbeat_seconds": round((timezone.now() - member.heartbeat_at).total_seconds(), 1),
     }
 

@@ -9,5 +9,6 @@ urlpatterns = [
     path("marked", views.MarkedOrders.as_view(), name="fulfilment-marked"),
     path("controls", views.FulfilmentControls.as_view(), name="fulfilment-controls"),
     path("kill", views.KillMember.as_view(), name="fulfilment-kill"),
+    path("recover", views.RecoverStuck.as_view(), name="fulfilment-recover"),
     path("broker", views.LocalBrokerControl.as_view(), name="fulfilment-broker"),
 ]

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from dashboard.errors import field_errors_as_400
 from dashboard.fulfilment_panel import local_broker, panel
-from fulfilment import controls
+from fulfilment import controls, stuck
 from orders.exceptions import InvalidInput
 
 
@@ -63,6 +63,17 @@ class KillMember(APIView):
     def post(self, request):
         controls.request_kill()
         return Response({"kill_requested": True}, status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema(exclude=True)
+class RecoverStuck(APIView):
+    """POST: drive the stuck orders on now, as the worker's supervisor does on its own every so often."""
+
+    permission_classes = [ControlsEnabled]
+
+    def post(self, request):
+        recovered = stuck.recover()
+        return Response({"recovered": [order.as_dict() for order in recovered], "stuck": panel.stuck_state()})
 
 
 @extend_schema(exclude=True)

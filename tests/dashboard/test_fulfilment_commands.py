@@ -7,6 +7,7 @@ test's database as DATABASE_URL, so what it sets is read back here.
 
 import json
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -22,7 +23,9 @@ from dashboard.fulfilment_panel import consumer_groups
 from fulfilment import controls
 from harness.processes import ROOT
 from harness.topics import create_topic
+from orders.models import Order, Status
 from tests.dashboard.test_fulfilment_panel import commit_as_group
+from tests.fulfilment.test_stuck import placed
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -113,6 +116,32 @@ def test_the_kill_command_requests_the_kill(client):
     assert shown(client)["kill"] == "python manage.py fulfilment kill"
     run(shown(client)["kill"])
     assert controls.current().kill_requested_at is not None
+
+
+def test_the_stuck_command_lists_what_the_panel_lists(client):
+    order = placed(partition=2, offset=9, unchanged=120)
+    command = shown(client)["stuck"]
+    assert command == "python manage.py fulfilment stuck"
+    output = run(command).stdout
+    assert "1 stuck order(s): QUEUED or PROCESSING for over 30 s with no member working on them" in output
+    assert re.search(rf"{order.order_id} QUEUED for 12\d(\.\d)? s, record 2@9, last member -", output), output
+    as_json = json.loads(run(f"{command} --json").stdout)["orders"]
+    on_panel = client.get("/fulfilment/state").json()["stuck"]["orders"]
+    assert [(o["order_id"], o["partition"], o["offset"]) for o in as_json] == [
+        (o["order_id"], o["partition"], o["offset"]) for o in on_panel
+    ]
+    assert [o["order_id"] for o in on_panel] == [str(order.order_id)]
+
+
+def test_the_recover_command_does_what_the_recover_button_does(client):
+    controls.update(failure_rate=0)
+    order = placed(unchanged=120)
+    command = shown(client)["recover"]
+    assert command == "python manage.py fulfilment stuck --recover"
+    output = run(command).stdout
+    assert f"recovered {order.order_id}: completed" in output
+    assert "0 stuck order(s)" in output
+    assert Order.objects.get(pk=order.pk).status == Status.COMPLETED
 
 
 RUNNER = """

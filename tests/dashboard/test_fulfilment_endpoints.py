@@ -5,7 +5,10 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
+from dashboard.fulfilment_panel import consumer_groups
 from fulfilment import controls
+from orders.models import Order, Status
+from tests.fulfilment.test_stuck import placed
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +32,7 @@ def test_the_controls_answer_403_when_turned_off_and_change_nothing(client, sett
     for path, body in [
         ("/fulfilment/controls", {"paused": True}),
         ("/fulfilment/kill", {}),
+        ("/fulfilment/recover", {}),
         ("/fulfilment/broker", {"action": "stop"}),
     ]:
         assert post(client, path, body).status_code == 403
@@ -74,3 +78,33 @@ def test_a_change_answers_with_the_knobs_as_they_now_stand(client, settings):
         "kill_requested": False,
         "last_kill": {},
     }
+
+
+def test_the_state_lists_the_stuck_orders_and_the_recover_button_drives_them(client, settings, monkeypatch):
+    settings.FULFILMENT_CONTROLS = True
+    settings.FULFILMENT_STUCK_AFTER_SECONDS = 30
+    away = {"error": "away", "partitions": [], "groups": []}
+    monkeypatch.setattr(consumer_groups, "snapshot", lambda topic=None: away)
+    controls.update(failure_rate=0)
+    order = placed(partition=1, offset=4, unchanged=45)
+    listed = client.get("/fulfilment/state").json()["stuck"]
+    assert (listed["after_seconds"], listed["recovery_seconds"]) == (30, settings.FULFILMENT_RECOVERY_SECONDS)
+    [shown] = listed["orders"]
+    assert shown | {"unchanged_seconds": 0} == {
+        "order_id": str(order.order_id),
+        "status": "QUEUED",
+        "unchanged_seconds": 0,
+        "partition": 1,
+        "offset": 4,
+        "last_member": None,
+    }
+    assert shown["unchanged_seconds"] >= 45
+    # Kafka away changes nothing: the list is the database's.
+    response = post(client, "/fulfilment/recover", {})
+    assert response.status_code == 200
+    assert response.json() == {
+        "recovered": [{"order_id": str(order.order_id), "outcome": "completed"}],
+        "stuck": {"after_seconds": 30, "recovery_seconds": settings.FULFILMENT_RECOVERY_SECONDS, "orders": []},
+    }
+    assert Order.objects.get(pk=order.pk).status == Status.COMPLETED
+    assert post(client, "/fulfilment/recover", {}).json()["recovered"] == []

@@ -16,6 +16,7 @@ from harness.topics import create_topic, read_records
 from localkafka import free_port
 from tests.conftest import ARTIFACTS, open_dashboard
 from tests.support.broker_runner import runner_command
+from tests.support.page_checks import assert_accessible, assert_no_sideways_scroll
 from tests.support.waiting import wait_until
 
 SERVICES = ("web", "publisher", "worker")
@@ -129,8 +130,13 @@ def test_two_members_split_the_three_partitions(make_stack, kafka_broker, browse
 
 @pytest.mark.faults
 def test_a_member_killed_mid_order_costs_what_the_delivery_mode_says(make_stack, kafka_broker, browser):
+    # The worker's own recovery of stuck orders is off: each mode shows what it costs by itself.
     stack = make_stack(
-        kafka_broker.bootstrap_servers, services=SERVICES, FULFILMENT_STEP_DELAY_MS="2500", FULFILMENT_FAILURE_RATE="0"
+        kafka_broker.bootstrap_servers,
+        services=SERVICES,
+        FULFILMENT_STEP_DELAY_MS="2500",
+        FULFILMENT_FAILURE_RATE="0",
+        FULFILMENT_RECOVERY_SECONDS="0",
     )
     # What each mode must show after the kill: (lost, processed twice, the order's final status, each delivery's
     # steps: "start" done, "start!" skipped as done before, and the marks on the order's row).
@@ -173,6 +179,47 @@ def test_a_member_killed_mid_order_costs_what_the_delivery_mode_says(make_stack,
             expect(rows[mode].locator(".mark")).to_have_text(marks, timeout=15_000)
         rows["at-most-once"].scroll_into_view_if_needed()
         page.screenshot(path=str(SHOTS / "marked-rows-live.png"), full_page=True)
+
+
+def test_a_stuck_order_is_listed_and_the_recover_button_drives_it_once(make_stack, kafka_broker, browser):
+    # No worker runs: an order the publisher put on the topic is stuck a second later.
+    stack = make_stack(
+        kafka_broker.bootstrap_servers,
+        services=("web", "publisher"),
+        FULFILMENT_STUCK_AFTER_SECONDS="1",
+        FULFILMENT_RECOVERY_SECONDS="0",
+        FULFILMENT_FAILURE_RATE="0",
+    )
+    with open_dashboard(browser, stack.base_url, "/groups") as page:
+        expect(command(page, "stuck")).to_have_text("python manage.py fulfilment stuck")
+        expect(command(page, "recover")).to_have_text("python manage.py fulfilment stuck --recover")
+        expect(page.locator("#stuck-rule")).to_contain_text("over 1 s, no member working on them; recovered only on")
+        expect(page.locator("#stuck-orders")).to_have_text("none")
+        place_on_page(page, "stuck-on-page")
+        row = page.locator("#stuck-orders tr[data-order-id]")
+        expect(row).to_have_count(1, timeout=20_000)
+        order_id = row.get_attribute("data-order-id")
+        expect(row.locator("td.order")).to_have_text(order_id)
+        expect(row.locator("td.order-status")).to_have_text("QUEUED")
+        expect(row.locator("td.age")).to_have_text(re.compile(r"^\d+ s$"))
+        expect(row.locator("td.record")).to_have_text(re.compile(r"^[0-2]@0$"))
+        expect(row.locator("td.member")).to_have_text("–")
+        assert_no_sideways_scroll(page, "the groups view with a stuck order")
+        assert_accessible(page)
+        page.screenshot(path=str(SHOTS / "stuck-order.png"), full_page=True)
+
+        page.click("#recover-stuck")
+        expect(page.locator("#recovered")).to_contain_text(f"recovered {order_id[:8]} completed")
+        expect(page.locator("#stuck-orders")).to_have_text("none", timeout=5_000)
+        status = page.locator(f'#orders tr[data-order-id="{order_id}"] .status')
+        expect(status).to_have_text("COMPLETED", timeout=10_000)
+        page.click("#recover-stuck")
+        expect(page.locator("#recovered")).to_contain_text("nothing was stuck")
+    statuses = [
+        json.loads(record.value)["order"]["status"]
+        for record in read_records(kafka_broker.bootstrap_servers, stack.topic, expected=3)
+    ]
+    assert sorted(statuses) == ["COMPLETED", "PROCESSING", "QUEUED"]
 
 
 @pytest.fixture

@@ -1,11 +1,11 @@
-"""`manage.py fulfilment status|pause|resume|set|kill`: the fulfilment panel's controls from a terminal."""
+"""`manage.py fulfilment status|pause|resume|set|kill|stuck`: the fulfilment panel's controls from a terminal."""
 
 import json
 
 from django.core.management.base import BaseCommand, CommandError
 
 from dashboard.fulfilment_panel import panel
-from fulfilment import controls
+from fulfilment import controls, stuck
 from fulfilment.models import DeliveryMode
 from orders.exceptions import InvalidInput
 
@@ -20,6 +20,9 @@ class Command(BaseCommand):
         actions.add_parser("pause", help="members keep their partitions but process nothing; lag grows")
         actions.add_parser("resume")
         actions.add_parser("kill", help="SIGKILL a member in the middle of an order")
+        listing = actions.add_parser("stuck", help="orders QUEUED or PROCESSING too long, no member working on them")
+        listing.add_argument("--recover", action="store_true", help="drive them on now (the worker does so on its own)")
+        listing.add_argument("--json", action="store_true")
         knobs = actions.add_parser("set", help="change the group's knobs")
         knobs.add_argument("--members", type=int)
         knobs.add_argument("--step-delay-ms", type=int)
@@ -27,6 +30,9 @@ class Command(BaseCommand):
         knobs.add_argument("--failure-rate", type=float)
 
     def handle(self, *args, action, **options):
+        if action == "stuck":
+            self._stuck(recover=options["recover"], as_json=options["json"])
+            return
         try:
             if action == "pause" or action == "resume":
                 controls.update(paused=action == "pause")
@@ -42,6 +48,25 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(state, indent=2))
         else:
             self.stdout.write(_describe(state))
+
+    def _stuck(self, *, recover: bool, as_json: bool) -> None:
+        """Only the database is asked: the list needs no broker, and neither does recovery."""
+        recovered = [order.as_dict() for order in stuck.recover()] if recover else []
+        listed = panel.stuck_state()
+        if as_json:
+            self.stdout.write(json.dumps({**listed, "recovered": recovered} if recover else listed, indent=2))
+            return
+        lines = [f"recovered {order['order_id']}: {order['outcome']}" for order in recovered]
+        lines.append(
+            f"{len(listed['orders'])} stuck order(s): QUEUED or PROCESSING for over {listed['after_seconds']:g} s "
+            "with no member working on them"
+        )
+        lines.extend(
+            f"  {order['order_id']} {order['status']} for {order['unchanged_seconds']:g} s, record "
+            f"{order['partition']}@{order['offset']}, last member {order['last_member'] or '-'}"
+            for order in listed["orders"]
+        )
+        self.stdout.write("\n".join(lines))
 
 
 def _describe(state: dict) -> str:

@@ -1,6 +1,6 @@
 // The Consumer groups view: the worker group's partitions, offsets, lag and members from the Kafka admin API,
-// polled every second while it shows, the other groups reading the topic, and the controls that break things on
-// purpose, each beside its terminal command.
+// polled every second while it shows, the other groups reading the topic, the stuck orders, and the controls that
+// break things on purpose (or recover what broke), each beside its terminal command.
 
 import { describe, getJSON, postJSON } from "../api.js";
 import { $, clockTime, config, el, poller, shortId } from "../dom.js";
@@ -48,10 +48,30 @@ function renderOthers(state) {
   $("other-groups").replaceChildren(...(others.length ? others.map(row) : [emptyRow(5, "none")]));
 }
 
+// Orders QUEUED or PROCESSING too long with no member working on them: the server reads them from the database.
+function renderStuck(stuck) {
+  const every = stuck.recovery_seconds ? `the worker recovers them every ${stuck.recovery_seconds} s`
+    : "recovered only on request";
+  $("stuck-rule").textContent = `QUEUED or PROCESSING over ${stuck.after_seconds} s, no member working on them; `
+    + every;
+  const row = (order) => el("tr", { "data-order-id": order.order_id }, ...cells([
+    order.order_id, order.status, `${Math.round(order.unchanged_seconds)} s`, `${order.partition}@${order.offset}`,
+    order.last_member || "–"], ["order", "order-status", "age", "record", "member"]));
+  $("stuck-orders").replaceChildren(...(stuck.orders.length ? stuck.orders.map(row) : [emptyRow(5, "none")]));
+}
+
+// What the Recover button's round did to each order (completed, failed, duplicate…), at the time it answered.
+function showRecovered(recovered) {
+  const done = recovered.map((order) => `${shortId(order.order_id)} ${order.outcome}`);
+  $("recovered").textContent = `${clockTime(Date.now())}: `
+    + (done.length ? `recovered ${done.join(", ")}.` : "nothing was stuck.");
+}
+
 function renderKill(state) {
   const control = state.control;
   const kill = control.last_kill;
   $("kill-member").disabled = control.kill_requested || !state.controls_enabled;
+  $("recover-stuck").disabled = !state.controls_enabled;
   $("last-kill").textContent = control.kill_requested ? "Waiting for a member to be in the middle of an order…"
     : kill.error ? kill.error
     : kill.member ? `Killed ${kill.member} at ${clockTime(Date.parse(kill.at))} `
@@ -117,6 +137,7 @@ async function poll() {
     renderGroup(state, group);
     renderMembers(state, group);
     renderOthers(state);
+    renderStuck(state.stuck);
     renderControls(state);
     markOrders(state.marked);
   } catch (error) {
@@ -129,9 +150,9 @@ const panel = poller(poll, 1000);
 // at once, so the controls and their commands show what the server now holds (a refused value does not stay).
 async function post(url, body) {
   try {
-    await postJSON(url, body);
+    const answer = await postJSON(url, body);
     $("control-error").textContent = "";
-    return true;
+    return answer;
   } catch (error) {
     $("control-error").textContent = describe(error);
     if (last) renderInputs(last.control, true);
@@ -154,6 +175,10 @@ export const groupsView = {
     $("pause-worker").addEventListener("click", () =>
       post(config.fulfilment_controls_url, { paused: $("pause-worker").dataset.paused !== "true" }));
     $("kill-member").addEventListener("click", () => post(config.fulfilment_kill_url, {}));
+    $("recover-stuck").addEventListener("click", async () => {
+      const answer = await post(config.fulfilment_recover_url, {});
+      if (answer) showRecovered(answer.data.recovered);
+    });
     $("broker-stop").addEventListener("click", () => post(config.fulfilment_broker_url, { action: "stop" }));
     $("broker-start").addEventListener("click", () => post(config.fulfilment_broker_url, { action: "start" }));
     $("worker-controls").addEventListener("submit", (event) => event.preventDefault());
