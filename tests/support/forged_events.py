@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 
@@ -39,20 +38,20 @@ def publish_all() -> None:
 
 def forged(order_id: str, event_type: str, status: str) -> dict:
     """A record any producer could write: a well-formed event about a real order, claiming `status`."""
-    order = Order.objects.get(order_id=order_id)
-    event = events.OrderEvent(
+    snapshot = events.order_snapshot(Order.objects.get(order_id=order_id))
+    event = forged_event(snapshot, event_type, status)
+    return {"key": order_id.encode(), "value": event.to_value(), "headers": event.headers()}
+
+
+def forged_event(order: dict, event_type: str, status: str) -> events.OrderEvent:
+    """A well-formed event about `order` (its REST body or snapshot), claiming `status`, stamped in the future."""
+    return events.OrderEvent(
         event_id=str(uuid.uuid4()),
         type=event_type,
         occurred_at="2099-01-01T00:00:00Z",  # a client's clock from the future: it must not win either
         source="worker",
-        order={**events.order_snapshot(order), "status": status},
+        order={**order, "status": status},
     )
-    return {"key": order_id.encode(), "value": event.to_value(), "headers": event.headers()}
-
-
-def forged_text(order_id: str, event_type: str, status: str) -> str:
-    """The value of `forged` as text, as a learner would paste it into the page's produce form."""
-    return forged(order_id, event_type, status)["value"].decode()
 
 
 def malformed(order_id: str) -> dict:
@@ -61,7 +60,3 @@ def malformed(order_id: str) -> dict:
 
 def status_of(order_id: str) -> str:
     return Order.objects.get(order_id=order_id).status
-
-
-def as_json(record: dict) -> dict:
-    return json.loads(record["value"])
