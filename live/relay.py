@@ -168,6 +168,7 @@ class Relay:
             ledger = self.ledger
             if ledger is None or ledger.partition_count != len(tps) or any(end[p] < known.get(p, 0) for p in end):
                 ledger = judging.Ledger(len(tps))
+                # Where the warm-up stopped judging: the end, unless it ran out of time (the rest then comes live).
                 end = judging.warm_up(consumer, ledger)
                 known = {}
             # After an outage, continue where the reader stopped: live streams then have no gap.

@@ -18,6 +18,7 @@ SCRIPTS = [
     "click_to_record",
     "worker_throughput",
     "feed_main_thread",
+    "judging",
 ]
 
 

@@ -1,5 +1,5 @@
 """messaging.judging: the ledger that judges the topic's records in log order, remembers what it accepted
-(bounded), and recalls the same verdict for a later reader of the same records."""
+(bounded), and recalls the same verdict for a later reader of the same records; its warm-up on a real broker."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ import uuid
 
 from hypothesis import given
 from hypothesis import strategies as st
+from kafka import TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 
-from messaging import judging
+from messaging import judging, readers
 from orders import events
+from tests.support.relay_sockets import send_records
 
 PARTITIONS = 3
 
@@ -130,7 +132,7 @@ def test_a_record_judged_again_changes_nothing():
     first = record(0, 0, oid, value(oid, events.ORDER_CREATED, "QUEUED"))
     judge(ledger, first)
     judge(ledger, record(0, 1, oid, value(oid, events.ORDER_STATUS_CHANGED, "PROCESSING")))
-    assert judge(ledger, first).accepted and ledger.bytes == 36 + judging.ORDER_OVERHEAD_BYTES + 2 * 40
+    assert judge(ledger, first).accepted and ledger.bytes == 36 + judging.ORDER_OVERHEAD_BYTES + 2 * judging.ENTRY_BYTES
 
 
 statuses = st.sampled_from(["QUEUED", "PROCESSING", "COMPLETED", "FAILED", "CANCELLED"])
@@ -151,3 +153,29 @@ def test_recall_gives_every_record_the_verdict_judge_gave_it(sequence):
             before = shown.get(verdict.event.key)
             assert before is None or before not in ("COMPLETED", "FAILED", "CANCELLED")
             shown[verdict.event.key] = verdict.event.order["status"]
+
+
+def test_warm_up_judges_the_last_records_unseen_and_stops_at_the_end_or_in_time(
+    kafka_broker, orders_topic, monkeypatch
+):
+    ids = [order_id_in(1, n) for n in range(3)]
+    send_records(
+        kafka_broker.bootstrap_servers,
+        orders_topic,
+        [{"key": oid.encode(), "value": value(oid, events.ORDER_CREATED, "QUEUED"), "partition": 1} for oid in ids],
+    )
+    later = [record(1, 3 + n, oid, value(oid, events.ORDER_STATUS_CHANGED, "PROCESSING")) for n, oid in enumerate(ids)]
+
+    consumer = readers.open_reader(orders_topic, bootstrap_servers=kafka_broker.bootstrap_servers)
+    try:
+        ledger = judging.Ledger(PARTITIONS)
+        assert judging.warm_up(consumer, ledger, lookback=2) == {0: 0, 1: 3, 2: 0}
+        assert len(ledger) == 2, "only the last 2 records of partition 1 were read"
+        assert [judge(ledger, rec).accepted for rec in later] == [False, True, True]
+        assert consumer.position(TopicPartition(orders_topic, 1)) == 3
+
+        monkeypatch.setattr(judging, "WARM_UP_SECONDS", 0)
+        assert judging.warm_up(consumer, judging.Ledger(PARTITIONS)) == {0: 0, 1: 0, 2: 0}, "out of time: from here"
+        assert consumer.position(TopicPartition(orders_topic, 1)) == 0
+    finally:
+        consumer.close()
