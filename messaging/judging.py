@@ -61,7 +61,7 @@ WARM_UP_POLL_RECORDS = 500
 
 @dataclass(frozen=True)
 class Judged:
-    """One record's verdict; `event` is its parsed order event (refused ones too), None when it is invalid."""
+    """One record's verdict; `event` is the order event its value parsed as (whatever the verdict), else None."""
 
     verdict: str
     reason: str = ""

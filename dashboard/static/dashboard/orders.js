@@ -96,8 +96,9 @@ export const orders = {
   upsert(order, via) {
     if (!order || !order.order_id) return;
     const row = this.rows.get(order.order_id) || this.newRow(order.order_id);
-    // The status is the last accepted event's by offset (a replay may bring older ones after it); the REST API's
-    // (the database's) until the feed brought one. Accepted events follow the rules, so they only run ahead of it.
+    // The status is the last accepted event's by offset (a replay may bring older ones after it), else the REST
+    // API's (the database's). Accepted events follow the rules: they trail the database only while one is in the
+    // outbox.
     const steps = this.steps.get(order.order_id) || [];
     const last = steps[steps.length - 1];
     const current = (last && last.status) || order.status || "QUEUED";
