@@ -12,8 +12,8 @@ from kafka.errors import KafkaError
 
 from grpc_bridge import translate
 from grpc_bridge.generated import orders_pb2, orders_pb2_grpc
-from messaging import readers
-from orders import events, rules, selectors, services
+from messaging import judging, readers
+from orders import rules, selectors, services
 from orders.exceptions import InvalidOrder, OrderError
 
 WATCH_POLL_MS = 200
@@ -91,16 +91,16 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
     def Watch(self, request, context):
         """Stream order events from the topic with an observer consumer that lives as long as the call.
 
+        Each record is judged (messaging.judging) in offset order per partition: from the beginning, or, from the
+        end, after its last judging.LOOKBACK_RECORDS per partition were judged unseen, so the orders they hold are
+        known. Accepted events stream; with `all_records`, every other record too, flagged.
+
         It ends by itself with OK at its lifetime, and as soon as the call ends otherwise (the client cancels or
         goes away, the stream limits cancel it). How many run at once: stream_limits.py.
         """
         deadline = time.monotonic() + self.max_watch_seconds
         try:
-            consumer = readers.open_reader(
-                settings.KAFKA_ORDERS_TOPIC,
-                client_id="grpc-watch",
-                start="beginning" if request.from_beginning else "end",
-            )
+            consumer, ledger = _open_watch_reader(request.from_beginning)
         except readers.TopicMissing as exc:
             context.abort(grpc.StatusCode.UNAVAILABLE, f"{exc} yet")
         except KafkaError as exc:
@@ -114,26 +114,36 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
                         ((WATCH_END_KEY, "max-lifetime"), (WATCH_MAX_SECONDS_KEY, f"{self.max_watch_seconds:g}"))
                     )
                     return
-                # A record the client library cannot decode is stepped past: Watch streams order events only.
+                # A record the client library cannot decode is stepped past unless every record was asked for.
                 polled = readers.poll_stepping_past(consumer, timeout_ms=max(1, min(WATCH_POLL_MS, int(left_ms))))
                 for batch in polled.records.values():
                     for record in batch:
                         if time.monotonic() >= deadline:
                             break  # a slow reader of a long backlog; the check above ends the stream
-                        yield from _event_or_nothing(record)
+                        judged = ledger.judge(record, *judging.read_event(record.value, record.key))
+                        if judged.accepted or request.all_records:
+                            yield translate.judged_to_proto(judged, partition=record.partition, offset=record.offset)
+                if request.all_records:
+                    for bad in polled.unreadable:
+                        judged = judging.unreadable(bad.error)
+                        yield translate.judged_to_proto(judged, partition=bad.partition, offset=bad.offset)
         finally:
             consumer.close()
 
 
-def _event_or_nothing(record):
-    """Records that are not order events a client can receive (a console producer's text, say) are skipped."""
+def _open_watch_reader(from_beginning: bool):
+    """A reader of the topic and the ledger that judges its records; closed again if it cannot start."""
+    consumer = readers.open_reader(
+        settings.KAFKA_ORDERS_TOPIC, client_id="grpc-watch", start="beginning" if from_beginning else "end"
+    )
     try:
-        event = events.OrderEvent.from_record(record.value, key=record.key)
-        message = translate.event_to_proto(event, partition=record.partition, offset=record.offset)
-    except (events.EventParseError, ValueError):
-        # ValueError: JSON's "\ud800" escapes parse into text a protobuf string (UTF-8) cannot carry.
-        return
-    yield message
+        ledger = judging.Ledger(len(readers.assigned(consumer)))
+        if not from_beginning:
+            judging.warm_up(consumer, ledger)
+    except BaseException:
+        consumer.close()
+        raise
+    return consumer, ledger
 
 
 def _page(request) -> tuple[int, int]:

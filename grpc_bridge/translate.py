@@ -13,11 +13,13 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from grpc_bridge.generated import orders_pb2
+from messaging import judging
 from orders import events
 from orders.exceptions import InvalidOrder, InvalidTransition, OrderError, OrderNotFound
 
 STATUS = orders_pb2.OrderMessage.Status
 EQUIPMENT = orders_pb2.OrderMessage.Equipment
+VERDICT = orders_pb2.RecordVerdict.Kind
 
 # Domain errors to gRPC status codes, in one table.
 STATUS_CODES = {
@@ -146,7 +148,7 @@ def snapshot_to_proto(snapshot: dict) -> orders_pb2.OrderMessage:
     )
 
 
-def event_to_proto(event: events.OrderEvent, *, partition: int, offset: int) -> orders_pb2.OrderEvent:
+def event_to_proto(event: events.OrderEvent, *, partition: int, offset: int, **verdict) -> orders_pb2.OrderEvent:
     return orders_pb2.OrderEvent(
         event_id=event.event_id,
         type=event.type,
@@ -155,4 +157,22 @@ def event_to_proto(event: events.OrderEvent, *, partition: int, offset: int) -> 
         order=snapshot_to_proto(event.order),
         partition=partition,
         offset=offset,
+        **verdict,
     )
+
+
+def judged_to_proto(judged: judging.Judged, *, partition: int, offset: int) -> orders_pb2.OrderEvent:
+    """A Watch message for one judged record: its event with the verdict (absent for a plain accepted event, so
+    those keep their bytes), or, for a record that is no event a proto can carry, only where it is and why."""
+    verdict = {}
+    if not judged.accepted or judged.hand_made:
+        verdict["verdict"] = orders_pb2.RecordVerdict(
+            kind=VERDICT.Value(judged.verdict.upper()), reason=clipped(judged.reason, 1000), hand_made=judged.hand_made
+        )
+    if judged.event is not None:
+        try:
+            return event_to_proto(judged.event, partition=partition, offset=offset, **verdict)
+        except ValueError:
+            # JSON's "\ud800" escapes parse into text a protobuf string (UTF-8) cannot carry; the verdict says so.
+            pass
+    return orders_pb2.OrderEvent(partition=partition, offset=offset, **verdict)

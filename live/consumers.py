@@ -11,7 +11,9 @@ Server to client, JSON text frames:
   ``headers_raw`` ``[{"name", "value", "value_format", "reason"?}]`` when the map is not faithful (a value not
   UTF-8, a repeated name), ``value`` with ``value_format`` "json-event" | "text" | "base64" | "null" (``value_reason``
   with base64: not UTF-8, or an event holding escapes UTF-8 cannot encode), ``size``, ``truncated`` (a field over
-  settings.RELAY_FRAME_FIELD_MAX_BYTES is cut; then ``key_size``, ``value_size``). A record the Kafka client cannot
+  settings.RELAY_FRAME_FIELD_MAX_BYTES is cut; then ``key_size``, ``value_size``), ``verdict`` "accepted" |
+  "refused" | "invalid" (``verdict_reason`` unless accepted: messaging.judging, the same in history and live) and
+  ``hand_made``. A record the Kafka client cannot
   decode at all (a header name that is not UTF-8) comes as ``value_format`` "unreadable" with ``error`` and null
   key and value: the stream passes its offset (resume offsets too) and never stops on it.
 - ``{"type": "status", "state", "topic", "kafka": "starting" | "ok" | "unavailable", ...}`` where state is
@@ -270,7 +272,7 @@ class OrdersConsumer(AsyncJsonWebsocketConsumer):
             # Only a replay that reads history takes a slot ("latest" needs none), and gives it back when the
             # round ends: done, failed, cancelled (replaced, socket gone) or over REPLAY_SLOT_SECONDS.
             async with self.relay.replay_slots, asyncio.timeout(REPLAY_SLOT_SECONDS):
-                reader = replay.HistoryReader(self.relay.topic, self.relay.bootstrap, cut)
+                reader = replay.HistoryReader(self.relay.topic, self.relay.bootstrap, cut, self.relay.ledger)
                 try:
                     plan = await asyncio.to_thread(reader.open, start)
                     await self._send_all(self.stream.history_started(plan.start, skipped=plan.skipped))

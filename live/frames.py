@@ -14,7 +14,10 @@ shown as text, any other bytes as base64 with the reason. Fields (protocol: live
   holds ``\\ud800``-style escapes UTF-8 cannot encode), or null ("null", a tombstone);
 - ``size``: key + value bytes; ``truncated``: true when a key, value or header value was over FIELD_MAX_BYTES
   and the frame carries only its first FIELD_MAX_BYTES (text cut at a character boundary; never parsed as an
-  event); then ``key_size`` / ``value_size`` give the full lengths.
+  event); then ``key_size`` / ``value_size`` give the full lengths;
+- ``verdict``: "accepted" | "refused" | "invalid", what a reader believes of the record (messaging.judging: the
+  order rules applied in log order), with ``verdict_reason`` unless accepted; ``hand_made``: true when the record
+  was produced from the page (its ``hand-made`` header). Only an accepted record moves an order on the page.
 
 A record the client library cannot decode at all gets ``unreadable_frame``: a record frame with
 ``value_format`` "unreadable", ``error``, and null key and value, so a client's resume offsets pass it too.
@@ -28,7 +31,8 @@ from typing import Any
 
 from django.conf import settings
 
-from orders.events import EventParseError, OrderEvent
+from messaging import judging
+from orders import events
 
 TIMESTAMP_TYPES = {0: "create", 1: "log_append"}
 # Default of settings.RELAY_FRAME_FIELD_MAX_BYTES: the most of one key, value or header value a frame carries.
@@ -41,8 +45,9 @@ def field_max_bytes() -> int:
     return getattr(settings, "RELAY_FRAME_FIELD_MAX_BYTES", FIELD_MAX_BYTES)
 
 
-def record_frame(record) -> dict[str, Any]:
-    """The websocket frame of one Kafka ConsumerRecord, whatever its bytes: never raises (see the module doc)."""
+def record_frame(record, judged: judging.Judged) -> dict[str, Any]:
+    """The websocket frame of one Kafka ConsumerRecord and its verdict, whatever its bytes: never raises (see the
+    module doc). The value shows as an event when the verdict parsed one and it is within the cap."""
     cap = field_max_bytes()
     frame: dict[str, Any] = {
         "type": "record",
@@ -63,7 +68,7 @@ def record_frame(record) -> dict[str, Any]:
     frame["headers"] = headers
     if raw is not None:
         frame["headers_raw"] = raw
-    value, value_format, value_reason, cut = _frame_value(record.value, record.key, cap)
+    value, value_format, value_reason, cut = _frame_value(record.value, judged.event, cap)
     truncated |= cut
     frame.update(value=value, value_format=value_format)
     if value_reason:
@@ -73,7 +78,16 @@ def record_frame(record) -> dict[str, Any]:
     if truncated:
         frame["key_size"] = None if record.key is None else len(record.key)
         frame["value_size"] = None if record.value is None else len(record.value)
+    frame.update(verdict_fields(judged))
     return frame
+
+
+def verdict_fields(judged: judging.Judged) -> dict[str, Any]:
+    fields: dict[str, Any] = {"verdict": judged.verdict}
+    if not judged.accepted:
+        fields["verdict_reason"] = judged.reason
+    fields["hand_made"] = judged.hand_made
+    return fields
 
 
 def unreadable_frame(topic: str, partition: int, offset: int, error: str) -> dict[str, Any]:
@@ -93,6 +107,7 @@ def unreadable_frame(topic: str, partition: int, offset: int, error: str) -> dic
         "error": error,
         "size": None,
         "truncated": False,
+        **verdict_fields(judging.unreadable(error)),
     }
 
 
@@ -152,18 +167,14 @@ def _headers(headers, cap: int) -> tuple[dict[str, str | None], list[dict[str, A
     return shown, (None if faithful else raw), truncated
 
 
-def _frame_value(value: bytes | None, key: bytes | None, cap: int) -> tuple[Any, str, str | None, bool]:
+def _frame_value(value: bytes | None, event: events.OrderEvent | None, cap: int) -> tuple[Any, str, str | None, bool]:
     if value is None:
         return None, "null", None, False
-    if len(value) <= cap:
+    if event is not None and len(value) <= cap:
+        shown = event.to_dict()
         try:
-            event = OrderEvent.from_record(value, key).to_dict()
-        except EventParseError:
-            pass  # not an order event: show the bytes as they are
-        else:
-            try:
-                json.dumps(event, ensure_ascii=False).encode()
-            except UnicodeEncodeError:
-                return base64.b64encode(value).decode("ascii"), "base64", SURROGATES, False
-            return event, "json-event", None, False
+            json.dumps(shown, ensure_ascii=False).encode()
+        except UnicodeEncodeError:
+            return base64.b64encode(value).decode("ascii"), "base64", SURROGATES, False
+        return shown, "json-event", None, False
     return _shown(value, cap)

@@ -22,6 +22,7 @@ import concurrent.futures
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -32,7 +33,8 @@ from kafka.errors import KafkaError
 from live import frames
 from live.broadcast import Broadcast
 from live.stream import PackedRecord
-from messaging import readers
+from messaging import judging, readers
+from orders import events
 
 logger = logging.getLogger(__name__)
 
@@ -47,13 +49,18 @@ SEND_WAIT_SECONDS = 0.2
 MAX_CONCURRENT_REPLAYS = 4
 
 
-def pack(record) -> PackedRecord:
-    """(partition, offset, the record frame as JSON text), encoded once for every socket.
+# How a reader judges a record: (record, its event or None, why none) -> its verdict (messaging.judging).
+Judge = Callable[[Any, events.OrderEvent | None, str], judging.Judged]
+
+
+def pack(record, judge: Judge) -> PackedRecord:
+    """(partition, offset, the record frame with its verdict as JSON text), encoded once for every socket.
 
     Encoding it once instead of once per socket halved fan-out latency at 200 sockets (bench/fanout.py); the
     broadcast copies nothing, and every socket sends this same text.
     """
-    return record.partition, record.offset, frames.pack_frame(frames.record_frame(record))
+    judged = judge(record, *judging.read_event(record.value, record.key))
+    return record.partition, record.offset, frames.pack_frame(frames.record_frame(record, judged))
 
 
 def pack_unreadable(topic: str, unreadable: readers.Unreadable) -> PackedRecord:
@@ -62,9 +69,10 @@ def pack_unreadable(topic: str, unreadable: readers.Unreadable) -> PackedRecord:
     return unreadable.partition, unreadable.offset, frames.pack_frame(frame)
 
 
-def pack_polled(topic: str, polled: readers.Polled) -> list[PackedRecord]:
-    """A poll's records and unreadable offsets as packed frames, in offset order per partition."""
-    packed = [pack(record) for records in polled.records.values() for record in records]
+def pack_polled(topic: str, polled: readers.Polled, judge: Judge) -> list[PackedRecord]:
+    """A poll's records (judged in offset order per partition) and unreadable offsets as packed frames, in offset
+    order per partition."""
+    packed = [pack(record, judge) for records in polled.records.values() for record in records]
     packed += [pack_unreadable(topic, unreadable) for unreadable in polled.unreadable]
     return sorted(packed, key=lambda item: (item[0], item[1]))
 
@@ -93,6 +101,9 @@ class Relay:
         # Bounds the short-lived history readers (one Kafka connection each) this process runs at once.
         self.replay_slots = asyncio.Semaphore(MAX_CONCURRENT_REPLAYS)
         self._state = ReaderState()
+        # What the reader accepted, per order: every frame's verdict, and a replay's (live.replay) below the cut.
+        # Replaced (never mutated from outside) when the reader starts over; None until its first warm-up.
+        self.ledger: judging.Ledger | None = None
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="orders-relay-reader", daemon=True)
@@ -140,7 +151,12 @@ class Relay:
                 consumer.close()
 
     def _connect(self) -> KafkaConsumer:
-        """An observer consumer on every partition, at the reader's positions (the end, the first time)."""
+        """An observer consumer on every partition, at the reader's positions (the end, the first time).
+
+        The first time (and when the topic changed under it: fewer records or more partitions than it knew), the
+        reader first judges the last judging.LOOKBACK_RECORDS of each partition without publishing them, so the
+        orders they hold are known when their next change arrives; the state says "ok" only then.
+        """
         consumer = readers.open_reader(
             self.topic, start="end", client_id="orders-relay", bootstrap_servers=self.bootstrap
         )
@@ -149,10 +165,17 @@ class Relay:
             partitions = [tp.partition for tp in tps]
             end = {tp.partition: offset for tp, offset in consumer.end_offsets(tps, KAFKA_TIMEOUT_MS).items()}
             known = self.state().positions
+            ledger = self.ledger
+            if ledger is None or ledger.partition_count != len(tps) or any(end[p] < known.get(p, 0) for p in end):
+                ledger = judging.Ledger(len(tps))
+                # Where the warm-up stopped judging: the end, unless it ran out of time (the rest then comes live).
+                end = judging.warm_up(consumer, ledger)
+                known = {}
             # After an outage, continue where the reader stopped: live streams then have no gap.
             positions = {p: min(known.get(p, end[p]), end[p]) for p in partitions}
             for tp in tps:
                 consumer.seek(tp, positions[tp.partition])
+            self.ledger = ledger
         except BaseException:
             consumer.close()
             raise
@@ -170,7 +193,7 @@ class Relay:
         while not self._stopping.is_set():
             # A record the client cannot decode is stepped past (an "unreadable" frame), never retried forever.
             polled = readers.poll_stepping_past(consumer, timeout_ms=POLL_TIMEOUT_MS, max_records=BATCH_MAX_RECORDS)
-            packed = pack_polled(self.topic, polled)
+            packed = pack_polled(self.topic, polled, self.ledger.judge)
             if packed:
                 self._deliver(packed)
                 next_check = time.monotonic() + HEALTH_CHECK_SECONDS

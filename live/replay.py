@@ -1,7 +1,9 @@
 """Replays for one websocket: where a client asked to start, and a short-lived reader of the history up to a cut.
 
 A replay reads with its own observer consumer (no group, commits nothing) and closes it when done; the live
-records past the cut come from the process's shared reader (live.relay).
+records past the cut come from the process's shared reader (live.relay). Each history record carries the verdict
+the shared reader gave it (its ledger, recalled), so a reload shows what the live page showed; a record older than
+what the shared reader judged is judged by the replay's own ledger, in offset order from where it starts.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from kafka.errors import KafkaTimeoutError
 
 from live.relay import KAFKA_TIMEOUT_MS, POLL_TIMEOUT_MS, pack_polled
 from live.stream import PackedRecord
-from messaging import readers
+from messaging import judging, readers
+from orders import events
 
 MAX_REPLAY_RECORDS_PER_PARTITION = 5_000
 # What one history reader holds at once: the bytes one fetch brings (kafka-python defaults to 50 MiB, and fetches
@@ -146,8 +149,10 @@ class HistoryReader:
     ``asyncio.to_thread``; one lock serialises them, so close() is safe while a read runs in another thread.
     """
 
-    def __init__(self, topic: str, bootstrap: str, until: dict[int, int]):
+    def __init__(self, topic: str, bootstrap: str, until: dict[int, int], shared: judging.Ledger | None = None):
         self.topic, self.bootstrap, self.until = topic, bootstrap, dict(until)
+        self.shared = shared
+        self._own: judging.Ledger | None = None
         self._lock = threading.Lock()
         self._consumer: KafkaConsumer | None = None
         self._remaining: dict[TopicPartition, int] = {}
@@ -162,6 +167,7 @@ class HistoryReader:
                 fetch_max_bytes=HISTORY_FETCH_MAX_BYTES,
                 max_partition_fetch_bytes=HISTORY_FETCH_MAX_BYTES // 2,
             )
+            self._own = judging.Ledger(len(readers.assigned(self._consumer)))
             tps = {tp.partition: tp for tp in readers.assigned(self._consumer) if tp.partition in self.until}
             plan = self._plan(start, tps)
             self._remaining = {tps[p]: self.until[p] for p in tps if plan.start[p] < self.until[p]}
@@ -206,12 +212,18 @@ class HistoryReader:
             )
             until = {tp.partition: end for tp, end in self._remaining.items()}
             # A fetch returns whole batches, so it may run past the cut; those records come live.
-            frames = [packed for packed in pack_polled(self.topic, polled) if packed[1] < until.get(packed[0], -1)]
+            packed = pack_polled(self.topic, polled, self._judge)
+            frames = [record for record in packed if record[1] < until.get(record[0], -1)]
             for tp, until in list(self._remaining.items()):
                 if (self._consumer.position(tp, KAFKA_TIMEOUT_MS) or 0) >= until:
                     del self._remaining[tp]
                     self._consumer.pause(tp)
             return frames
+
+    def _judge(self, record, event: events.OrderEvent | None, problem: str) -> judging.Judged:
+        """The shared reader's verdict on the record, or (one it did not judge) this replay's own."""
+        recalled = self.shared.recall(record, event, problem) if self.shared is not None else None
+        return recalled or self._own.judge(record, event, problem)
 
     def close(self) -> None:
         with self._lock:

@@ -7,11 +7,15 @@ Topic `orders` (setting KAFKA_ORDERS_TOPIC). Each record:
   "status", "created_at", "equipment"}}`` where type is ``order.created`` or ``order.status_changed``;
 - headers: ``event-type``, ``content-type`` (application/json), ``schema-version`` (1), ``source``, ``event-id``,
   and ``reason`` on a status change that has one (why the worker FAILED an order).
+
+What a reader believes of an event is ``judge``'s verdict: the order rules (orders.rules) applied to the topic's
+records in their log order, so a record no service of ours could have written is flagged, never applied.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -30,8 +34,13 @@ CONTENT_TYPE = "application/json"
 EVENT_FIELDS = ("event_id", "type", "occurred_at", "source", "order")
 ORDER_FIELDS = ("order_id", "created_by", "status", "created_at", "equipment")
 SOURCES = ("rest", "grpc", "worker")
+# str(uuid.UUID(...)): how every order id of ours is written, so an event's order id is a record key the page shows.
+ORDER_ID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 # A reason is a short sentence of ours, never client input; the header carries at most this many characters.
 MAX_REASON_LENGTH = 200
+
+
+ACCEPTED, REFUSED, INVALID = "accepted", "refused", "invalid"
 
 
 class EventParseError(ValueError):
@@ -151,3 +160,72 @@ def order_created(order, *, source: str) -> OrderEvent:
 
 def order_status_changed(order, *, source: str, reason: str = "") -> OrderEvent:
     return new_event(ORDER_STATUS_CHANGED, order, source, reason)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a reader believes of one event: `kind` is ACCEPTED, REFUSED or INVALID; `status` is its order's
+    status after it (the event's when accepted, else the last accepted one, None when none was); `reason` says
+    why an event is not applied."""
+
+    kind: str
+    status: str | None
+    reason: str = ""
+
+    @property
+    def accepted(self) -> bool:
+        return self.kind == ACCEPTED
+
+
+def judge(last_status: str | None, event: OrderEvent) -> Verdict:
+    """Whether a reader applies `event`, given the status its order's last accepted event left (None: none yet).
+
+    The services' rules, applied to the log: an order is created once (any valid status, as create_order takes),
+    then moves only along rules.TRANSITIONS, so it never leaves a final status. INVALID: the event holds an order no
+    service could have stored (or an unknown source). REFUSED: a well-formed event those rules do not allow after
+    what was accepted, including a change to an order none of whose earlier events was read (it cannot be checked).
+    Pure: replaying the same events in the same order gives the same verdicts.
+    """
+    problem = _order_problem(event)
+    if problem:
+        return Verdict(INVALID, last_status, problem)
+    status = event.order["status"]
+    if event.type == ORDER_CREATED:
+        if last_status is None:
+            return Verdict(ACCEPTED, status)
+        return Verdict(REFUSED, last_status, f"the order was already created (it is {last_status}): created once")
+    if last_status is None:
+        return Verdict(REFUSED, None, f"no earlier event of this order was read, so a change to {status} is unchecked")
+    if rules.is_final(last_status):
+        return Verdict(REFUSED, last_status, f"the order is {last_status}, a final status: nothing follows it")
+    if not rules.can_become(last_status, status):
+        allowed = ", ".join(sorted(rules.TRANSITIONS[last_status]))
+        return Verdict(REFUSED, last_status, f"{last_status} cannot become {status} (only {allowed})")
+    return Verdict(ACCEPTED, status)
+
+
+def _order_problem(event: OrderEvent) -> str:
+    """Why no service of ours could have written this event ("" if one could): the order's own rules, a canonical
+    UUID id (the record key the page shows), a known source and an ISO 8601 time."""
+    order = event.order
+    if not ORDER_ID_PATTERN.fullmatch(order["order_id"]):
+        return f"order_id {rules.shown(repr(order['order_id']))} is not an order id (a UUID)"
+    if event.source not in SOURCES:
+        return f"unknown source {rules.shown(repr(event.source))}; events come from {', '.join(SOURCES)}"
+    if not event.occurred_at or rules.created_at_errors(event.occurred_at):
+        return f"occurred_at {rules.shown(repr(event.occurred_at))} is not an ISO 8601 date and time"
+    errors = rules.order_errors(
+        created_by=order["created_by"],
+        equipment=order["equipment"],
+        status=order["status"],
+        created_at=order["created_at"] or None,
+    )
+    if not order["created_at"]:
+        errors.setdefault("created_at", ["An event's order always has its created_at."])
+    if errors:
+        field, messages = next(iter(errors.items()))
+        return f"the order breaks its rules: {field}: {messages[0]}"
+    if not rules.is_unicode_text(event.event_id):
+        # The one field left unchecked above that a \ud800 escape could still spoil.
+        return "its event_id holds \\u escapes of lone surrogates, which UTF-8 cannot encode"
+    return ""

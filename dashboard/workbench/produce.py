@@ -1,7 +1,9 @@
 """Produce one record to the orders topic from the page: any key, headers and value a learner types.
 
 The record is input for every reader of the topic (the relay, Watch, the worker), which show or skip it; here
-it is only checked for size and shape, so a learner can write exactly what another producer could.
+it is only checked for size and shape, so a learner can write exactly what another producer could. It leaves
+with one header more than typed, messaging.judging.HAND_MADE_HEADER, so readers show it as hand-made (a header of
+that name typed in the form is replaced by it).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
 from dashboard.lazy_client import LazyClient
-from messaging import clients
+from messaging import clients, judging
 from orders import rules
 from orders.exceptions import InvalidInput
 
@@ -23,6 +25,7 @@ MAX_VALUE_BYTES = 256 * 1024
 MAX_HEADERS = 32
 MAX_HEADER_NAME = 128
 MAX_HEADER_VALUE_BYTES = 8 * 1024
+HAND_MADE_VALUE = b"dashboard produce"
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,8 @@ def _checked(key: object, value: object, headers: object) -> dict:
         errors["non_field_errors"] = ["A record needs a key or a value (Kafka refuses neither)."]
     if errors:
         raise InvalidInput(errors)
-    return {"key": key_bytes, "value": value_bytes, "headers": header_list}
+    marked = [(name, value) for name, value in header_list if name != judging.HAND_MADE_HEADER]
+    return {"key": key_bytes, "value": value_bytes, "headers": [*marked, (judging.HAND_MADE_HEADER, HAND_MADE_VALUE)]}
 
 
 def _text_bytes(text: object, limit: int, field: str, errors: dict) -> bytes | None:

@@ -74,13 +74,33 @@ class ListRequest(_message.Message):
     def __init__(self, status: _Optional[_Union[OrderMessage.Status, str]] = ..., created_by: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class WatchRequest(_message.Message):
-    __slots__ = ("from_beginning",)
+    __slots__ = ("from_beginning", "all_records")
     FROM_BEGINNING_FIELD_NUMBER: _ClassVar[int]
+    ALL_RECORDS_FIELD_NUMBER: _ClassVar[int]
     from_beginning: bool
-    def __init__(self, from_beginning: _Optional[bool] = ...) -> None: ...
+    all_records: bool
+    def __init__(self, from_beginning: _Optional[bool] = ..., all_records: _Optional[bool] = ...) -> None: ...
+
+class RecordVerdict(_message.Message):
+    __slots__ = ("kind", "reason", "hand_made")
+    class Kind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+        __slots__ = ()
+        ACCEPTED: _ClassVar[RecordVerdict.Kind]
+        REFUSED: _ClassVar[RecordVerdict.Kind]
+        INVALID: _ClassVar[RecordVerdict.Kind]
+    ACCEPTED: RecordVerdict.Kind
+    REFUSED: RecordVerdict.Kind
+    INVALID: RecordVerdict.Kind
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    HAND_MADE_FIELD_NUMBER: _ClassVar[int]
+    kind: RecordVerdict.Kind
+    reason: str
+    hand_made: bool
+    def __init__(self, kind: _Optional[_Union[RecordVerdict.Kind, str]] = ..., reason: _Optional[str] = ..., hand_made: _Optional[bool] = ...) -> None: ...
 
 class OrderEvent(_message.Message):
-    __slots__ = ("event_id", "type", "occurred_at", "source", "order", "partition", "offset")
+    __slots__ = ("event_id", "type", "occurred_at", "source", "order", "partition", "offset", "verdict")
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
@@ -88,6 +108,7 @@ class OrderEvent(_message.Message):
     ORDER_FIELD_NUMBER: _ClassVar[int]
     PARTITION_FIELD_NUMBER: _ClassVar[int]
     OFFSET_FIELD_NUMBER: _ClassVar[int]
+    VERDICT_FIELD_NUMBER: _ClassVar[int]
     event_id: str
     type: str
     occurred_at: str
@@ -95,4 +116,5 @@ class OrderEvent(_message.Message):
     order: OrderMessage
     partition: int
     offset: int
-    def __init__(self, event_id: _Optional[str] = ..., type: _Optional[str] = ..., occurred_at: _Optional[str] = ..., source: _Optional[str] = ..., order: _Optional[_Union[OrderMessage, _Mapping]] = ..., partition: _Optional[int] = ..., offset: _Optional[int] = ...) -> None: ...
+    verdict: RecordVerdict
+    def __init__(self, event_id: _Optional[str] = ..., type: _Optional[str] = ..., occurred_at: _Optional[str] = ..., source: _Optional[str] = ..., order: _Optional[_Union[OrderMessage, _Mapping]] = ..., partition: _Optional[int] = ..., offset: _Optional[int] = ..., verdict: _Optional[_Union[RecordVerdict, _Mapping]] = ...) -> None: ...

@@ -103,7 +103,8 @@ class OrderServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def Watch(self, request, context):
-        """Order events as they reach the Kafka topic; ends when the client cancels.
+        """Order events as they reach the Kafka topic, those the order rules accept (all_records: every record,
+        flagged); ends when the client cancels.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -20,6 +20,7 @@ SCRIPTS = [
     "feed_main_thread",
     "wakeup_flood",
     "oversized_upload",
+    "judging",
 ]
 
 

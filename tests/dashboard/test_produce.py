@@ -1,10 +1,12 @@
-"""Producing a record from the page: any text a learner types reaches the real topic; bad shapes are 400s."""
+"""Producing a record from the page: any text a learner types reaches the real topic, marked hand-made; bad shapes
+are 400s."""
 
 import json
 
 import pytest
 
 from harness.topics import read_records
+from messaging import judging
 
 pytestmark = pytest.mark.django_db
 
@@ -40,12 +42,13 @@ def test_producing_is_refused_when_turned_off(client, settings):
     assert post(client, {"value": "x"}).status_code == 403
 
 
-def test_a_record_reaches_the_topic_exactly_as_typed(client, settings, orders_topic):
+def test_a_record_reaches_the_topic_exactly_as_typed_plus_the_hand_made_marker(client, settings, orders_topic):
     settings.WORKBENCH_PRODUCE = True
-    response = post(client, {"key": "k-1", "value": "héllo", "headers": [["team", "blue"], ["empty", ""]]})
+    typed = [["team", "blue"], ["empty", ""], [judging.HAND_MADE_HEADER, "not by hand, honest"]]
+    response = post(client, {"key": "k-1", "value": "héllo", "headers": typed})
     assert response.status_code == 201
     placed = response.json()
     [record] = read_records(settings.KAFKA_BOOTSTRAP_SERVERS, orders_topic, expected=1)
     assert (record.partition, record.offset) == (placed["partition"], placed["offset"])
     assert (record.key, record.value) == (b"k-1", "héllo".encode())
-    assert record.headers == [("team", b"blue"), ("empty", b"")]
+    assert record.headers == [("team", b"blue"), ("empty", b""), (judging.HAND_MADE_HEADER, b"dashboard produce")]

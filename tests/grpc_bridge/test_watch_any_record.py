@@ -24,8 +24,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 class WatchReader:
     """A Watch stream read by a thread of its own into a queue, so the test can wait with a deadline."""
 
-    def __init__(self, stub):
-        self.call = stub.Watch(pb.WatchRequest(), timeout=300)
+    def __init__(self, stub, request: pb.WatchRequest | None = None):
+        self.call = stub.Watch(request or pb.WatchRequest(), timeout=300)
         self.events: queue.Queue = queue.Queue()
         self.thread = threading.Thread(target=self._read, daemon=True)
         self.thread.start()

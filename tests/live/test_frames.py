@@ -1,4 +1,5 @@
-"""Record frames for any bytes (live.frames): text where the bytes round-trip, else base64 with the reason."""
+"""Record frames for any bytes (live.frames): text where the bytes round-trip, else base64 with the reason; each
+with the verdict a reader's ledger gives it (messaging.judging)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 from kafka.consumer.fetcher import ConsumerRecord
 
 from live import frames, relay
+from messaging import judging
 from orders import events
 
 EVENT = events.OrderEvent(
@@ -46,8 +48,8 @@ def record(value: bytes | None = b"v", key: bytes | None = b"k", headers=(), off
     )
 
 
-def packed_frame(rec: ConsumerRecord) -> dict:
-    partition, offset, text = relay.pack(rec)
+def packed_frame(rec: ConsumerRecord, ledger: judging.Ledger | None = None) -> dict:
+    partition, offset, text = relay.pack(rec, (judging.Ledger(3) if ledger is None else ledger).judge)
     text.encode()  # a websocket text frame must encode as UTF-8
     frame = json.loads(text)
     assert (partition, offset) == (frame["partition"], frame["offset"]) == (rec.partition, rec.offset)
@@ -61,6 +63,35 @@ def test_a_normal_event_keeps_the_shape_the_dashboard_reads():
     assert frame["headers"] == {name: value.decode() for name, value in EVENT.headers()}
     assert "headers_raw" not in frame and frame["truncated"] is False
     assert not {"key_reason", "value_reason", "key_size", "value_size"} & frame.keys()
+
+
+ORDER_ID = "73b40bd7-5c1e-4f6a-9d2b-0e8f1a2b3c4d"  # its key's partition of 3 is 1, as record() places it
+
+
+def order_event(event_type: str, status: str) -> events.OrderEvent:
+    return events.OrderEvent(
+        event_id=f"e-{status}",
+        type=event_type,
+        occurred_at="2026-01-01T00:00:00Z",
+        source="worker",
+        order={**EVENT.order, "order_id": ORDER_ID, "status": status},
+    )
+
+
+def test_each_frame_carries_its_verdict_and_whether_it_was_hand_made():
+    ledger = judging.Ledger(3)
+    created = order_event(events.ORDER_CREATED, "QUEUED")
+    frame = packed_frame(record(created.to_value(), ORDER_ID.encode(), created.headers(), offset=1), ledger)
+    assert (frame["verdict"], frame["hand_made"]) == ("accepted", False) and "verdict_reason" not in frame
+    forged = order_event(events.ORDER_STATUS_CHANGED, "COMPLETED")
+    headers = [*forged.headers(), (judging.HAND_MADE_HEADER, b"dashboard produce")]
+    frame = packed_frame(record(forged.to_value(), ORDER_ID.encode(), headers, offset=2), ledger)
+    assert (frame["verdict"], frame["hand_made"]) == ("refused", True)
+    assert frame["verdict_reason"] == "QUEUED cannot become COMPLETED (only CANCELLED, PROCESSING)"
+    assert frame["value_format"] == "json-event" and frame["value"] == forged.to_dict(), "shown as it is"
+    frame = packed_frame(record(b"{oops", ORDER_ID.encode(), offset=3), ledger)
+    assert (frame["verdict"], frame["value_format"]) == ("invalid", "text")
+    assert frame["verdict_reason"].startswith("not an order event: value is not JSON")
 
 
 def test_bytes_that_are_not_utf8_are_base64_with_a_reason():
@@ -134,6 +165,8 @@ def test_an_unreadable_record_frame():
         {},
         None,
     )
+    assert (frame["verdict"], frame["hand_made"]) == ("invalid", False)
+    assert frame["verdict_reason"] == "the Kafka client cannot decode it: CorruptRecordError: bad"
 
 
 def test_a_frame_that_cannot_be_encoded_still_packs():

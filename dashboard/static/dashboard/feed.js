@@ -3,6 +3,7 @@
 
 import { $, clockTime, config, el, roving, shortId } from "./dom.js";
 import { relay, subscribe } from "./socket.js";
+import { handMadeBadge, verdictFlag } from "./verdicts.js";
 import { fromBase64, hexView } from "./widgets/hex_view.js";
 import { jsonView } from "./widgets/json_view.js";
 
@@ -98,14 +99,15 @@ export const feed = {
     const toggle = el("button", { type: "button", className: "link", tabindex: "-1", "data-rove": "",
       "aria-expanded": "false", "aria-controls": detailId, "aria-label": `payload of ${where}`, text: "payload" });
     const row = el("tr", { className: `record${duplicate ? " duplicate" : ""}`, "data-key": frame.key || "",
-      "data-partition": frame.partition, "data-offset": frame.offset },
+      "data-partition": frame.partition, "data-offset": frame.offset, "data-verdict": frame.verdict || "" },
       el("td", { text: clockTime(frame.timestamp) }),
       el("td", { text: String(frame.partition) }),
       el("td", { text: String(frame.offset) }),
       el("td", { title: frame.key || "" }, el("code", { text: shortId(frame.key) })),
       el("td", { text: event ? event.type : `(${frame.value_format})` }),
-      el("td", { text: event ? event.source : "" }),
-      el("td", { className: "value", text: event ? event.order.status + (duplicate ? " (duplicate)" : "") : String(frame.value).slice(0, 60) }),
+      el("td", {}, event ? event.source : "", ...handMadeBadge(frame)),
+      el("td", { className: "value" }, event ? event.order.status + (duplicate ? " (duplicate)" : "") : String(frame.value).slice(0, 60),
+        ...verdictFlag(frame)),
       el("td", {}, toggle));
     // The payload and its tools are built on first opening: most records are never opened.
     const detailRow = el("tr", { className: "detail", id: detailId, hidden: "" }, el("td", { colspan: "8" }));

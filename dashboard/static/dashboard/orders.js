@@ -2,6 +2,7 @@
 
 import { getJSON } from "./api.js";
 import { $, config, el, poller, roving, shortId } from "./dom.js";
+import { applies } from "./verdicts.js";
 
 // A page left open for a day must not grow without bound: the table keeps the newest rows.
 const MAX_ORDER_ROWS = 2000;
@@ -56,15 +57,16 @@ export function markOrders(lists) {
 
 export const orders = {
   rows: new Map(),
-  steps: new Map(),  // order id -> [{status, at, reason}]: what the feed showed happening to it, in order
-  // An event of the feed: the order's status at that moment, and when it happened (the event's occurred_at).
-  stepped(event, reason) {
+  // order id -> [{status, at, reason, offset}]: the accepted events of the feed, in offset order (one order's events
+  // are in one partition); `at` is the event's occurred_at, for the milliseconds between steps only.
+  steps: new Map(),
+  // An accepted event of the feed at `offset`: the order's status from then on.
+  stepped(event, reason, offset) {
     const id = event.order.order_id;
     const steps = this.steps.get(id) || [];
-    const at = Date.parse(event.occurred_at);
-    if (!steps.some((step) => step.status === event.order.status && step.at === at)) {
-      steps.push({ status: event.order.status, at, reason: reason || "" });
-      steps.sort((a, b) => a.at - b.at);
+    if (!steps.some((step) => step.offset === offset)) {
+      steps.push({ status: event.order.status, at: Date.parse(event.occurred_at), reason: reason || "", offset });
+      steps.sort((a, b) => a.offset - b.offset);
     }
     this.steps.set(id, steps);
     stepListeners.forEach((listener) => listener(id, steps));
@@ -94,7 +96,9 @@ export const orders = {
   upsert(order, via) {
     if (!order || !order.order_id) return;
     const row = this.rows.get(order.order_id) || this.newRow(order.order_id);
-    // A response or a page load can come after the feed showed a later step: the newest step wins.
+    // The status is the last accepted event's by offset (a replay may bring older ones after it), else the REST
+    // API's (the database's). Accepted events follow the rules: they trail the database only while one is in the
+    // outbox.
     const steps = this.steps.get(order.order_id) || [];
     const last = steps[steps.length - 1];
     const current = (last && last.status) || order.status || "QUEUED";
@@ -123,11 +127,11 @@ export const orders = {
   },
 };
 
-// Every order event of the feed moves its row.
+// Only an event the server's rules accept moves its row; the feed flags the others.
 export function ordersFromRecord(frame) {
-  const event = frame.value_format === "json-event" ? frame.value : null;
-  if (!event) return;
-  orders.stepped(event, frame.headers && frame.headers.reason);
+  if (!applies(frame)) return;
+  const event = frame.value;
+  orders.stepped(event, frame.headers && frame.headers.reason, frame.offset);
   orders.upsert(event.order, event.type === "order.created" ? event.source : undefined);
 }
 

@@ -1,0 +1,20 @@
+// What the server believes of a record: each record frame's verdict (docs/protocol.md). The rules themselves stay on
+// the server (orders/events.py judge); the page only shows the verdict and applies what was accepted.
+
+import { el } from "./dom.js";
+
+// Whether a record moves its order on the page: only an event the order rules accept does.
+export const applies = (frame) => frame.verdict === "accepted" && frame.value_format === "json-event";
+
+// A record that is not applied: a flag naming its verdict, then the reason in words.
+export function verdictFlag(frame) {
+  if (!frame.verdict || frame.verdict === "accepted") return [];
+  return [el("span", { className: `flag flag-${frame.verdict}`, text: frame.verdict }),
+    el("span", { className: "flag-reason", text: frame.verdict_reason || "" })];
+}
+
+// A record produced from this page's produce form (its "hand-made" header).
+export function handMadeBadge(frame) {
+  return frame.hand_made ? [el("span", { className: "hand-made", title: "produced from this page (Topic view)",
+    text: "hand-made" })] : [];
+}
