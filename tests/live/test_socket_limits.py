@@ -30,7 +30,7 @@ class StuckReader:
 
     opened: list[StuckReader] = []
 
-    def __init__(self, topic, bootstrap, until):
+    def __init__(self, topic, bootstrap, until, shared=None):
         self.until, self.closed = dict(until), threading.Event()
         StuckReader.opened.append(self)
 

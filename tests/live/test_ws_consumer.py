@@ -27,6 +27,7 @@ class FakeRelay:
     def __init__(self) -> None:
         self.broadcast = Broadcast()
         self.replay_slots = asyncio.Semaphore(1)
+        self.ledger = None  # nothing judged yet: a replay judges its records itself
         self.reader = relay.ReaderState(
             kafka="ok", partitions=(0, 1, 2), positions={0: 5, 1: 0, 2: 2}, end_offsets={0: 5, 1: 0, 2: 2}
         )
