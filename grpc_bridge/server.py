@@ -14,7 +14,7 @@ from grpc_reflection.v1alpha import reflection
 
 from grpc_bridge.generated import orders_pb2, orders_pb2_grpc
 from grpc_bridge.servicer import OrderServicer
-from grpc_bridge.stream_limits import StreamLimits, max_streams_for
+from grpc_bridge.stream_limits import StreamLimits, max_streams_for, max_waiting_for
 
 SERVICE_NAME = orders_pb2.DESCRIPTOR.services_by_name["OrderService"].full_name
 DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
@@ -86,20 +86,32 @@ def build_server(
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
     max_stream_seconds: float | None = None,
     stream_idle_seconds: float | None = None,
+    request_wait_seconds: float | None = None,
 ) -> RunningServer:
     """Bind `address` and start serving; raise PortInUse when it cannot be bound.
 
-    The stream bounds default to GRPC_STREAM_MAX_SECONDS and GRPC_STREAM_IDLE_SECONDS (settings)."""
+    The bounds default to GRPC_STREAM_MAX_SECONDS, GRPC_STREAM_IDLE_SECONDS and GRPC_REQUEST_WAIT_SECONDS
+    (settings)."""
     max_stream_seconds = settings.GRPC_STREAM_MAX_SECONDS if max_stream_seconds is None else max_stream_seconds
     stream_idle_seconds = settings.GRPC_STREAM_IDLE_SECONDS if stream_idle_seconds is None else stream_idle_seconds
+    request_wait_seconds = settings.GRPC_REQUEST_WAIT_SECONDS if request_wait_seconds is None else request_wait_seconds
     if max_workers < 2:
         raise ValueError("max_workers must be at least 2: one for streams, one for the other calls")
-    for name, seconds in (("max_stream_seconds", max_stream_seconds), ("stream_idle_seconds", stream_idle_seconds)):
+    for name, seconds in (
+        ("max_stream_seconds", max_stream_seconds),
+        ("stream_idle_seconds", stream_idle_seconds),
+        ("request_wait_seconds", request_wait_seconds),
+    ):
         if not (math.isfinite(seconds) and seconds > 0):
             raise ValueError(f"{name} must be a number of seconds more than 0")
-    # Each stream holds a pool thread; they are capped so Create, Get and the rest always find one free.
+    # Each call holds a pool thread: streams and calls waiting for their request are capped, so that Create, Get
+    # and the rest always find one free.
     streams = StreamLimits(
-        max_streams=max_streams_for(max_workers), idle_seconds=stream_idle_seconds, max_seconds=max_stream_seconds
+        max_streams=max_streams_for(max_workers),
+        max_waiting=max_waiting_for(max_workers),
+        idle_seconds=stream_idle_seconds,
+        max_seconds=max_stream_seconds,
+        request_wait_seconds=request_wait_seconds,
     )
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="grpc-rpc"),

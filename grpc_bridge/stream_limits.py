@@ -1,4 +1,5 @@
-"""Every streaming call rungrpc serves is bounded here, in one server interceptor, whatever its service.
+"""Every call rungrpc serves is bounded here, in one server interceptor, whatever its service: each stream, and each
+call's wait for its request.
 
 gRPC's sync server gives a call one thread of its pool for as long as the call runs, and a stream runs as long as
 its client likes. Unbounded, ten idle streams of any kind (a reflection stream nobody speaks on again, a health
@@ -14,8 +15,17 @@ Watch, an order Watch) take every thread, and Create, Get and the page's calls w
 A slot is given back when its call ends, however it ends: the stream returns or fails, the client cancels, its
 deadline passes, keepalive finds the client gone (server.py), or the watchdog here cancels it.
 
-Streams with one request (Watch, health Watch) are served as request-streaming: gRPC would otherwise wait for that
-request on a pool thread before any code of ours runs, and a client that never sends it would hold the thread.
+Every call with one request (Create, Get, health Check, Watch, health Watch...) is served as request-streaming, which
+is invisible on the wire: gRPC would otherwise wait for that request on a pool thread before any code of ours runs,
+unbounded, and clients that send headers but never the request would hold every thread. Here the wait is bounded:
+
+- a call still waiting for its request after `request_wait_seconds` is cancelled;
+- at most `max_waiting` calls may wait longer than `REQUEST_PROMPT_SECONDS` for theirs; the ones beyond are
+  cancelled at the watchdog's next look. A call is not refused for that when it begins: its request may be on its
+  way, and refusing newcomers while `max_waiting` calls stall would let that many clients deny every call;
+- a call on a connection where another call is late with its request is refused at once (RESOURCE_EXHAUSTED):
+  a flood of calls without requests over one connection, queued for threads, then costs a thread for an instant
+  each instead of until the watchdog's look, and the calls queued behind them from other connections are served.
 """
 
 from __future__ import annotations
@@ -31,6 +41,11 @@ logger = logging.getLogger(__name__)
 
 # A stream still open this long after its lifetime is cancelled (Watch ends itself at the lifetime, with OK).
 END_GRACE_SECONDS = 10.0
+# A request that comes within this long is not counted against `max_waiting`: a client sends it with the call's
+# headers, and the server has it within milliseconds even when busy.
+REQUEST_PROMPT_SECONDS = 0.5
+# The watchdog thread ends once it has had nothing to watch this long (it is not started again for every call).
+WATCHDOG_LINGER_SECONDS = 5.0
 
 
 def max_streams_for(max_workers: int) -> int:
@@ -38,27 +53,52 @@ def max_streams_for(max_workers: int) -> int:
     return max_workers // 2
 
 
+def max_waiting_for(max_workers: int) -> int:
+    """A quarter of the pool may wait for requests that are late: with the streams' half, a quarter is left."""
+    return max_workers // 4
+
+
 class StreamLimits(grpc.ServerInterceptor):
-    def __init__(self, *, max_streams: int, idle_seconds: float, max_seconds: float):
+    def __init__(
+        self,
+        *,
+        max_streams: int,
+        max_waiting: int,
+        idle_seconds: float,
+        max_seconds: float,
+        request_wait_seconds: float,
+    ):
         self.max_streams = max_streams
+        self.max_waiting = max_waiting
         self.idle_seconds = idle_seconds
         self.max_seconds = max_seconds
-        # How often the watchdog looks: a stream is ended at most this late.
-        self.tick_seconds = min(1.0, idle_seconds / 4, max_seconds / 4)
+        self.request_wait_seconds = request_wait_seconds
+        # How often the watchdog looks: a call is ended at most this late.
+        self.tick_seconds = min(REQUEST_PROMPT_SECONDS / 2, idle_seconds / 4, max_seconds / 4, request_wait_seconds / 4)
         self._lock = threading.Lock()
         self._open: set[_Stream] = set()
+        self._waiting: set[_Waiting] = set()
+        # The connections (peers) with a call late with its request, as the watchdog last saw them.
+        self._late_peers: frozenset[str] = frozenset()
         self._watchdog: threading.Thread | None = None
+        self._last_watched = 0.0
 
     def open_streams(self) -> int:
         with self._lock:
             return len(self._open)
 
+    def waiting_for_requests(self) -> int:
+        with self._lock:
+            return len(self._waiting)
+
     def intercept_service(self, continuation, handler_call_details):
         handler = continuation(handler_call_details)
-        if handler is None or not (handler.request_streaming or handler.response_streaming):
-            return handler
+        if handler is None:
+            return None
         method = handler_call_details.method
-        if handler.stream_unary:
+        if handler.unary_unary:
+            build, behavior = grpc.stream_unary_rpc_method_handler, self._unary_unary(method, handler.unary_unary)
+        elif handler.stream_unary:
             build, behavior = grpc.stream_unary_rpc_method_handler, self._stream_unary(method, handler.stream_unary)
         elif handler.stream_stream:
             build, behavior = grpc.stream_stream_rpc_method_handler, self._stream_stream(method, handler.stream_stream)
@@ -94,14 +134,40 @@ class StreamLimits(grpc.ServerInterceptor):
         def behavior(requests, context):
             stream = self._take(method, context)
             try:
-                request = next(stream.receiving(requests, "its request"), None)
-                if request is None:  # the client closed its side without a request; gRPC's own words for it
-                    context.abort(grpc.StatusCode.UNIMPLEMENTED, f'"{method}" requires exactly one request message.')
-                yield from stream.sending(inner(request, context))
+                yield from stream.sending(inner(self._one_request(method, requests, context), context))
             finally:
                 stream.release()
 
         return behavior
+
+    def _unary_unary(self, method, inner):
+        def behavior(requests, context):
+            return inner(self._one_request(method, requests, context), context)
+
+        return behavior
+
+    def _one_request(self, method: str, requests: Iterator, context):
+        """The call's one request, waited for within the bounds; the call cancelled (an RpcError here) past them.
+
+        Nothing to give back if the call ends meanwhile: this thread is in `next`, which returns or raises then."""
+        waiting = _Waiting(method, context)
+        if waiting.peer in self._late_peers:
+            context.abort(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                f"another call on this connection has waited more than {REQUEST_PROMPT_SECONDS:g} s for its request; "
+                f"send each call's request with it",
+            )
+        with self._lock:
+            self._waiting.add(waiting)
+            self._watched(waiting.since)
+        try:
+            request = next(requests, None)
+        finally:
+            with self._lock:
+                self._waiting.discard(waiting)
+        if request is None:  # the client closed its side without a request; gRPC's own words for it
+            context.abort(grpc.StatusCode.UNIMPLEMENTED, f'"{method}" requires exactly one request message.')
+        return request
 
     def _take(self, method: str, context) -> _Stream:
         """A slot for this call, or the call aborted (RESOURCE_EXHAUSTED when every slot is taken)."""
@@ -110,9 +176,7 @@ class StreamLimits(grpc.ServerInterceptor):
             full = len(self._open) >= self.max_streams
             if not full:
                 self._open.add(stream)
-                if self._watchdog is None:
-                    self._watchdog = threading.Thread(target=self._watch, name="grpc-stream-watchdog", daemon=True)
-                    self._watchdog.start()
+                self._watched(stream.began)
         if full:
             context.abort(
                 grpc.StatusCode.RESOURCE_EXHAUSTED,
@@ -130,19 +194,46 @@ class StreamLimits(grpc.ServerInterceptor):
         with self._lock:
             self._open.discard(stream)
 
+    def _watched(self, now: float) -> None:
+        """A call is to be watched from `now`: the watchdog runs (with the lock held)."""
+        self._last_watched = now
+        if self._watchdog is None:
+            self._watchdog = threading.Thread(target=self._watch, name="grpc-stream-watchdog", daemon=True)
+            self._watchdog.start()
+
     def _watch(self) -> None:
-        """Cancel overdue streams; runs while any stream is open (one thread for all of them)."""
+        """Cancel overdue calls; one thread for all of them, while there are any (and a little after)."""
         while True:
             time.sleep(self.tick_seconds)
             now = time.monotonic()
             with self._lock:
-                if not self._open:
+                if self._open or self._waiting:
+                    self._last_watched = now
+                elif now - self._last_watched > WATCHDOG_LINGER_SECONDS:
                     self._watchdog = None
                     return
                 overdue = [(stream, why) for stream in self._open if (why := stream.overdue(now))]
-            for stream, why in overdue:
-                logger.info("cancelled a %s stream: %s", stream.method, why)
-                stream.cancel()
+                overdue += self._overdue_waits(now)
+            for call, why in overdue:
+                logger.info("cancelled a %s call: %s", call.method, why)
+                call.cancel()
+
+    def _overdue_waits(self, now: float) -> list[tuple[_Waiting, str]]:
+        """Calls past the request wait, then the late ones beyond the first `max_waiting` (with the lock held)."""
+        late = sorted(
+            (waiting for waiting in self._waiting if now - waiting.since > REQUEST_PROMPT_SECONDS),
+            key=lambda waiting: waiting.since,
+        )
+        self._late_peers = frozenset(waiting.peer for waiting in late)
+        late = [waiting for waiting in late if not waiting.cancelled]
+        overdue = [
+            (waiting, f"waited more than {self.request_wait_seconds:g} s for its request")
+            for waiting in late
+            if now - waiting.since > self.request_wait_seconds
+        ]
+        beyond = late[len(overdue) + self.max_waiting :]
+        why = f"at most {self.max_waiting} calls may wait more than {REQUEST_PROMPT_SECONDS:g} s for their request"
+        return overdue + [(waiting, why) for waiting in beyond]
 
 
 class _Stream:
@@ -157,9 +248,9 @@ class _Stream:
         self.waiting: tuple[float, str] | None = None
         self.cancelled = False
 
-    def receiving(self, requests, what: str = "its next message") -> Iterator:
+    def receiving(self, requests) -> Iterator:
         while True:
-            self.waiting = (time.monotonic(), what)
+            self.waiting = (time.monotonic(), "its next message")
             try:
                 request = next(requests)
             except StopIteration:
@@ -193,3 +284,19 @@ class _Stream:
 
     def release(self) -> None:
         self._limits.release(self)
+
+
+class _Waiting:
+    """A call waiting for its one request, since when, on which connection."""
+
+    def __init__(self, method: str, context):
+        self._context = context
+        self.method = method
+        self.peer = context.peer()
+        self.since = time.monotonic()
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        """From the watchdog's thread: wakes the call's thread, blocked on the request, with an RpcError."""
+        self.cancelled = True
+        self._context.cancel()

@@ -232,6 +232,8 @@ GRPC_CALL_TIMEOUT = float(os.environ.get("GRPC_CALL_TIMEOUT", 5))
 # or to read) longer than this is cancelled; none lives longer than the other (Watch ends itself with OK then).
 GRPC_STREAM_IDLE_SECONDS = float(os.environ.get("GRPC_STREAM_IDLE_SECONDS", 30))
 GRPC_STREAM_MAX_SECONDS = float(os.environ.get("GRPC_STREAM_MAX_SECONDS", 3600))
+# ... and on every call's one request: a call that has not sent it this long after it began is cancelled.
+GRPC_REQUEST_WAIT_SECONDS = float(os.environ.get("GRPC_REQUEST_WAIT_SECONDS", 5))
 # The publisher listens here (UDP, this host) for a nudge after each commit; empty turns nudges off.
 OUTBOX_WAKEUP_ADDR = os.environ.get("OUTBOX_WAKEUP_ADDR", "127.0.0.1:8787")
 # How often the publisher looks at the outbox when no nudge arrives (a publisher on another host, a lost one).

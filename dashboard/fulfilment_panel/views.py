@@ -4,23 +4,21 @@ They serve the dashboard's panel and are left out of the orders API's OpenAPI sc
 gateway is; `manage.py fulfilment` is their terminal twin.
 """
 
-from django.conf import settings
 from drf_spectacular.utils import extend_schema
-from rest_framework import permissions, status
+from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dashboard.errors import field_errors_as_400
 from dashboard.fulfilment_panel import local_broker, panel
+from dashboard.switches import SettingSwitch
 from fulfilment import controls, stuck
 from orders.exceptions import InvalidInput
 
 
-class ControlsEnabled(permissions.BasePermission):
+class ControlsEnabled(SettingSwitch):
+    setting = "FULFILMENT_CONTROLS"
     message = "The controls are off here (FULFILMENT_CONTROLS=0)."
-
-    def has_permission(self, request, view) -> bool:
-        return request.method in permissions.SAFE_METHODS or settings.FULFILMENT_CONTROLS
 
 
 @extend_schema(exclude=True)

@@ -4,34 +4,22 @@ import grpc
 from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from kafka.errors import KafkaError
-from rest_framework import exceptions, permissions, status
+from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dashboard.errors import field_errors_as_400
+from dashboard.switches import SettingSwitch
 from dashboard.workbench import grpc_calls, produce, wire
 from orders.exceptions import InvalidInput, OrderNotFound
 
 
-class _Switch(permissions.BasePermission):
-    """A 403 {"detail": message} while the setting is off. Raised, not returned False: DRF answers a refused
-    permission with "Authentication credentials were not provided." when nobody is logged in, as here always."""
-
-    setting = ""
-    message = ""
-
-    def has_permission(self, request, view) -> bool:
-        if not getattr(settings, self.setting):
-            raise exceptions.PermissionDenied(self.message)
-        return True
-
-
-class ProduceEnabled(_Switch):
+class ProduceEnabled(SettingSwitch):
     setting = "WORKBENCH_PRODUCE"
     message = "Producing from the page is off here (WORKBENCH_PRODUCE=0)."
 
 
-class GrpcWorkbenchEnabled(_Switch):
+class GrpcWorkbenchEnabled(SettingSwitch):
     setting = "WORKBENCH_GRPC"
     message = "Calling gRPC methods from the page is off here (WORKBENCH_GRPC=0)."
 

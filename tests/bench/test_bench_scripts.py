@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = [
     "rest_create",
     "grpc_create",
+    "grpc_streams_held",
     "outbox_publish",
     "relay_latency",
     "fanout",

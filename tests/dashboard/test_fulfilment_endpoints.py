@@ -35,7 +35,9 @@ def test_the_controls_answer_403_when_turned_off_and_change_nothing(client, sett
         ("/fulfilment/recover", {}),
         ("/fulfilment/broker", {"action": "stop"}),
     ]:
-        assert post(client, path, body).status_code == 403
+        response = post(client, path, body)
+        assert response.status_code == 403
+        assert response.json() == {"detail": "The controls are off here (FULFILMENT_CONTROLS=0)."}, path
     control = controls.current()
     assert (control.paused, control.kill_requested_at) == (False, None)
 

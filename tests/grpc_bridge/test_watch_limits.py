@@ -18,7 +18,7 @@ from grpc_bridge.generated import orders_pb2 as pb
 from grpc_bridge.generated import orders_pb2_grpc
 from grpc_bridge.server import build_server, server_options
 from grpc_bridge.servicer import WATCH_END_KEY, WATCH_MAX_SECONDS_KEY
-from grpc_bridge.stream_limits import max_streams_for
+from grpc_bridge.stream_limits import max_streams_for, max_waiting_for
 from messaging import clients
 from outbox.publisher import publish_pending
 from tests.support.waiting import wait_until
@@ -237,13 +237,16 @@ def test_the_server_detects_dead_clients_and_bounds_connections():
 
 def test_every_pool_keeps_a_thread_for_unary_calls():
     assert [max_streams_for(n) for n in (2, 3, 4, 10)] == [1, 1, 2, 5]
-    assert all(n - max_streams_for(n) >= 1 for n in range(2, 100))
+    assert [max_waiting_for(n) for n in (2, 3, 4, 10)] == [0, 0, 1, 2]
+    assert all(n - max_streams_for(n) - max_waiting_for(n) >= 1 for n in range(2, 100))
     with pytest.raises(ValueError, match="max_workers must be at least 2"):
         build_server("127.0.0.1:0", max_workers=1)
     with pytest.raises(ValueError, match="max_stream_seconds must be"):
         build_server("127.0.0.1:0", max_stream_seconds=0)
     with pytest.raises(ValueError, match="stream_idle_seconds must be"):
         build_server("127.0.0.1:0", stream_idle_seconds=float("nan"))
+    with pytest.raises(ValueError, match="request_wait_seconds must be"):
+        build_server("127.0.0.1:0", request_wait_seconds=-1)
 
 
 @pytest.mark.parametrize(
@@ -255,6 +258,8 @@ def test_every_pool_keeps_a_thread_for_unary_calls():
         ["--max-stream-seconds", "inf"],
         ["--stream-idle-seconds", "0"],
         ["--stream-idle-seconds", "-1"],
+        ["--request-wait-seconds", "0"],
+        ["--request-wait-seconds", "inf"],
     ],
 )
 def test_rungrpc_refuses_limits_that_cannot_work(options):

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import autoreload
 
 from grpc_bridge.server import DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_WORKERS, SERVICE_NAME, PortInUse, build_server
-from grpc_bridge.stream_limits import max_streams_for
+from grpc_bridge.stream_limits import max_streams_for, max_waiting_for
 
 DEFAULT_ADDRPORT = "127.0.0.1:50051"
 
@@ -51,6 +51,13 @@ class Command(BaseCommand):
             f"(default GRPC_STREAM_IDLE_SECONDS, {settings.GRPC_STREAM_IDLE_SECONDS:g})",
         )
         parser.add_argument(
+            "--request-wait-seconds",
+            type=float,
+            default=settings.GRPC_REQUEST_WAIT_SECONDS,
+            help=f"a call that has not sent its request this long after it began is cancelled "
+            f"(default GRPC_REQUEST_WAIT_SECONDS, {settings.GRPC_REQUEST_WAIT_SECONDS:g})",
+        )
+        parser.add_argument(
             "--grace", type=float, default=10.0, help="seconds in-flight calls get to finish on SIGTERM/SIGINT"
         )
         parser.add_argument(
@@ -66,7 +73,9 @@ class Command(BaseCommand):
                 "--max-workers must be at least 2: streams may take half the threads, "
                 "the rest always serve Create, Get and the other calls"
             )
-        streams = {name: options[name] for name in ("max_stream_seconds", "stream_idle_seconds")}
+        streams = {
+            name: options[name] for name in ("max_stream_seconds", "stream_idle_seconds", "request_wait_seconds")
+        }
         for name, seconds in streams.items():
             if not (math.isfinite(seconds) and seconds > 0):
                 raise CommandError(f"--{name.replace('_', '-')} must be a number of seconds more than 0")
@@ -105,7 +114,8 @@ class Command(BaseCommand):
                 [
                     f"gRPC OrderService listening on {target} (reflection and grpc.health.v1 on; "
                     f"{max_workers} threads, at most {max_streams_for(max_workers)} streams of "
-                    f"{streams['max_stream_seconds']:g} s, idle {streams['stream_idle_seconds']:g} s). Try:",
+                    f"{streams['max_stream_seconds']:g} s, idle {streams['stream_idle_seconds']:g} s; requests "
+                    f"within {streams['request_wait_seconds']:g} s, {max_waiting_for(max_workers)} late at most). Try:",
                     f"  grpcurl -plaintext {target} list",
                     f"  grpcurl -plaintext {target} describe {SERVICE_NAME}",
                     f'  grpcurl -plaintext -d \'{{"created_by": "ana", "equipment": ["KEYBOARD", "MOUSE"]}}\' '
