@@ -73,9 +73,9 @@ def parse(body: object) -> tuple[Target, bool]:
     to = body.get("to")
     if to not in KINDS:
         errors["to"] = [KINDS_MESSAGE]
-    for name, needed_by in (("datetime", "datetime"), ("offsets", "offsets")):
-        if body.get(name) is not None and to in KINDS and to != needed_by:
-            errors[name] = [f'Only with "to": "{needed_by}".']
+    for name in ("datetime", "offsets"):
+        if body.get(name) is not None and to in KINDS and to != name:
+            errors[name] = [f'Only with "to": "{name}".']
     timestamp_ms = _timestamp_ms(body.get("datetime"), errors) if to == "datetime" else None
     offsets = _offsets(body.get("offsets"), errors) if to == "offsets" else {}
     apply = body.get("apply", False)
