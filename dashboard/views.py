@@ -21,6 +21,8 @@ def dashboard(request):
         "fulfilment_kill_url": reverse("fulfilment-kill"),
         "fulfilment_recover_url": reverse("fulfilment-recover"),
         "fulfilment_broker_url": reverse("fulfilment-broker"),
+        # A group's reset: this with the group id (URL-encoded) in place of GROUP-ID.
+        "fulfilment_reset_url": reverse("fulfilment-reset", args=["GROUP-ID"]),
         "produce_url": reverse("workbench-produce"),
         "schema_url": reverse("schema") + "?format=json",
         "grpc_services_url": reverse("workbench-grpc-services"),

@@ -10,7 +10,7 @@ from fulfilment.models import DeliveryMode, WorkerControl
 from orders.exceptions import InvalidInput
 
 MAX_STEP_DELAY_MS = 10_000
-MAX_MEMBERS = 3
+MAX_MEMBERS = 3  # 0 empties the group: Kafka resets the offsets of an empty group only
 
 
 def current() -> WorkerControl:
@@ -28,14 +28,14 @@ def _errors(changes: dict) -> dict[str, list[str]]:
     checks = {
         "paused": lambda v: isinstance(v, bool),
         "step_delay_ms": lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_STEP_DELAY_MS,
-        "members": lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_MEMBERS,
+        "members": lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_MEMBERS,
         "delivery_mode": lambda v: v in DeliveryMode.values,
         "failure_rate": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1,
     }
     messages = {
         "paused": "Use true or false.",
         "step_delay_ms": f"Use 0 to {MAX_STEP_DELAY_MS} milliseconds.",
-        "members": f"Use 1 to {MAX_MEMBERS} members.",
+        "members": f"Use 0 to {MAX_MEMBERS} members.",
         "delivery_mode": f"Use {', '.join(DeliveryMode.values)}.",
         "failure_rate": "Use a share from 0 to 1.",
     }

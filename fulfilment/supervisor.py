@@ -65,12 +65,13 @@ class Supervisor:
         self._recover_stuck(control)
 
     def _recover_stuck(self, control) -> None:
-        """A round of recovery when one is due. None while the group is paused (a pause holds every order), and none
-        in at-most-once: a second start is what that mode promises never to do, so its lost orders stay for a
-        person to see and recover on request."""
+        """A round of recovery when one is due. None while the group is paused or emptied (a person holds every
+        order on purpose: to watch lag grow, or to reset the group's offsets), and none in at-most-once: a second
+        start is what that mode promises never to do, so its lost orders stay for a person to recover on request."""
         every = settings.FULFILMENT_RECOVERY_SECONDS
+        held = control.paused or control.members == 0
         at_most_once = control.delivery_mode == DeliveryMode.AT_MOST_ONCE
-        if not every or control.paused or at_most_once or time.monotonic() < self.recover_at:
+        if not every or held or at_most_once or time.monotonic() < self.recover_at:
             return
         self.recover_at = time.monotonic() + every
         stuck.recover(name=self.recovery_name)

@@ -91,7 +91,7 @@ def _groups(admin: KafkaAdminClient, topic: str, partitions: list[dict]) -> list
     committed = admin.list_group_offsets(dict.fromkeys(ids))
     groups = []
     for group_id in ids:
-        members = _members(described.get(group_id, {}), topic)
+        members = members_reading(described.get(group_id, {}), topic)
         offsets = {
             tp.partition: meta.offset
             for tp, meta in committed.get(group_id, {}).items()
@@ -103,7 +103,8 @@ def _groups(admin: KafkaAdminClient, topic: str, partitions: list[dict]) -> list
     return groups
 
 
-def _members(description: dict, topic: str) -> list[dict]:
+def members_reading(description: dict, topic: str) -> list[dict]:
+    """The members of a described group that own a partition of the topic or subscribe to it."""
     members = []
     for member in description.get("members") or []:
         assignment = (member.get("member_assignment") or {}).get("assigned_partitions") or []

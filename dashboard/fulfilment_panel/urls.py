@@ -11,4 +11,6 @@ urlpatterns = [
     path("kill", views.KillMember.as_view(), name="fulfilment-kill"),
     path("recover", views.RecoverStuck.as_view(), name="fulfilment-recover"),
     path("broker", views.LocalBrokerControl.as_view(), name="fulfilment-broker"),
+    # A group id may hold any character, "/" too: the path converter takes it whole.
+    path("groups/<path:group>/reset", views.ResetGroupOffsets.as_view(), name="fulfilment-reset"),
 ]

@@ -5,12 +5,13 @@ gateway is; `manage.py fulfilment` is their terminal twin.
 """
 
 from drf_spectacular.utils import extend_schema
+from kafka.errors import KafkaError
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dashboard.errors import field_errors_as_400
-from dashboard.fulfilment_panel import local_broker, panel
+from dashboard.fulfilment_panel import local_broker, offset_reset, panel
 from dashboard.switches import SettingSwitch
 from fulfilment import controls, stuck
 from orders.exceptions import InvalidInput
@@ -91,3 +92,24 @@ class LocalBrokerControl(APIView):
         except local_broker.NotControllable as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         return Response({"action": action}, status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema(exclude=True)
+class ResetGroupOffsets(APIView):
+    """POST {"to": "earliest" | "latest" | "datetime" | "offsets", "datetime"?: ISO 8601, "offsets"?: {partition:
+    offset}, "apply"?: bool}: the plan per partition (a dry run), committed when apply; 409 while the group has
+    members."""
+
+    permission_classes = [ControlsEnabled]
+
+    @field_errors_as_400
+    def post(self, request, group):
+        target, apply = offset_reset.parse(request.data)
+        try:
+            return Response(offset_reset.reset(group, target, apply=apply))
+        except offset_reset.GroupActive as exc:
+            body = {"detail": str(exc), "state": exc.state, "members": exc.members}
+            return Response(body, status=status.HTTP_409_CONFLICT)
+        except (KafkaError, OSError) as exc:
+            text = str(exc) if str(exc).startswith(type(exc).__name__) else f"{type(exc).__name__}: {exc}"
+            return Response({"detail": f"Kafka: {text[:300]}"}, status=status.HTTP_503_SERVICE_UNAVAILABLE)

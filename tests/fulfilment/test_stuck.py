@@ -202,3 +202,15 @@ def test_the_supervisor_leaves_at_most_once_lost_orders_to_a_person(settings):
     assert listed() == [str(order.order_id)]
     assert [recovered.order_id for recovered in stuck.recover()] == [str(order.order_id)]
     assert Order.objects.get(pk=order.pk).status == Status.COMPLETED
+
+
+def test_the_supervisor_leaves_the_orders_of_an_emptied_group_alone(settings):
+    settings.FULFILMENT_RECOVERY_SECONDS = 0.01
+    controls.update(failure_rate=0, members=0)
+    order = placed()
+    supervisor = Supervisor()
+    supervisor.recover_at = 0
+    supervisor._recover_stuck(controls.current())
+    assert Order.objects.get(pk=order.pk).status == Status.QUEUED
+    supervisor._recover_stuck(controls.update(members=1))
+    assert Order.objects.get(pk=order.pk).status == Status.COMPLETED

@@ -19,7 +19,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--members", type=int, help=f"members to run, 1 to {controls.MAX_MEMBERS}")
+        parser.add_argument("--members", type=int, help=f"members to run, 0 to {controls.MAX_MEMBERS}")
         parser.add_argument("--step-delay-ms", type=int, help="milliseconds each step of an order takes")
         parser.add_argument("--delivery-mode", choices=DeliveryMode.values)
         parser.add_argument("--failure-rate", type=float, help="share of orders that FAIL, 0 to 1")

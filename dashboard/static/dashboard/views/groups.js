@@ -1,10 +1,12 @@
 // The Consumer groups view: the worker group's partitions, offsets, lag and members from the Kafka admin API,
 // polled every second while it shows, the other groups reading the topic, the stuck orders, and the controls that
-// break things on purpose (or recover what broke), each beside its terminal command.
+// break things on purpose (or recover what broke), each beside its terminal command; each group's offset reset is
+// offset_reset.js's.
 
 import { describe, getJSON, postJSON } from "../api.js";
 import { $, clockTime, config, el, poller, shortId } from "../dom.js";
 import { markOrders } from "../orders.js";
+import { renderResets, startResets } from "./offset_reset.js";
 
 const text = (value) => (value === null || value === undefined ? "–" : String(value));
 const cells = (values, classes = []) => values.map((value, index) => el("td", classes[index] ? { className: classes[index], text: value } : { text: value }));
@@ -137,6 +139,7 @@ async function poll() {
     renderGroup(state, group);
     renderMembers(state, group);
     renderOthers(state);
+    renderResets(state);
     renderStuck(state.stuck);
     renderControls(state);
     markOrders(state.marked);
@@ -166,6 +169,7 @@ export const groupsView = {
   name: "groups",
   title: "Consumer groups",
   start() {
+    startResets(() => poll());
     for (const input of document.querySelectorAll("#worker-controls [data-control]")) {
       input.addEventListener("change", () => {
         const field = input.dataset.control;
