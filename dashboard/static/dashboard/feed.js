@@ -1,7 +1,7 @@
 // The Kafka feed: every record the socket brings, newest first across partitions, with pause, duplicates hidden, a
 // bound, filters and export. One table serves the Live and the Topic views; it keeps filling while another view shows.
 
-import { $, clockTime, config, el, roving, shortId } from "./dom.js";
+import { $, clockTime, config, el, olderRowsNote, roving, shortId } from "./dom.js";
 import { relay, subscribe } from "./socket.js";
 import { fromBase64, hexView } from "./widgets/hex_view.js";
 import { jsonView } from "./widgets/json_view.js";
@@ -10,8 +10,10 @@ import { jsonView } from "./widgets/json_view.js";
 const MAX_SEEN_EVENTS = 20000;
 // Rows the filters let through that are drawn, at first and per "show older": the feed keeps up to 2,000 rows (all
 // in the table, for filters, export and links), but every row drawn costs each frame's layout and paint, as a new
-// record on top moves all of them. Rows past these are in the table with class "beyond" (display: none).
-const DRAWN_STEP = 200;
+// record on top moves all of them (a frame's prepaint, paint and layout grew about linearly with the rows drawn:
+// docs/performance.md). 50 fill the feed's box twice over; scrolling to its end draws 50 more. Rows past these are
+// in the table with class "beyond" (display: none).
+const DRAWN_STEP = 50;
 
 // Builders of extra controls under a record's payload (the Topic view adds copy-as commands and re-produce).
 export const recordExtras = [];
@@ -45,6 +47,7 @@ function above(a, b) {
 }
 
 let detailIds = 0;
+let showOlder = () => {};  // says how many rows the filters let through are kept but not drawn (startFeed sets it)
 
 // What a record's payload shows: its frame's fields as a JSON tree (a field's format and reason only when it is not
 // plain text), then a hex view of each key, value or header that is not UTF-8 (the frame carries those as base64).
@@ -82,6 +85,7 @@ export const feed = {
   drawnLimit: DRAWN_STEP,
   duplicatesHidden: 0,
   clearOnReplay: false,  // a chosen start is waiting for the server's "replaying" before the table starts over
+  untrimmed: false,  // rows were placed since the last trim: the socket's batch trims once, when it is all placed
   limit() { return Number($("buffer-size").value); },
   add(frame) {
     if (this.paused) {
@@ -159,7 +163,7 @@ export const feed = {
     $("feed").insertBefore(row.detail, next);
     rows.splice(low, 0, row);
     if (!row.hidden) this.matching += 1;
-    this.trim();
+    this.untrimmed = true;
   },
   // Draw the leading rows up to drawnLimit matching ones, and no more: usually one row crosses the line.
   settle() {
@@ -175,9 +179,7 @@ export const feed = {
       row.classList.remove("beyond");
       if (!row.hidden) this.drawnMatching += 1;
     }
-    const older = this.matching - this.drawnMatching;
-    $("feed-more").hidden = older === 0;
-    $("feed-more-count").textContent = `${older} older record${older === 1 ? "" : "s"} kept, not drawn.`;
+    showOlder(this.matching - this.drawnMatching);
   },
   drawMore() {
     this.drawnLimit += DRAWN_STEP;
@@ -214,6 +216,7 @@ export const feed = {
   },
   // Drop the oldest rows past the bound, and say how many are kept and how many the filters let through.
   trim() {
+    this.untrimmed = false;
     const limit = this.limit();
     while (this.rows.length > limit) {
       const row = this.rows.pop();
@@ -253,6 +256,7 @@ export const feed = {
     if (!this.paused) {
       for (const frame of this.held) this.render(frame);
       this.held = [];
+      this.trim();
       $("paused-count").textContent = "0";
     }
   },
@@ -291,16 +295,11 @@ export function startFeed() {
   for (const id of ["filter-partition", "filter-type", "filter-source"]) $(id).addEventListener("change", () => feed.filter());
   for (const id of ["filter-key", "filter-text"]) $(id).addEventListener("input", () => feed.filter());
   roving($("feed"), "tr:not(.beyond) button[data-rove]");
-  // Older rows are drawn on asking, or when the feed's box is scrolled to its end.
-  const box = $("feed").closest(".table-scroll");
-  const more = el("button", { type: "button", className: "link", text: `show ${DRAWN_STEP} more` });
-  more.addEventListener("click", () => feed.drawMore());
-  box.after(el("p", { className: "muted", id: "feed-more", hidden: "" }, el("span", { id: "feed-more-count" }), " ", more));
-  box.addEventListener("scroll", () => {
-    if (!$("feed-more").hidden && box.scrollTop + box.clientHeight >= box.scrollHeight - 40) feed.drawMore();
-  }, { passive: true });
+  showOlder = olderRowsNote($("feed").closest(".table-scroll"),
+    { id: "feed-more", noun: "record", step: DRAWN_STEP, drawMore: () => feed.drawMore() });
   subscribe("partitions", listPartitions);
   subscribe("record", (frame) => feed.add(frame));
+  subscribe("batch", () => { if (feed.untrimmed) feed.trim(); });
   subscribe("status", (frame) => {
     if (feed.clearOnReplay && frame.type === "status" && frame.state === "replaying") {
       feed.clearOnReplay = false;

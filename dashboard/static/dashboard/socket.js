@@ -5,11 +5,13 @@ import { config } from "./dom.js";
 
 const subscribers = {
   record: new Set(), status: new Set(), connection: new Set(), partitions: new Set(), refused: new Set(),
+  batch: new Set(),
 };
 
 // Listen for "record" (one record frame), "status" (a status or error frame), "connection" ("open" or "closed"),
-// "partitions" (the topic's partition numbers) or "refused" (the server refused a start the person chose: the
-// error frame, whose message names the valid range); returns the unsubscribe function.
+// "partitions" (the topic's partition numbers), "refused" (the server refused a start the person chose: the
+// error frame, whose message names the valid range) or "batch" (a batch of messages was handed on: what is
+// written once per batch, such as counts, is written now); returns the unsubscribe function.
 export function subscribe(kind, listener) {
   subscribers[kind].add(listener);
   return () => subscribers[kind].delete(listener);
@@ -17,10 +19,18 @@ export function subscribe(kind, listener) {
 
 const emit = (kind, value) => subscribers[kind].forEach((listener) => listener(value));
 
-// What each incoming message costs the main thread (parsing it and every subscriber's work: feed rows, orders,
-// timeline) is a User Timing measure of this name, for the browser's performance tools and
-// bench/feed_main_thread.py. The page clears them every MAX_MEASURES, so one left open for a day holds few.
-export const MESSAGE_MEASURE = "ws-message";
+// Messages are handed on in batches, once per animation frame: however many arrive, the DOM changes once per frame,
+// right before its style, layout and paint. A hidden tab gets no animation frames, so a timer hands them on too; and
+// past MAX_PENDING_CHARS of message text (at most twice as many bytes) the batch is handed on at once: the queue
+// is bounded.
+const FLUSH_WITHOUT_FRAME_MS = 100;
+const MAX_PENDING_CHARS = 4 * 1024 * 1024;
+
+// What each batch costs the main thread (parsing its messages and every subscriber's work: feed rows, orders,
+// timeline, counts) is a User Timing measure of this name, its detail the number of messages, for the browser's
+// performance tools and bench/feed_main_thread.py. The page clears them every MAX_MEASURES, so one left open for
+// a day holds few.
+export const BATCH_MEASURE = "ws-batch";
 const MAX_MEASURES = 10000;
 
 export const relay = {
@@ -29,7 +39,11 @@ export const relay = {
   positions: {},  // next offset per partition: what a reconnect resumes from
   endOffsets: {},  // the topic's end per partition when the socket connected
   retryMs: 500,
-  measured: 0,  // MESSAGE_MEASURE entries since the last clear
+  measured: 0,  // BATCH_MEASURE entries since the last clear
+  pending: [],  // the text of messages not yet handed on, oldest first
+  pendingChars: 0,
+  flushFrame: 0,
+  flushTimer: 0,
   newestPending: false,
   connect() {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
@@ -43,20 +57,44 @@ export const relay = {
       // the newest records once the "connected" status says where the topic ends.
       if (Object.keys(this.positions).length) this.replay(this.positions);
     });
-    socket.addEventListener("message", (message) => {
-      const start = performance.now();
-      this.receive(JSON.parse(message.data));
-      performance.measure(MESSAGE_MEASURE, { start });
-      if ((this.measured += 1) >= MAX_MEASURES) {
-        performance.clearMeasures(MESSAGE_MEASURE);
-        this.measured = 0;
-      }
-    });
+    socket.addEventListener("message", (message) => this.queue(message.data));
     socket.addEventListener("close", () => {
+      this.flush();
       emit("connection", "closed");
       setTimeout(() => this.connect(), this.retryMs);
       this.retryMs = Math.min(this.retryMs * 2, 5000);
     });
+  },
+  queue(data) {
+    this.pending.push(data);
+    this.pendingChars += data.length;
+    if (this.pendingChars > MAX_PENDING_CHARS) return this.flush();
+    if (this.flushFrame) return;
+    this.flushFrame = requestAnimationFrame(() => this.flush());
+    this.flushTimer = setTimeout(() => this.flush(), FLUSH_WITHOUT_FRAME_MS);
+  },
+  flush() {
+    cancelAnimationFrame(this.flushFrame);
+    clearTimeout(this.flushTimer);
+    this.flushFrame = 0;
+    const batch = this.pending;
+    this.pending = [];
+    this.pendingChars = 0;
+    if (!batch.length) return;
+    const start = performance.now();
+    for (const data of batch) {
+      try {
+        this.receive(JSON.parse(data));
+      } catch (error) {
+        reportError(error);  // one bad message or subscriber must not cost the rest of the batch
+      }
+    }
+    emit("batch", batch.length);
+    performance.measure(BATCH_MEASURE, { start, detail: { messages: batch.length } });
+    if ((this.measured += 1) >= MAX_MEASURES) {
+      performance.clearMeasures(BATCH_MEASURE);
+      this.measured = 0;
+    }
   },
   chosenStart: false,  // whether the last replay asked for was a person's choice (Topic view) or the page's own
   everChosen: false,  // once a person chose a start, the page never asks for "the newest records" on its own again
