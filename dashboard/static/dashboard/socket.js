@@ -5,10 +5,11 @@ import { config } from "./dom.js";
 
 const subscribers = {
   record: new Set(), status: new Set(), connection: new Set(), partitions: new Set(), refused: new Set(),
-  batch: new Set(),
+  broker: new Set(), batch: new Set(),
 };
 
-// Listen for "record" (one record frame), "status" (a status or error frame), "connection" ("open" or "closed"),
+// Listen for "record" (one record frame), "status" (a status or error frame), "broker" (the broker frame: whether
+// the broker's port accepts connections, sent around an outage), "connection" ("open" or "closed"),
 // "partitions" (the topic's partition numbers), "refused" (the server refused a start the person chose: the
 // error frame, whose message names the valid range) or "batch" (a batch of messages was handed on: what is
 // written once per batch, such as counts, is written now); returns the unsubscribe function.
@@ -150,6 +151,7 @@ export const relay = {
       emit("record", frame);
       return;
     }
+    if (frame.type === "broker") return emit("broker", frame);
     if (frame.type === "error" && frame.action === "replay") return this.refused(frame);
     if (frame.type === "status" && frame.state === "connected") this.connected(frame);
     if (frame.type === "status" && frame.state === "live") {
