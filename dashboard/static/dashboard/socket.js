@@ -20,17 +20,20 @@ export function subscribe(kind, listener) {
 
 const emit = (kind, value) => subscribers[kind].forEach((listener) => listener(value));
 
-// Messages are handed on in batches, once per animation frame: however many arrive, the DOM changes once per frame,
-// right before its style, layout and paint. A hidden tab gets no animation frames, so a timer hands them on too; and
-// past MAX_PENDING_CHARS of message text (at most twice as many bytes) the batch is handed on at once: the queue
-// is bounded.
+// Messages are handed on in batches, once per animation frame, right before its style, layout and paint: however
+// many arrive, the DOM changes once per frame. A batch does at most FRAME_BUDGET_MS of work (parsing and every
+// subscriber's), stopping between two frames of a message; the rest waits for the next animation frame, so a burst
+// (a replay's history, a backlog after the tab was busy) never holds a frame back. A hidden tab gets no animation
+// frames: a timer hands messages on, all of them, as there is no frame to keep. Past MAX_PENDING_CHARS of message
+// text waiting (at most twice as many bytes) everything is handed on at once: the queue is bounded.
+const FRAME_BUDGET_MS = 8;
 const FLUSH_WITHOUT_FRAME_MS = 100;
 const MAX_PENDING_CHARS = 4 * 1024 * 1024;
 
 // What each batch costs the main thread (parsing its messages and every subscriber's work: feed rows, orders,
-// timeline, counts) is a User Timing measure of this name, its detail the number of messages, for the browser's
-// performance tools and bench/feed_main_thread.py. The page clears them every MAX_MEASURES, so one left open for
-// a day holds few.
+// timeline, counts) is a User Timing measure of this name, its detail the messages parsed and the frames handed on,
+// for the browser's performance tools and bench/feed_main_thread.py. The page clears them every MAX_MEASURES, so one
+// left open for a day holds few.
 export const BATCH_MEASURE = "ws-batch";
 const MAX_MEASURES = 10000;
 
@@ -41,8 +44,10 @@ export const relay = {
   endOffsets: {},  // the topic's end per partition when the socket connected
   retryMs: 500,
   measured: 0,  // BATCH_MEASURE entries since the last clear
-  pending: [],  // the text of messages not yet handed on, oldest first
+  pending: [],  // the text of messages not parsed yet, oldest first
   pendingChars: 0,
+  frames: [],  // the frames of the last message parsed; those from `next` on are not handed on yet
+  next: 0,
   flushFrame: 0,
   flushTimer: 0,
   newestPending: false,
@@ -60,7 +65,7 @@ export const relay = {
     });
     socket.addEventListener("message", (message) => this.queue(message.data));
     socket.addEventListener("close", () => {
-      this.flush();
+      this.flush(Infinity);
       emit("connection", "closed");
       setTimeout(() => this.connect(), this.retryMs);
       this.retryMs = Math.min(this.retryMs * 2, 5000);
@@ -69,33 +74,47 @@ export const relay = {
   queue(data) {
     this.pending.push(data);
     this.pendingChars += data.length;
-    if (this.pendingChars > MAX_PENDING_CHARS) return this.flush();
+    if (this.pendingChars > MAX_PENDING_CHARS) this.flush(Infinity);
+    else this.schedule();
+  },
+  schedule() {
     if (this.flushFrame) return;
     this.flushFrame = requestAnimationFrame(() => this.flush());
     this.flushTimer = setTimeout(() => this.flush(), FLUSH_WITHOUT_FRAME_MS);
   },
-  flush() {
+  flush(budgetMs = document.hidden ? Infinity : FRAME_BUDGET_MS) {
     cancelAnimationFrame(this.flushFrame);
     clearTimeout(this.flushTimer);
     this.flushFrame = 0;
-    const batch = this.pending;
-    this.pending = [];
-    this.pendingChars = 0;
-    if (!batch.length) return;
     const start = performance.now();
-    for (const data of batch) {
+    let messages = 0;
+    let handed = 0;
+    while (performance.now() - start < budgetMs) {
       try {
-        this.receive(JSON.parse(data));
+        if (this.next < this.frames.length) {
+          handed += 1;
+          this.receive(this.frames[this.next++]);
+        } else if (this.pending.length) {
+          const data = this.pending.shift();
+          this.pendingChars -= data.length;
+          messages += 1;
+          const message = JSON.parse(data);
+          // Several records that were ready at once come coalesced in one message; each is handed on on its own.
+          this.frames = message.type === "records" ? message.records : [message];
+          this.next = 0;
+        } else break;
       } catch (error) {
-        reportError(error);  // one bad message or subscriber must not cost the rest of the batch
+        reportError(error);  // one bad message or subscriber must not cost the rest
       }
     }
-    emit("batch", batch.length);
-    performance.measure(BATCH_MEASURE, { start, detail: { messages: batch.length } });
+    if (!messages && !handed) return;
+    emit("batch", handed);
+    performance.measure(BATCH_MEASURE, { start, detail: { messages, frames: handed } });
     if ((this.measured += 1) >= MAX_MEASURES) {
       performance.clearMeasures(BATCH_MEASURE);
       this.measured = 0;
     }
+    if (this.next < this.frames.length || this.pending.length) this.schedule();
   },
   chosenStart: false,  // whether the last replay asked for was a person's choice (Topic view) or the page's own
   everChosen: false,  // once a person chose a start, the page never asks for "the newest records" on its own again
@@ -144,8 +163,6 @@ export const relay = {
     this.replay(this.newest());
   },
   receive(frame) {
-    // Several records that were ready at once come coalesced in one frame; each is handed on as if it came alone.
-    if (frame.type === "records") return frame.records.forEach((record) => this.receive(record));
     if (frame.type === "record") {
       this.positions[frame.partition] = Math.max(this.positions[frame.partition] || 0, frame.offset + 1);
       emit("record", frame);
