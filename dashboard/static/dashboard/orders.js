@@ -24,7 +24,7 @@ export const onWire = (handler) => { openWire = handler; };
 const ROW = el("tr", {},
   el("td", {}, el("code"), " ", el("button", { type: "button", className: "link wire", tabindex: "-1", "data-rove": "",
     "aria-expanded": "false", "aria-controls": "wire-card", text: "wire" })),
-  el("td"), el("td"), el("td", {}, el("span", { className: "status" }), el("span", { className: "marks" })),
+  el("td"), el("td"), el("td", { className: "state" }, el("span", { className: "status" }), el("span", { className: "marks" })),
   el("td", { className: "steps" }), el("td", { className: "created-at" }), el("td"));
 
 // The marks a row can carry: what the server's counters found happened to the order (panel.py `marked`).
