@@ -66,6 +66,7 @@ export const relay = {
     socket.addEventListener("message", (message) => this.queue(message.data));
     socket.addEventListener("close", () => {
       this.flush(Infinity);
+      this.unanswered = 0;
       emit("connection", "closed");
       setTimeout(() => this.connect(), this.retryMs);
       this.retryMs = Math.min(this.retryMs * 2, 5000);
@@ -118,11 +119,13 @@ export const relay = {
   },
   chosenStart: false,  // whether the last replay asked for was a person's choice (Topic view) or the page's own
   everChosen: false,  // once a person chose a start, the page never asks for "the newest records" on its own again
+  unanswered: 0,  // replays asked for on this socket that the server has not answered yet ("replaying" or an error)
   replay(from, { chosen = false } = {}) {
     this.chosenStart = chosen;
     this.everChosen ||= chosen;
     if (this.socket && this.socket.readyState === WebSocket.OPEN) {
       this.socket.send(JSON.stringify({ action: "replay", from }));
+      this.unanswered += 1;
     }
   },
   // The newest records already on the topic: the last few of each partition (a partition's log start is the
@@ -169,6 +172,9 @@ export const relay = {
       return;
     }
     if (frame.type === "broker") return emit("broker", frame);
+    if ((frame.type === "error" && frame.action === "replay") || (frame.type === "status" && frame.state === "replaying")) {
+      this.unanswered = Math.max(0, this.unanswered - 1);
+    }
     if (frame.type === "error" && frame.action === "replay") return this.refused(frame);
     if (frame.type === "status" && frame.state === "connected") this.connected(frame);
     if (frame.type === "status" && frame.state === "live") {
