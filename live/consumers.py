@@ -23,6 +23,11 @@ Server to client, JSON text frames:
   [from, until) follow), ``live`` (with ``positions``: every record before them was sent, new ones follow),
   ``paused`` (with ``positions``) or ``kafka_unavailable`` (with ``error``: the shared reader lost the broker;
   the stream goes on with no gap when it is back, announced by a ``live``, ``paused`` or ``connected`` frame).
+- ``{"type": "broker", "listening": true | false, "error"?}``: whether the broker's port accepts connections, as
+  the process's broker watch finds it (live.relay): ``false`` (with ``error``, one line of at most 80 characters)
+  within about BROKER_WATCH_SECONDS of every bootstrap server refusing them (the broker process died or stopped),
+  seconds before the stream's own ``kafka_unavailable``; ``true`` when one accepts again. Sent only around an
+  outage: on open while the broker does not listen, and on each change after that.
 - ``{"type": "error", "message", "action"?, "valid"?}``: a bad client message, or a replay that cannot go on. The
   socket stays open. A start the topic cannot serve is refused before anything changes (the stream goes on as it
   was, with no status frame), with ``valid`` naming what it has: offsets for a partition it lacks ("partition 7
@@ -301,6 +306,8 @@ class OrdersConsumer(AsyncJsonWebsocketConsumer):
                     for message in self.subscription.take():
                         if message["type"] == "relay.records":
                             items += self.stream.on_records(message["seq"], message["records"])
+                        elif message["type"] == "relay.broker":
+                            items += self.stream.on_broker(message["seq"], message["listening"], message["error"])
                         else:
                             items += self.stream.on_status(message["seq"], message["kafka"], message["error"])
                     await self._send_all(coalesced(items))

@@ -7,12 +7,17 @@ loop, with ``call_soon_threadsafe``, waiting for it: a slow loop slows the reade
 the next offset it has handed over (its *positions*): a replay uses them as the cut between history and live.
 
 Messages it publishes, in order (the broadcast numbers them with a consecutive ``seq``):
-``{"type": "relay.records", "records": [[partition, offset, frame as JSON text], ...]}`` and
-``{"type": "relay.status", "kafka": "ok" | "unavailable", "error"}``. A socket that sees a ``seq`` jump knows
-the log dropped messages it had not taken (it fell too far behind) and catches up from Kafka.
+``{"type": "relay.records", "records": [[partition, offset, frame as JSON text], ...]}``,
+``{"type": "relay.status", "kafka": "ok" | "unavailable", "error"}`` and
+``{"type": "relay.broker", "listening": true | false, "error"}``. A socket that sees a ``seq`` jump knows the log
+dropped messages it had not taken (it fell too far behind) and catches up from Kafka.
 
 While the broker is away the reader reports it, retries every RETRY_SECONDS and, once back, continues from its
-positions, so live streams have no gap. ``stop`` ends it (tests call it; a web process just exits).
+positions, so live streams have no gap. The reader notices a broker gone only when a request fails (when idle, at
+its next end-offsets check, seconds later); a second thread, the broker watch, tries a TCP connection to the
+bootstrap servers every BROKER_WATCH_SECONDS and publishes ``relay.broker`` when they stop or start accepting
+(refused everywhere: no broker process listens), so the page's Kafka badge is right within a second.
+``stop`` ends both threads (tests call it; a web process just exits).
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from kafka.errors import KafkaError
 from live import frames
 from live.broadcast import Broadcast
 from live.stream import PackedRecord
-from messaging import judging, readers
+from messaging import clients, judging, readers
 from orders import events
 
 logger = logging.getLogger(__name__)
@@ -47,6 +52,8 @@ KAFKA_TIMEOUT_MS = 2_000
 RETRY_SECONDS = 1.0
 SEND_WAIT_SECONDS = 0.2
 MAX_CONCURRENT_REPLAYS = 4
+# How often the broker watch tries a TCP connection to the bootstrap servers (a refusal comes at once).
+BROKER_WATCH_SECONDS = 0.25
 
 
 # How a reader judges a record: (record, its event or None, why none) -> its verdict (messaging.judging).
@@ -90,6 +97,9 @@ class ReaderState:
     partitions: tuple[int, ...] = ()
     positions: dict[int, int] = field(default_factory=dict)  # next offset published, per partition
     end_offsets: dict[int, int] = field(default_factory=dict)
+    # The broker watch's finding: whether a bootstrap server accepts connections (None until it knows), and why not.
+    listening: bool | None = None
+    listening_error: str = ""
 
 
 class Relay:
@@ -107,6 +117,7 @@ class Relay:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="orders-relay-reader", daemon=True)
+        self._watch = threading.Thread(target=self._watch_broker, name="orders-relay-broker-watch", daemon=True)
 
     @property
     def alive(self) -> bool:
@@ -118,13 +129,16 @@ class Relay:
 
     def start(self) -> None:
         self._thread.start()
+        self._watch.start()
 
     def stop(self, timeout: float) -> bool:
-        """Ask the reader to stop and wait up to `timeout` seconds; return True when its thread has ended."""
+        """Ask the reader and the broker watch to stop and wait up to `timeout` seconds; True when both ended."""
         self._stopping.set()
-        if self._thread.ident is not None:
-            self._thread.join(timeout)
-        return not self._thread.is_alive()
+        deadline = time.monotonic() + timeout
+        for thread in (self._thread, self._watch):
+            if thread.ident is not None:
+                thread.join(max(0.0, deadline - time.monotonic()))
+        return not (self._thread.is_alive() or self._watch.is_alive())
 
     def _run(self) -> None:
         consumer: KafkaConsumer | None = None
@@ -221,6 +235,25 @@ class Relay:
         if changed:
             logger.warning("relay cannot read %s (%s); retrying", self.topic, error)
             self._send_status()
+
+    def _watch_broker(self) -> None:
+        """Publish ``relay.broker`` when the bootstrap servers stop accepting connections, and when they start again.
+
+        Only a change is published, and not the first finding when it is "listening": sockets hear of the broker
+        only around an outage. A probe that can say nothing (timeouts) leaves the finding as it was.
+        """
+        try:
+            while not self._stopping.is_set():
+                found = clients.broker_listening(self.bootstrap)
+                if found.listening is not None:
+                    with self._lock:
+                        before = self._state.listening
+                        self._state = replace(self._state, listening=found.listening, listening_error=found.error)
+                    if found.listening is not before and not (before is None and found.listening):
+                        self._send({"type": "relay.broker", "listening": found.listening, "error": found.error})
+                self._stopping.wait(BROKER_WATCH_SECONDS)
+        except LoopClosed:
+            logger.info("relay broker watch stopped: its event loop is closed")
 
     def _send_status(self) -> None:
         state = self.state()

@@ -54,6 +54,8 @@ class ReaderView(Protocol):
     partitions: tuple[int, ...]
     positions: dict[int, int]
     end_offsets: dict[int, int]
+    listening: bool | None
+    listening_error: str
 
 
 def frame_bytes(text: str) -> int:
@@ -137,12 +139,18 @@ class Stream:
             end_offsets=keyed(reader.end_offsets),
         )
 
+    def broker_frame(self, listening: bool, error: str) -> dict[str, Any]:
+        """The ``broker`` frame: whether the broker's port accepts connections (the relay's broker watch)."""
+        return {"type": "broker", "listening": listening, **({"error": error} if error else {})}
+
     def opened(self) -> list[Outgoing]:
-        """The frames a new socket gets: connected, and the outage if the reader is in one."""
+        """The frames a new socket gets: connected, and the outage if the reader or the broker watch is in one."""
         frames: list[Outgoing] = [self.connected_frame()]
         reader = self.reader()
         if reader.kafka == "unavailable":
             frames.append(self.unavailable(reader.error))
+        if reader.listening is False:
+            frames.append(self.broker_frame(False, reader.listening_error))
         return frames
 
     # Client actions
@@ -187,6 +195,10 @@ class Stream:
         elif self.state in (LIVE, PAUSED):
             out.append(self.status(self.state, positions=keyed(self.next_offsets)))
         return out
+
+    def on_broker(self, seq: int, listening: bool, error: str) -> list[Outgoing]:
+        """The broker watch found the broker's port closed or open again: the client hears it in any state."""
+        return [*self._follow_seq(seq), self.broker_frame(listening, error)]
 
     # Replay rounds (driven by the consumer's replay task)
 

@@ -6,6 +6,7 @@ Read-only readers of a topic come from messaging.readers, which builds on `build
 from __future__ import annotations
 
 import logging
+import socket
 import time
 from dataclasses import dataclass
 
@@ -142,7 +143,11 @@ def status_reason(exc: BaseException, bootstrap_servers: str) -> str:
     # kafka-python's messages often start with their own class name already.
     while text.startswith(f"{name}:"):
         text = text.removeprefix(f"{name}:").strip()
-    text = text or name
+    return badge_line(text or name)
+
+
+def badge_line(text: str) -> str:
+    """`text` cut to STATUS_REASON_MAX_CHARS, with an ellipsis when it was longer."""
     return text if len(text) <= STATUS_REASON_MAX_CHARS else text[: STATUS_REASON_MAX_CHARS - 1] + "…"
 
 
@@ -171,3 +176,40 @@ def broker_status(max_age: float = 1.0) -> BrokerStatus:
         status.error = status_reason(exc, settings.KAFKA_BOOTSTRAP_SERVERS)
     _status_cache.last = status
     return status
+
+
+# How long a listening probe waits for one server's TCP handshake; a refusal comes at once.
+LISTEN_PROBE_TIMEOUT_S = 0.5
+
+
+@dataclass(frozen=True)
+class Listening:
+    """What a listening probe found: True, False, or None when it cannot say; `error` is a badge's one line."""
+
+    listening: bool | None
+    error: str = ""
+
+
+def broker_listening(bootstrap_servers: str, timeout: float = LISTEN_PROBE_TIMEOUT_S) -> Listening:
+    """Whether some bootstrap server accepts a TCP connection: what a crashed or stopped broker stops doing at once,
+    seconds before a Kafka request to it times out.
+
+    True as soon as one server accepts; False when every one refused or cannot be reached (with the first reason);
+    None when none accepted but some only timed out: a slow handshake (a loaded machine) says nothing either way.
+    """
+    reasons: list[str] = []
+    timed_out = False
+    for server in (part.strip() for part in bootstrap_servers.split(",") if part.strip()):
+        host, _, port = server.rpartition(":")
+        try:
+            with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+                return Listening(True)
+        except TimeoutError:
+            timed_out = True
+        except (OSError, ValueError) as exc:
+            reasons.append(f"{server}: {getattr(exc, 'strerror', None) or exc}")
+    if timed_out:
+        return Listening(None)
+    more = f" (+{len(reasons) - 1} more)" if len(reasons) > 1 else ""
+    error = f"cannot connect to {reasons[0]}{more}" if reasons else "no bootstrap server is set"
+    return Listening(False, badge_line(error))

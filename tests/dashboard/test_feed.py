@@ -3,10 +3,12 @@ offset or a time, filters, and exports exactly what it shows."""
 
 import json
 import time
+import uuid
 
 from kafka import KafkaProducer
 from playwright.sync_api import expect
 
+from orders.events import ORDER_CREATED, OrderEvent
 from tests.conftest import ARTIFACTS, open_dashboard
 from tests.support.http_orders import post_order
 from tests.support.waiting import wait_until
@@ -208,24 +210,60 @@ def test_rows_are_newest_first_across_partitions_from_history_and_live(make_stac
         expect_order(placed)
 
 
-def test_the_feed_keeps_every_row_but_draws_the_newest_200_until_asked(make_stack, kafka_broker, browser):
+def test_the_feed_keeps_every_row_but_draws_the_newest_50_until_asked(make_stack, kafka_broker, browser):
     stack = make_stack(kafka_broker.bootstrap_servers)
-    placed = write(kafka_broker.bootstrap_servers, stack.topic, [{"partition": 1, "value": b"r"} for _ in range(250)])
+    placed = write(kafka_broker.bootstrap_servers, stack.topic, [{"partition": 1, "value": b"r"} for _ in range(120)])
     drawn = "rows => rows.filter((row) => row.getClientRects().length).length"
     with open_dashboard(browser, stack.base_url, "/topic") as page:
         page.select_option("#buffer-size", "500")
         page.select_option("#start-from", "beginning")
         page.click("#start")
         expect_shown(page, set(placed))
-        expect(page.locator("#feed-count")).to_have_text("250 records")
-        assert page.locator("#feed tr.record").evaluate_all(drawn) == 200
-        expect(page.locator("#feed-more")).to_contain_text("50 older records kept, not drawn.")
+        expect(page.locator("#feed-count")).to_have_text("120 records")
+        assert page.locator("#feed tr.record").evaluate_all(drawn) == 50
+        expect(page.locator("#feed-more")).to_contain_text("70 older records kept, not drawn.")
         page.locator("#feed-more button").click()
-        assert page.locator("#feed tr.record").evaluate_all(drawn) == 250
+        assert page.locator("#feed tr.record").evaluate_all(drawn) == 100
+        expect(page.locator("#feed-more")).to_contain_text("20 older records kept, not drawn.")
+        page.locator("#feed-more button").click()
+        assert page.locator("#feed tr.record").evaluate_all(drawn) == 120
         expect(page.locator("#feed-more")).to_be_hidden()
-        # A filter draws the newest 200 of the rows it lets through.
+        # A filter draws up to the limit reached so far (150) of the rows it lets through.
         page.fill("#filter-text", "r")
-        assert page.locator("#feed tr.record").evaluate_all(drawn) == 250
+        assert page.locator("#feed tr.record").evaluate_all(drawn) == 120
+
+
+def order_created(partition: int) -> dict:
+    """send() arguments of a fresh order.created event, as the publisher writes it, on `partition`."""
+    order_id = str(uuid.uuid4())
+    event = OrderEvent(
+        event_id=str(uuid.uuid4()),
+        type=ORDER_CREATED,
+        occurred_at="2025-01-01T00:00:00.000000Z",
+        source="rest",
+        order={
+            "order_id": order_id,
+            "created_by": "t",
+            "status": "QUEUED",
+            "created_at": "2025-01-01T00:00:00Z",
+            "equipment": ["MOUSE"],
+        },
+    )
+    return {"partition": partition, "key": event.key.encode(), "value": event.to_value(), "headers": event.headers()}
+
+
+def test_the_orders_table_keeps_every_order_but_draws_the_newest_50_until_asked(make_stack, kafka_broker, browser):
+    stack = make_stack(kafka_broker.bootstrap_servers)
+    write(kafka_broker.bootstrap_servers, stack.topic, [order_created(n % 3) for n in range(3 * NEWEST)])
+    drawn = "rows => rows.filter((row) => row.getClientRects().length).length"
+    with open_dashboard(browser, stack.base_url) as page:
+        rows = page.locator("#orders tr[data-order-id]")
+        expect(rows).to_have_count(3 * NEWEST, timeout=15_000)
+        assert rows.evaluate_all(drawn) == 50
+        expect(page.locator("#orders-more")).to_contain_text("10 older orders kept, not drawn.")
+        page.locator("#orders-more button").click()
+        assert rows.evaluate_all(drawn) == 3 * NEWEST
+        expect(page.locator("#orders-more")).to_be_hidden()
 
 
 def test_start_waits_for_the_replay_under_way_so_each_record_shows_once(make_stack, kafka_broker, browser):

@@ -169,7 +169,15 @@ def test_a_tree_and_a_hex_view_open_pass_axe_and_fit(browser, stack, records, wi
         expect(page.locator("html")).to_have_attribute("data-theme", theme)
         raw = open_payload(page, f'#feed tr.record[data-partition="{partition}"][data-offset="{offset}"]')
         event = open_payload(page, f'#feed tr.record[data-key="{order_id}"]')
-        expect(raw.locator("pre.hex-view").last).to_be_visible()
+        hex_box = raw.locator("pre.hex-view").last
+        expect(hex_box).to_be_visible()
+        # A phone's line holds 8 bytes and a 4-digit offset, and fits the box; a desktop's is hexdump -C's.
+        first_line = hex_box.text_content().split("\n")[0]
+        if width == 390:
+            assert first_line == "0000 00 01 02 03 04 05 06 07 |........|"
+        else:
+            assert first_line == "00000000  00 01 02 03 04 05 06 07  08 09 0a 0b 0c 0d 0e 0f  |................|"
+        assert hex_box.evaluate("box => box.scrollWidth <= box.clientWidth"), "the hex view scrolls sideways"
         expect(event.locator(".json-view")).to_be_visible()
         event.locator("button.jv-toggle").nth(3).click()  # one more node unfolded
         event.locator("button.jv-copy").first.focus()  # a copy button in sight

@@ -138,3 +138,31 @@ def test_removing_a_chip_keeps_the_focus_on_the_chips_then_the_add_buttons(page)
     page.keyboard.press("Enter")
     expect(chips).to_have_count(0)
     expect(page.locator(".add-equipment .add").first).to_be_focused()
+
+
+@pytest.mark.parametrize("width", [390, 1440])
+def test_an_orders_marks_sit_under_its_status_and_never_widen_the_column(browser, stack, placed, width):
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    try:
+        page = context.new_page()
+        # The worker's counters, as the page's poll of the marked orders reads them, mark the order both ways.
+        marked = {"lost": [], "processed_twice": []}
+        page.route("**/marked", lambda route: route.fulfill(json=marked))
+        page.goto(stack.base_url + "/")
+        row = page.locator(f'#orders tr[data-order-id="{placed}"]')
+        state = row.locator("td.state")
+        expect(state.locator(".status")).to_be_visible(timeout=15_000)
+        before = state.bounding_box()["width"]
+        marked.update(lost=[placed], processed_twice=[placed])
+        expect(row.locator(".mark")).to_have_text(
+            ["lost: committed, never finished", "processed twice"], timeout=10_000
+        )
+        assert state.bounding_box()["width"] == before, "a mark widened the status column"
+        status, first_mark = state.locator(".status").bounding_box(), row.locator(".mark").first.bounding_box()
+        assert first_mark["y"] >= status["y"] + status["height"] - 1, "the marks sit under the status"
+        assert_no_sideways_scroll(page, f"live with marks at {width}px")
+        row.scroll_into_view_if_needed()
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.locator("#orders-card").screenshot(path=str(SHOTS / f"marks-{width}.png"))
+    finally:
+        context.close()

@@ -19,6 +19,8 @@ class Reader:
     partitions: tuple[int, ...] = (0, 1)
     positions: dict[int, int] = field(default_factory=lambda: {0: 5, 1: 0})
     end_offsets: dict[int, int] = field(default_factory=lambda: {0: 5, 1: 0})
+    listening: bool | None = None
+    listening_error: str = ""
 
 
 def rec(partition: int, offset: int) -> tuple[int, int, str]:
@@ -284,6 +286,23 @@ def test_a_relay_outage_is_reported_in_every_state():
         }
     ]
     assert stream.state == "live"
+
+
+def test_the_broker_watch_is_told_in_every_state_and_keeps_the_stream_as_it_was():
+    stream = live_stream()
+    refused = {"type": "broker", "listening": False, "error": "cannot connect to 127.0.0.1:9092: Connection refused"}
+    assert stream.on_broker(2, False, refused["error"]) == [refused]
+    assert stream.on_broker(3, True, "") == [{"type": "broker", "listening": True}]
+    assert stream.state == "live"
+    replaying = new_stream()
+    replaying.start_replay()
+    assert replaying.on_broker(1, False, "x") == [{"type": "broker", "listening": False, "error": "x"}]
+
+
+def test_a_new_socket_hears_of_the_broker_only_while_it_does_not_listen():
+    assert [frame["type"] for frame in new_stream(Reader(listening=True)).opened()] == ["status"]
+    opened = new_stream(Reader(listening=False, listening_error="gone")).opened()
+    assert opened[1:] == [{"type": "broker", "listening": False, "error": "gone"}]
 
 
 def test_a_failed_replay_leaves_the_stream_stopped():

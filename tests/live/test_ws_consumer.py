@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 
 import pytest
@@ -195,6 +196,22 @@ async def test_kafka_outage_and_return_are_reported(fake_relay):
     back = await communicator.receive_json_from(timeout=5)
     assert (back["state"], back["positions"]) == ("live", {"0": 5, "1": 0, "2": 2})
     await communicator.disconnect()
+
+
+async def test_the_broker_watch_reaches_every_socket_and_a_new_one_hears_of_an_outage(fake_relay):
+    communicator = await open_socket()
+    await start_stream(communicator, "latest", timeout=5)
+    refused = "cannot connect to 127.0.0.1:1: Connection refused"
+    fake_relay.broadcast.publish({"type": "relay.broker", "listening": False, "error": refused})
+    assert await communicator.receive_json_from(timeout=5) == {"type": "broker", "listening": False, "error": refused}
+    fake_relay.reader = dataclasses.replace(fake_relay.reader, listening=False, listening_error=refused)
+    late = WebsocketCommunicator(application, "/ws/orders/", headers=BROWSER_HEADERS)
+    assert (await late.connect(timeout=5))[0]
+    assert [(await late.receive_json_from(timeout=5))["type"] for _ in range(2)] == ["status", "broker"]
+    fake_relay.broadcast.publish({"type": "relay.broker", "listening": True, "error": ""})
+    for socket in (communicator, late):
+        assert await socket.receive_json_from(timeout=5) == {"type": "broker", "listening": True}
+        await socket.disconnect()
 
 
 async def test_relay_messages_dropped_from_the_log_make_the_stream_catch_up(fake_relay):

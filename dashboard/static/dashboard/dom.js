@@ -63,6 +63,26 @@ export function roving(container, selector) {
   }).observe(container, { childList: true, subtree: true, attributes: true, attributeFilter: ["hidden"] });
 }
 
+// Under a tall table's box, for a table that draws only its newest rows: "N older … kept, not drawn" and a button
+// that draws `step` more, as scrolling the box to its end does. Returns show(older), which writes only a change.
+export function olderRowsNote(box, { id, noun, step, drawMore }) {
+  const count = el("span", { id: `${id}-count` });
+  const more = el("button", { type: "button", className: "link", text: `show ${step} more` });
+  more.addEventListener("click", drawMore);
+  const note = el("p", { className: "muted", id, hidden: "" }, count, " ", more);
+  box.after(note);
+  box.addEventListener("scroll", () => {
+    if (!note.hidden && box.scrollTop + box.clientHeight >= box.scrollHeight - 40) drawMore();
+  }, { passive: true });
+  let shown = 0;
+  return (older) => {
+    if (older === shown) return;
+    shown = older;
+    note.hidden = older === 0;
+    count.textContent = `${older} older ${noun}${older === 1 ? "" : "s"} kept, not drawn.`;
+  };
+}
+
 // Call `task` (async) every `ms` while started, never two at once; stop() ends it.
 export function poller(task, ms) {
   let timer = null;

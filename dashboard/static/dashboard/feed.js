@@ -1,7 +1,7 @@
 // The Kafka feed: every record the socket brings, newest first across partitions, with pause, duplicates hidden, a
 // bound, filters and export. One table serves the Live and the Topic views; it keeps filling while another view shows.
 
-import { $, clockTime, config, el, roving, shortId } from "./dom.js";
+import { $, clockTime, config, el, olderRowsNote, roving, shortId } from "./dom.js";
 import { relay, subscribe } from "./socket.js";
 import { handMadeBadge, verdictFlag } from "./verdicts.js";
 import { fromBase64, hexView } from "./widgets/hex_view.js";
@@ -11,8 +11,10 @@ import { jsonView } from "./widgets/json_view.js";
 const MAX_SEEN_EVENTS = 20000;
 // Rows the filters let through that are drawn, at first and per "show older": the feed keeps up to 2,000 rows (all
 // in the table, for filters, export and links), but every row drawn costs each frame's layout and paint, as a new
-// record on top moves all of them. Rows past these are in the table with class "beyond" (display: none).
-const DRAWN_STEP = 200;
+// record on top moves all of them (a frame's prepaint, paint and layout grew about linearly with the rows drawn:
+// docs/performance.md). 50 fill the feed's box twice over; scrolling to its end draws 50 more. Rows past these are
+// in the table with class "beyond" (display: none).
+const DRAWN_STEP = 50;
 
 // Builders of extra controls under a record's payload (the Topic view adds copy-as commands and re-produce).
 export const recordExtras = [];
@@ -46,6 +48,14 @@ function above(a, b) {
 }
 
 let detailIds = 0;
+const placeOf = (frame) => `partition ${frame.partition}, offset ${frame.offset}`;
+// Every record's two rows are copies of these (a clone costs a fraction of building the nodes one by one); one
+// listener on the table serves every row's "payload" button.
+const RECORD_ROW = el("tr", { className: "record" }, el("td"), el("td"), el("td"), el("td", {}, el("code")), el("td"),
+  el("td"), el("td", { className: "value" }), el("td", {}, el("button", { type: "button", className: "link", tabindex: "-1",
+    "data-rove": "", "aria-expanded": "false", text: "payload" })));
+const DETAIL_ROW = el("tr", { className: "detail", hidden: "" }, el("td", { colspan: "8" }));
+let showOlder = () => {};  // says how many rows the filters let through are kept but not drawn (startFeed sets it)
 
 // What a record's payload shows: its frame's fields as a JSON tree (a field's format and reason only when it is not
 // plain text), then a hex view of each key, value or header that is not UTF-8 (the frame carries those as base64).
@@ -83,6 +93,7 @@ export const feed = {
   drawnLimit: DRAWN_STEP,
   duplicatesHidden: 0,
   clearOnReplay: false,  // a chosen start is waiting for the server's "replaying" before the table starts over
+  untrimmed: false,  // rows were placed since the last trim: the socket's batch trims once, when it is all placed
   limit() { return Number($("buffer-size").value); },
   add(frame) {
     if (this.paused) {
@@ -95,33 +106,40 @@ export const feed = {
   },
   row(frame, event, duplicate) {
     const detailId = `record-detail-${detailIds += 1}`;
-    const where = `partition ${frame.partition}, offset ${frame.offset}`;
-    const toggle = el("button", { type: "button", className: "link", tabindex: "-1", "data-rove": "",
-      "aria-expanded": "false", "aria-controls": detailId, "aria-label": `payload of ${where}`, text: "payload" });
-    const row = el("tr", { className: `record${duplicate ? " duplicate" : ""}`, "data-key": frame.key || "",
-      "data-partition": frame.partition, "data-offset": frame.offset, "data-verdict": frame.verdict || "" },
-      el("td", { text: clockTime(frame.timestamp) }),
-      el("td", { text: String(frame.partition) }),
-      el("td", { text: String(frame.offset) }),
-      el("td", { title: frame.key || "" }, el("code", { text: shortId(frame.key) })),
-      el("td", { text: event ? event.type : `(${frame.value_format})` }),
-      el("td", {}, event ? event.source : "", ...handMadeBadge(frame)),
-      el("td", { className: "value" }, event ? event.order.status + (duplicate ? " (duplicate)" : "") : String(frame.value).slice(0, 60),
-        ...verdictFlag(frame)),
-      el("td", {}, toggle));
-    // The payload and its tools are built on first opening: most records are never opened.
-    const detailRow = el("tr", { className: "detail", id: detailId, hidden: "" }, el("td", { colspan: "8" }));
-    toggle.addEventListener("click", () => {
-      if (!detailRow.firstChild.firstChild) {
-        detailRow.firstChild.append(...payloadView(frame, where), ...recordExtras.map((extra) => extra(frame)));
-      }
-      detailRow.hidden = !detailRow.hidden;
-      toggle.setAttribute("aria-expanded", String(!detailRow.hidden));
-    });
+    const row = RECORD_ROW.cloneNode(true);
+    if (duplicate) row.classList.add("duplicate");
+    row.dataset.key = frame.key || "";
+    row.dataset.partition = frame.partition;
+    row.dataset.offset = frame.offset;
+    row.dataset.verdict = frame.verdict || "";
+    const cells = row.children;
+    cells[0].textContent = clockTime(frame.timestamp);
+    cells[1].textContent = String(frame.partition);
+    cells[2].textContent = String(frame.offset);
+    cells[3].title = frame.key || "";
+    cells[3].firstChild.textContent = shortId(frame.key);
+    cells[4].textContent = event ? event.type : `(${frame.value_format})`;
+    cells[5].append(event ? event.source : "", ...handMadeBadge(frame));
+    cells[6].append(event ? event.order.status + (duplicate ? " (duplicate)" : "") : String(frame.value).slice(0, 60),
+      ...verdictFlag(frame));
+    const toggle = cells[7].firstChild;
+    toggle.setAttribute("aria-controls", detailId);
+    toggle.setAttribute("aria-label", `payload of ${placeOf(frame)}`);
+    const detail = DETAIL_ROW.cloneNode(true);
+    detail.id = detailId;
     row.frame = frame;
-    row.detail = detailRow;
+    row.detail = detail;
     row.toggle = toggle;
     return row;
+  },
+  // Open or close a record's payload; it and its tools are built on first opening: most records are never opened.
+  toggleDetail(row) {
+    const detail = row.detail;
+    if (!detail.firstChild.firstChild) {
+      detail.firstChild.append(...payloadView(row.frame, placeOf(row.frame)), ...recordExtras.map((extra) => extra(row.frame)));
+    }
+    detail.hidden = !detail.hidden;
+    row.toggle.setAttribute("aria-expanded", String(!detail.hidden));
   },
   render(frame) {
     const event = frame.value_format === "json-event" ? frame.value : null;
@@ -161,7 +179,7 @@ export const feed = {
     $("feed").insertBefore(row.detail, next);
     rows.splice(low, 0, row);
     if (!row.hidden) this.matching += 1;
-    this.trim();
+    this.untrimmed = true;
   },
   // Draw the leading rows up to drawnLimit matching ones, and no more: usually one row crosses the line.
   settle() {
@@ -177,9 +195,7 @@ export const feed = {
       row.classList.remove("beyond");
       if (!row.hidden) this.drawnMatching += 1;
     }
-    const older = this.matching - this.drawnMatching;
-    $("feed-more").hidden = older === 0;
-    $("feed-more-count").textContent = `${older} older record${older === 1 ? "" : "s"} kept, not drawn.`;
+    showOlder(this.matching - this.drawnMatching);
   },
   drawMore() {
     this.drawnLimit += DRAWN_STEP;
@@ -216,6 +232,7 @@ export const feed = {
   },
   // Drop the oldest rows past the bound, and say how many are kept and how many the filters let through.
   trim() {
+    this.untrimmed = false;
     const limit = this.limit();
     while (this.rows.length > limit) {
       const row = this.rows.pop();
@@ -255,6 +272,7 @@ export const feed = {
     if (!this.paused) {
       for (const frame of this.held) this.render(frame);
       this.held = [];
+      this.trim();
       $("paused-count").textContent = "0";
     }
   },
@@ -293,16 +311,15 @@ export function startFeed() {
   for (const id of ["filter-partition", "filter-type", "filter-source"]) $(id).addEventListener("change", () => feed.filter());
   for (const id of ["filter-key", "filter-text"]) $(id).addEventListener("input", () => feed.filter());
   roving($("feed"), "tr:not(.beyond) button[data-rove]");
-  // Older rows are drawn on asking, or when the feed's box is scrolled to its end.
-  const box = $("feed").closest(".table-scroll");
-  const more = el("button", { type: "button", className: "link", text: `show ${DRAWN_STEP} more` });
-  more.addEventListener("click", () => feed.drawMore());
-  box.after(el("p", { className: "muted", id: "feed-more", hidden: "" }, el("span", { id: "feed-more-count" }), " ", more));
-  box.addEventListener("scroll", () => {
-    if (!$("feed-more").hidden && box.scrollTop + box.clientHeight >= box.scrollHeight - 40) feed.drawMore();
-  }, { passive: true });
+  $("feed").addEventListener("click", (event) => {
+    const toggle = event.target.closest("tr.record > td > button[data-rove]");
+    if (toggle) feed.toggleDetail(toggle.closest("tr"));
+  });
+  showOlder = olderRowsNote($("feed").closest(".table-scroll"),
+    { id: "feed-more", noun: "record", step: DRAWN_STEP, drawMore: () => feed.drawMore() });
   subscribe("partitions", listPartitions);
   subscribe("record", (frame) => feed.add(frame));
+  subscribe("batch", () => { if (feed.untrimmed) feed.trim(); });
   subscribe("status", (frame) => {
     if (feed.clearOnReplay && frame.type === "status" && frame.state === "replaying") {
       feed.clearOnReplay = false;

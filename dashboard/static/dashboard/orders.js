@@ -1,11 +1,16 @@
 // The orders table: one row per order, its status and the worker's steps as the feed shows them happen.
 
 import { getJSON } from "./api.js";
-import { $, config, el, poller, roving, shortId } from "./dom.js";
+import { $, config, el, olderRowsNote, poller, roving, shortId } from "./dom.js";
+import { currentView } from "./router.js";
 import { applies } from "./verdicts.js";
 
 // A page left open for a day must not grow without bound: the table keeps the newest rows.
 const MAX_ORDER_ROWS = 2000;
+// Rows drawn, at first and per "show older", as in the feed: every drawn row costs each frame's layout and paint, as
+// a new order on top moves all of them. Rows past these stay in the table with class "beyond" (display: none).
+const DRAWN_STEP = 50;
+let showOlder = () => {};  // says how many rows are kept but not drawn (startOrders sets it)
 
 const stepListeners = new Set();
 // Listen for each new step of an order: listener(orderId, steps).
@@ -15,13 +20,13 @@ export const onStep = (listener) => stepListeners.add(listener);
 let openWire = () => {};
 export const onWire = (handler) => { openWire = handler; };
 
-function wireButton(orderId) {
-  const button = el("button", { type: "button", className: "link wire", tabindex: "-1", "data-rove": "",
-    "aria-expanded": "false", "aria-controls": "wire-card", "aria-label": `wire: order ${shortId(orderId)}'s bytes on each wire`,
-    text: "wire" });
-  button.addEventListener("click", () => openWire(orderId, button));
-  return button;
-}
+// Every row is a copy of this one (a clone costs a fraction of building its nodes one by one); one listener on the
+// table serves every row's "wire" button.
+const ROW = el("tr", {},
+  el("td", {}, el("code"), " ", el("button", { type: "button", className: "link wire", tabindex: "-1", "data-rove": "",
+    "aria-expanded": "false", "aria-controls": "wire-card", text: "wire" })),
+  el("td"), el("td"), el("td", { className: "state" }, el("span", { className: "status" }), el("span", { className: "marks" })),
+  el("td", { className: "steps" }), el("td", { className: "created-at" }), el("td"));
 
 // The marks a row can carry: what the server's counters found happened to the order (panel.py `marked`).
 const MARKS = {
@@ -55,8 +60,16 @@ export function markOrders(lists) {
   }
 }
 
+// Write a cell's text only when it changed: an unchanged write still costs the next frame a layout of the cell.
+function writeText(cell, text) {
+  if (cell.textContent !== text) cell.textContent = text;
+}
+
 export const orders = {
-  rows: new Map(),
+  rows: new Map(),  // order id -> row
+  // The rows in table order, newest first (the table's own children list costs a walk after every change).
+  newestFirst: [],
+  drawnLimit: DRAWN_STEP,  // the table's first rows, up to this many, are drawn
   // order id -> [{status, at, reason, offset}]: the accepted events of the feed, in offset order (one order's events
   // are in one partition); `at` is the event's occurred_at, for the milliseconds between steps only.
   steps: new Map(),
@@ -78,20 +91,36 @@ export const orders = {
       return `${step.status}${step.reason ? ` (${step.reason})` : ""}${ms}`;
     }).join(" → ");
   },
-  // A new row has its cells once; an update rewrites the cells after the id, so a focused "wire" button stays.
+  // A new row has its cells once; an update writes what changed in the cells after the id, so a focused "wire"
+  // button stays.
   newRow(orderId) {
-    const row = el("tr", { "data-order-id": orderId },
-      el("td", { title: orderId }, el("code", { text: shortId(orderId) }), " ", wireButton(orderId)),
-      ...["", "", "", "steps", "created-at", ""].map((className) => el("td", className ? { className } : {})));
+    const row = ROW.cloneNode(true);
+    row.dataset.orderId = orderId;
+    const id = row.firstChild;
+    id.title = orderId;
+    id.firstChild.textContent = shortId(orderId);
+    id.lastChild.setAttribute("aria-label", `wire: order ${shortId(orderId)}'s bytes on each wire`);
+    row.children[3].lastChild.append(...markCell(orderId));
     this.rows.set(orderId, row);
     $("orders").prepend(row);
-    if (this.rows.size > MAX_ORDER_ROWS) {
-      const oldest = this.rows.keys().next().value;
-      this.rows.get(oldest).remove();
-      this.rows.delete(oldest);
-      this.steps.delete(oldest);
+    const list = this.newestFirst;
+    list.unshift(row);
+    list[this.drawnLimit]?.classList.add("beyond");
+    if (list.length > MAX_ORDER_ROWS) {
+      const oldest = list.pop();
+      oldest.remove();
+      this.rows.delete(oldest.dataset.orderId);
+      this.steps.delete(oldest.dataset.orderId);
     }
+    showOlder(Math.max(0, list.length - this.drawnLimit));
     return row;
+  },
+  drawMore() {
+    for (const row of this.newestFirst.slice(this.drawnLimit, this.drawnLimit + DRAWN_STEP)) {
+      row.classList.remove("beyond");
+    }
+    this.drawnLimit += DRAWN_STEP;
+    showOlder(Math.max(0, this.newestFirst.length - this.drawnLimit));
   },
   upsert(order, via) {
     if (!order || !order.order_id) return;
@@ -102,16 +131,20 @@ export const orders = {
     const steps = this.steps.get(order.order_id) || [];
     const last = steps[steps.length - 1];
     const current = (last && last.status) || order.status || "QUEUED";
-    const status = el("span", { className: `status status-${current}`, text: current,
-      title: last && last.reason ? last.reason : "" });
     const cells = row.children;
-    cells[1].textContent = order.created_by || "";
-    cells[2].textContent = (order.equipment || []).join(", ");
-    cells[3].replaceChildren(status, el("span", { className: "marks" }, ...markCell(order.order_id)));
-    cells[4].textContent = this.stepsText(order.order_id);
-    cells[5].textContent = order.created_at || "";
+    const status = cells[3].firstChild;
+    if (status.textContent !== current) {
+      status.className = `status status-${current}`;
+      status.textContent = current;
+    }
+    const reason = last && last.reason ? last.reason : "";
+    if (status.title !== reason) status.title = reason;
+    writeText(cells[1], order.created_by || "");
+    writeText(cells[2], (order.equipment || []).join(", "));
+    writeText(cells[4], this.stepsText(order.order_id));
+    writeText(cells[5], order.created_at || "");
     if (via) row.dataset.via = via;
-    cells[6].textContent = row.dataset.via || "";
+    writeText(cells[6], row.dataset.via || "");
   },
   latestId() {
     const row = document.querySelector("#orders tr[data-order-id]");
@@ -136,9 +169,9 @@ export function ordersFromRecord(frame) {
 }
 
 // While the table shows (the Live view), the marks are read every few seconds; the Consumer groups view hands
-// them over with its own poll.
+// them over with its own poll. (Which view shows is the router's to say: asking the layout would force one.)
 const marks = poller(async () => {
-  if (document.hidden || !$("orders").offsetParent) return;
+  if (document.hidden || currentView() !== "live") return;
   try {
     markOrders(await getJSON(config.fulfilment_marked_url, { timeoutMs: 5000 }));
   } catch (error) {
@@ -147,7 +180,13 @@ const marks = poller(async () => {
 }, 3000);
 
 export function startOrders() {
-  roving($("orders"), "button[data-rove]");
+  roving($("orders"), "tr:not(.beyond) button[data-rove]");
+  $("orders").addEventListener("click", (event) => {
+    const button = event.target.closest("button.wire");
+    if (button) openWire(button.closest("tr").dataset.orderId, button);
+  });
+  showOlder = olderRowsNote($("orders").closest(".table-scroll"),
+    { id: "orders-more", noun: "order", step: DRAWN_STEP, drawMore: () => orders.drawMore() });
   orders.load();
   marks.start();
 }

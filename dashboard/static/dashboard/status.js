@@ -1,5 +1,5 @@
-// The header's badges: the websocket, Kafka (what the relay reports, and whether /health reaches the broker), and
-// the outbox backlog from /health.
+// The header's badges: the websocket, Kafka (what the relay reports, whether the broker listens, and whether
+// /health reaches the broker), and the outbox backlog from /health.
 
 import { send } from "./api.js";
 import { $, config } from "./dom.js";
@@ -16,13 +16,22 @@ function setBadge(id, state, text, detail = "") {
 
 const LABELS = { connected: "connected", replaying: "replaying…", live: "live", paused: "paused" };
 
-// Two views of Kafka: the relay notices a broker gone only when its next read fails (seconds when idle); /health,
-// polled every second, asks the broker itself. The badge shows the worse of the two.
-const kafka = { relay: ["unknown", "Kafka: unknown", ""], reachable: true, reason: "" };
+// Three views of Kafka: the relay's stream notices a broker gone only when its next read fails (seconds when idle);
+// the socket's broker frame says within a fraction of a second when the broker's port stops (and starts) taking
+// connections; /health, polled every second, asks the broker itself (and is all there is while the socket is
+// down). The badge shows the worst of them.
+const kafka = { relay: ["unknown", "Kafka: unknown", ""], listening: true, listeningReason: "", reachable: true, reason: "" };
 
 function showKafka() {
-  if (!kafka.reachable) setBadge("kafka-state", "down", "Kafka: unreachable", kafka.reason);
+  if (!kafka.listening) setBadge("kafka-state", "down", "Kafka: unreachable", kafka.listeningReason);
+  else if (!kafka.reachable) setBadge("kafka-state", "down", "Kafka: unreachable", kafka.reason);
   else setBadge("kafka-state", ...kafka.relay);
+}
+
+function showBroker(frame) {
+  kafka.listening = frame.listening !== false;
+  kafka.listeningReason = frame.error || "";
+  showKafka();
 }
 
 function showRelay(frame) {
@@ -57,9 +66,13 @@ async function checkHealth() {
 }
 
 export function startStatus() {
-  subscribe("connection", (state) => (state === "open"
-    ? setBadge("ws-state", "ok", "WebSocket: connected") : setBadge("ws-state", "down", "WebSocket: reconnecting…")));
+  subscribe("connection", (state) => {
+    if (state === "open") return setBadge("ws-state", "ok", "WebSocket: connected");
+    setBadge("ws-state", "down", "WebSocket: reconnecting…");
+    showBroker({ listening: true });  // what the socket said no longer holds: /health alone tells until it is back
+  });
   subscribe("status", showRelay);
+  subscribe("broker", showBroker);
   checkHealth();
   setInterval(checkHealth, 1000);
 }

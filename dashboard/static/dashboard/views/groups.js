@@ -90,13 +90,21 @@ function renderInputs(control, force = false) {
   for (const input of document.querySelectorAll("[data-control]")) {
     if (force || document.activeElement !== input) input.value = String(control[input.dataset.control]);
   }
+  showDeliveryHint();
+}
+
+// A delivery mode's option says its name only, so the select stays narrow enough to show it whole; what the
+// chosen mode does is written under it.
+function showDeliveryHint() {
+  const chosen = $("delivery-mode").selectedOptions[0];
+  $("delivery-mode-hint").textContent = chosen ? chosen.title : "";
 }
 
 function renderControls(state) {
   const control = state.control;
   const modes = $("delivery-mode");
   if (!modes.options.length) {
-    modes.replaceChildren(...state.delivery_modes.map((mode) => el("option", { value: mode.value, text: `${mode.value}: ${mode.label}` })));
+    modes.replaceChildren(...state.delivery_modes.map((mode) => el("option", { value: mode.value, title: mode.label, text: mode.value })));
   }
   renderInputs(control);
   $("pause-worker").textContent = control.paused ? "Resume group" : "Pause group";
@@ -176,6 +184,7 @@ export const groupsView = {
         post(config.fulfilment_controls_url, { [field]: field === "delivery_mode" ? input.value : Number(input.value) });
       });
     }
+    $("delivery-mode").addEventListener("change", showDeliveryHint);
     $("pause-worker").addEventListener("click", () =>
       post(config.fulfilment_controls_url, { paused: $("pause-worker").dataset.paused !== "true" }));
     $("kill-member").addEventListener("click", () => post(config.fulfilment_kill_url, {}));

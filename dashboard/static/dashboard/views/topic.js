@@ -50,11 +50,13 @@ function startFrom() {
 }
 
 // One start at a time: Start (disabled in the template) waits until the page's own first replay is live, and
-// while any replay is answered, so the "replaying" that starts the table over is always the chosen start's.
+// while any replay is asked for or answered, so the "replaying" that starts the table over is always the chosen
+// start's. (A first socket can go live before the server knows the topic's ends; its "live" then asks for the
+// newest records at once, and Start waits for that replay too.)
 function followReplays(frame) {
   if (frame.type === "status" && frame.state === "replaying") $("start").disabled = true;
   else if (frame.type === "error" || (frame.type === "status" && ["live", "paused"].includes(frame.state))) {
-    $("start").disabled = false;
+    $("start").disabled = relay.unanswered > 0;
   }
 }
 

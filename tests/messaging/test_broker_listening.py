@@ -1,0 +1,26 @@
+"""messaging.clients.broker_listening: the TCP probe behind the live socket's ``broker`` frame."""
+
+import socket
+
+from messaging.clients import STATUS_REASON_MAX_CHARS, broker_listening
+
+
+def test_a_listening_port_is_listening_and_a_closed_one_is_refused_at_once_with_a_short_reason():
+    server = socket.create_server(("127.0.0.1", 0))
+    address = f"127.0.0.1:{server.getsockname()[1]}"
+    assert broker_listening(address).listening is True
+    server.close()
+    refused = broker_listening(address)
+    assert refused.listening is False
+    assert refused.error.startswith(f"cannot connect to {address}: ") and "refused" in refused.error
+    assert len(refused.error) <= STATUS_REASON_MAX_CHARS
+
+
+def test_one_listening_server_of_several_is_enough():
+    server = socket.create_server(("127.0.0.1", 0))
+    closed = socket.create_server(("127.0.0.1", 0))
+    gone = f"127.0.0.1:{closed.getsockname()[1]}"
+    closed.close()
+    with server:
+        assert broker_listening(f"{gone}, 127.0.0.1:{server.getsockname()[1]}").listening is True
+    assert broker_listening(f"{gone},{gone}").error.endswith("(+1 more)")
