@@ -8,6 +8,7 @@ import uuid
 from kafka import KafkaProducer
 from playwright.sync_api import expect
 
+from messaging.judging import home_partition
 from orders.events import ORDER_CREATED, OrderEvent
 from tests.conftest import ARTIFACTS, open_dashboard
 from tests.support.http_orders import post_order
@@ -233,8 +234,9 @@ def test_the_feed_keeps_every_row_but_draws_the_newest_50_until_asked(make_stack
         assert page.locator("#feed tr.record").evaluate_all(drawn) == 120
 
 
-def order_created(partition: int) -> dict:
-    """send() arguments of a fresh order.created event, as the publisher writes it, on `partition`."""
+def order_created() -> dict:
+    """send() arguments of a fresh order.created event, as the publisher writes it (on its key's partition: a
+    record anywhere else is flagged invalid and moves no row)."""
     order_id = str(uuid.uuid4())
     event = OrderEvent(
         event_id=str(uuid.uuid4()),
@@ -249,14 +251,18 @@ def order_created(partition: int) -> dict:
             "equipment": ["MOUSE"],
         },
     )
-    return {"partition": partition, "key": event.key.encode(), "value": event.to_value(), "headers": event.headers()}
+    key = event.key.encode()
+    return {"partition": home_partition(key, 3), "key": key, "value": event.to_value(), "headers": event.headers()}
 
 
 def test_the_orders_table_keeps_every_order_but_draws_the_newest_50_until_asked(make_stack, kafka_broker, browser):
     stack = make_stack(kafka_broker.bootstrap_servers)
-    write(kafka_broker.bootstrap_servers, stack.topic, [order_created(n % 3) for n in range(3 * NEWEST)])
     drawn = "rows => rows.filter((row) => row.getClientRects().length).length"
     with open_dashboard(browser, stack.base_url) as page:
+        # Written once the relay is live: records written while its first reader judges the topic's tail unseen can
+        # be judged twice (an order.created then reads as "created twice"), a race of its own, left open.
+        expect(page.locator("#kafka-state")).to_have_attribute("data-state", "ok", timeout=30_000)
+        write(kafka_broker.bootstrap_servers, stack.topic, [order_created() for _ in range(3 * NEWEST)])
         rows = page.locator("#orders tr[data-order-id]")
         expect(rows).to_have_count(3 * NEWEST, timeout=15_000)
         assert rows.evaluate_all(drawn) == 50
