@@ -108,7 +108,8 @@ function reproduce(frame) {
   navigate("/topic");
   $("produce-key").value = frame.key_format === "text" ? frame.key : "";
   $("produce-value").value = asText(frame.value, frame.value_format);
-  $("produce-headers").value = Object.entries(frame.headers || {})
+  // The page's own marker is left out: the server adds it to every record produced here.
+  $("produce-headers").value = Object.entries(frame.headers || {}).filter(([name]) => name !== "hand-made")
     .map(([name, value]) => `${name}: ${value === null ? "" : value}`).join("\n");
   $("produce-box").open = true;
   $("produce-key").focus();
