@@ -8,7 +8,8 @@ A verdict is one of:
 
 - ``accepted``: an order event the rules allow after what was accepted before it; readers apply it;
 - ``refused``: a well-formed event the rules do not allow there (a second ``order.created``, a move out of a final
-  status or one TRANSITIONS lacks, a change to an order none of whose earlier records was read);
+  status or one TRANSITIONS lacks, one that rewrites the order's fixed fields, a change to an order none of whose
+  earlier records was read);
 - ``invalid``: no order event of ours: its value does not parse as one (orders.events.OrderEvent.from_record), it
   holds an order no service could have stored, it has no key, or it is not in its key's partition (every producer
   of ours keys by order id with Kafka's default partitioner, murmur2; a record elsewhere would escape the order's
@@ -117,8 +118,9 @@ class Ledger:
 
     def __init__(self, partition_count: int, max_orders: int = MAX_ORDERS, max_bytes: int = MAX_BYTES):
         self.partition_count, self.max_orders, self.max_bytes = partition_count, max_orders, max_bytes
-        # order id -> the offsets and statuses of its accepted records, oldest first (in its home partition)
-        self._trails: OrderedDict[str, list[tuple[int, str]]] = OrderedDict()
+        # order id -> the offset, status and fixed fields' print of its accepted records, oldest first (in its home
+        # partition)
+        self._trails: OrderedDict[str, list[tuple[int, str, int]]] = OrderedDict()
         self.bytes = 0
         # Per partition, the offsets [from, until) this ledger judged: what ``recall`` can answer for.
         self._from: dict[int, int] = {}
@@ -142,7 +144,7 @@ class Ledger:
             self._from.setdefault(record.partition, record.offset)
             judged = self._verdict(record, event, problem)
             if judged.accepted:
-                self._remember(event.key, record.offset, event.order["status"])
+                self._remember(event.key, record.offset, event.order["status"], events.fixed_fields_print(event.order))
             return judged
 
     def recall(self, record, event: events.OrderEvent | None, problem: str) -> Judged | None:
@@ -157,7 +159,8 @@ class Ledger:
         hand_made = is_hand_made(record.headers)
         if event is None:
             return Judged(events.INVALID, _clipped(problem), hand_made)
-        verdict = events.judge(self._status_before(event.key, record.offset), event)
+        last_status, last_print = self._last_before(event.key, record.offset)
+        verdict = events.judge(last_status, event, last_print)
         # Only a valid event's key is its order id (a UUID): cheap to place, and cached.
         misplaced = self._misplaced(record) if verdict.kind != events.INVALID else ""
         if misplaced:
@@ -171,22 +174,24 @@ class Ledger:
             return f"in partition {record.partition}, but its key's partition is {home}: out of its order's sequence"
         return ""
 
-    def _status_before(self, key: str, offset: int) -> str | None:
+    def _last_before(self, key: str, offset: int) -> tuple[str | None, int | None]:
+        """The status and fixed fields' print the order's last accepted record before `offset` left."""
         trail = self._trails.get(key)
         if trail is None:
-            return None
+            return None, None
         self._trails.move_to_end(key)
-        earlier = [status for at, status in trail if at < offset]
-        return earlier[-1] if earlier else None
+        earlier = [(status, fixed) for at, status, fixed in trail if at < offset]
+        return earlier[-1] if earlier else (None, None)
 
-    def _remember(self, key: str, offset: int, status: str) -> None:
+    def _remember(self, key: str, offset: int, status: str, fixed: int) -> None:
         trail = self._trails.get(key)
         if trail is None:
             trail = self._trails[key] = []
             self.bytes += len(key) + ORDER_OVERHEAD_BYTES
         if trail and trail[-1][0] >= offset:
             return  # judged again (a reader that went back): already remembered
-        trail.append((offset, sys.intern(status)))  # one string per status, not one per record
+        # One string per status, not one per record; one print per order (an accepted record's equals the first).
+        trail.append((offset, sys.intern(status), trail[0][2] if trail else fixed))
         self.bytes += ENTRY_BYTES
         self._trails.move_to_end(key)
         while len(self._trails) > self.max_orders or self.bytes > self.max_bytes:

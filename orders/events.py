@@ -177,14 +177,25 @@ class Verdict:
         return self.kind == ACCEPTED
 
 
-def judge(last_status: str | None, event: OrderEvent) -> Verdict:
+# An order's fields that no event changes (no service edits them): only its status moves.
+FIXED_FIELDS = ("created_by", "created_at", "equipment")
+
+
+def fixed_fields_print(order: dict[str, Any]) -> int:
+    """A fingerprint of the order's FIXED_FIELDS, for a reader to remember instead of the fields themselves. Only
+    compared within one process: Python salts the hashes of strings per process."""
+    return hash((order["created_by"], order["created_at"], tuple(order["equipment"])))
+
+
+def judge(last_status: str | None, event: OrderEvent, last_print: int | None = None) -> Verdict:
     """Whether a reader applies `event`, given the status its order's last accepted event left (None: none yet).
 
     The services' rules, applied to the log: an order is created once (any valid status, as create_order takes),
-    then moves only along rules.TRANSITIONS, so it never leaves a final status. INVALID: the event holds an order no
-    service could have stored (or an unknown source). REFUSED: a well-formed event those rules do not allow after
-    what was accepted, including a change to an order none of whose earlier events was read (it cannot be checked).
-    Pure: replaying the same events in the same order gives the same verdicts.
+    then moves only along rules.TRANSITIONS, so it never leaves a final status, and keeps its FIXED_FIELDS
+    (`last_print`: fixed_fields_print of the last accepted event's order, when known). INVALID: the event holds an
+    order no service could have stored (or an unknown source). REFUSED: a well-formed event those rules do not allow
+    after what was accepted, including a change to an order none of whose earlier events was read (it cannot be
+    checked). Pure: replaying the same events in the same order gives the same verdicts.
     """
     problem = _order_problem(event)
     if problem:
@@ -201,6 +212,9 @@ def judge(last_status: str | None, event: OrderEvent) -> Verdict:
     if not rules.can_become(last_status, status):
         allowed = ", ".join(sorted(rules.TRANSITIONS[last_status]))
         return Verdict(REFUSED, last_status, f"{last_status} cannot become {status} (only {allowed})")
+    if last_print is not None and fixed_fields_print(event.order) != last_print:
+        fields = ", ".join(FIXED_FIELDS)
+        return Verdict(REFUSED, last_status, f"its order's {fields} differ from the order's: only the status changes")
     return Verdict(ACCEPTED, status)
 
 

@@ -37,6 +37,8 @@ async def test_forged_records_are_flagged_move_nothing_and_a_replay_judges_them_
         lambda: [
             forge.forged(placed.completed, events.ORDER_STATUS_CHANGED, "QUEUED"),  # out of a final status
             forge.forged(placed.queued, events.ORDER_STATUS_CHANGED, "COMPLETED"),  # a jump TRANSITIONS lacks
+            # a move the rules allow, that rewrites who created the order
+            forge.forged(placed.queued, events.ORDER_STATUS_CHANGED, "PROCESSING", created_by="mallory"),
             forge.malformed(placed.completed),
             {**forge.forged(placed.queued, events.ORDER_CREATED, "QUEUED"), "partition": 0, "key": None},
             {
@@ -50,6 +52,10 @@ async def test_forged_records_are_flagged_move_nothing_and_a_replay_judges_them_
     reasons = [(f["verdict"], f["verdict_reason"]) for f in live]
     assert ("refused", "the order is COMPLETED, a final status: nothing follows it") in reasons
     assert ("refused", "QUEUED cannot become COMPLETED (only CANCELLED, PROCESSING)") in reasons
+    assert (
+        "refused",
+        "its order's created_by, created_at, equipment differ from the order's: only the status changes",
+    ) in reasons
     assert any(v == "invalid" and r.startswith("not an order event: value is not JSON") for v, r in reasons)
     assert ("invalid", "no key: an order event's key is its order id") in reasons
     hand_made = [f for f in live if f["hand_made"]]
@@ -57,7 +63,7 @@ async def test_forged_records_are_flagged_move_nothing_and_a_replay_judges_them_
         ("refused", "the order is COMPLETED, a final status: nothing follows it")
     ], "still COMPLETED: the forged QUEUED before it moved nothing"
 
-    # The genuine next step of the QUEUED order is accepted: the forged COMPLETED left it QUEUED.
+    # The genuine next step of the QUEUED order is accepted: the forged COMPLETED and PROCESSING left it QUEUED.
     await database_sync_to_async(lambda: _advance(placed.queued))()
     [step] = await receive_records(socket, 1)
     assert (step["key"], step["verdict"], step["value"]["order"]["status"]) == (placed.queued, "accepted", "PROCESSING")

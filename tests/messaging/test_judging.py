@@ -96,6 +96,16 @@ def test_a_jump_the_rules_lack_is_refused_and_the_next_step_is_judged_from_befor
     assert judge(ledger, record(2, 2, oid, value(oid, events.ORDER_STATUS_CHANGED, "PROCESSING"))).accepted
 
 
+def test_a_legal_move_that_rewrites_the_order_is_refused_and_the_next_true_one_accepted():
+    ledger, order = judging.Ledger(PARTITIONS), order_id_in(1)
+    assert judge(ledger, record(1, 0, order, value(order, events.ORDER_CREATED, "QUEUED"))).accepted
+    forged = value(order, events.ORDER_STATUS_CHANGED, "PROCESSING").replace(b'"ana"', b'"mallory"')
+    refused = judge(ledger, record(1, 1, order, forged))
+    assert refused.verdict == events.REFUSED and "only the status changes" in refused.reason
+    assert judge(ledger, record(1, 2, order, value(order, events.ORDER_STATUS_CHANGED, "PROCESSING"))).accepted
+    assert recall(ledger, record(1, 1, order, forged)).verdict == events.REFUSED
+
+
 def test_a_change_to_an_order_never_read_is_unchecked():
     oid = order_id_in(0)
     judged = judge(judging.Ledger(PARTITIONS), record(0, 0, oid, value(oid, events.ORDER_STATUS_CHANGED, "FAILED")))

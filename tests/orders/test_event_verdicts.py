@@ -96,10 +96,28 @@ def _replace(each: events.OrderEvent, **fields) -> events.OrderEvent:
 def test_events_the_services_write_are_accepted(db):
     from orders import services
 
-    order = services.create_order(created_by="ana", equipment=["MOUSE"], source="rest")
-    assert events.judge(None, events.order_created(order, source="rest")).accepted
+    order = services.create_order(created_by="ana", equipment=["MOUSE", "WEBCAM", "MOUSE"], source="rest")
+    created_event = events.order_created(order, source="rest")
+    assert events.judge(None, created_event).accepted
+    # Read back from the database, as the worker's change is: its fixed fields print the same as at creation.
     moved = services.change_status(order_id=order.order_id, to="PROCESSING", source="worker")
-    assert events.judge("QUEUED", events.order_status_changed(moved, source="worker")).accepted
+    fixed = events.fixed_fields_print(created_event.order)
+    assert events.judge("QUEUED", events.order_status_changed(moved, source="worker"), fixed).accepted
+
+
+@pytest.mark.parametrize(
+    "changed_field",
+    [{"created_by": "mallory"}, {"equipment": ["MOUSE", "MOUSE"]}, {"created_at": "2026-01-31T12:00:01Z"}],
+)
+def test_a_change_that_rewrites_what_the_order_was_created_with_is_refused(changed_field):
+    fixed = events.fixed_fields_print(created().order)
+    assert events.judge("QUEUED", changed("PROCESSING"), fixed).accepted
+    verdict = events.judge("QUEUED", event(events.ORDER_STATUS_CHANGED, "PROCESSING", **changed_field), fixed)
+    assert (verdict.kind, verdict.status) == (events.REFUSED, "QUEUED")
+    assert (
+        verdict.reason
+        == "its order's created_by, created_at, equipment differ from the order's: only the status changes"
+    )
 
 
 any_event = st.builds(

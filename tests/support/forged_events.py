@@ -36,9 +36,10 @@ def publish_all() -> None:
         clients.close_producer(producer, timeout=5)
 
 
-def forged(order_id: str, event_type: str, status: str) -> dict:
-    """A record any producer could write: a well-formed event about a real order, claiming `status`."""
-    snapshot = events.order_snapshot(Order.objects.get(order_id=order_id))
+def forged(order_id: str, event_type: str, status: str, **rewritten) -> dict:
+    """A record any producer could write: a well-formed event about a real order, claiming `status` (and the
+    `rewritten` order fields)."""
+    snapshot = {**events.order_snapshot(Order.objects.get(order_id=order_id)), **rewritten}
     event = forged_event(snapshot, event_type, status)
     return {"key": order_id.encode(), "value": event.to_value(), "headers": event.headers()}
 
