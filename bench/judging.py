@@ -23,6 +23,7 @@ PARTITIONS = 3
 def order_records(orders: int) -> list:
     from kafka.consumer.fetcher import ConsumerRecord
 
+    from harness.order_events import order_event
     from messaging import judging
     from orders import events
 
@@ -36,18 +37,9 @@ def order_records(orders: int) -> list:
             (events.ORDER_STATUS_CHANGED, "PROCESSING"),
             (events.ORDER_STATUS_CHANGED, "COMPLETED"),
         ):
-            event = events.OrderEvent(
-                event_id=str(uuid.uuid4()),
-                type=event_type,
-                occurred_at="2026-01-31T12:00:00.123456Z",
-                source="worker",
-                order={
-                    "order_id": order_id,
-                    "created_by": "bench",
-                    "status": status,
-                    "created_at": "2026-01-31T12:00:00.123456Z",
-                    "equipment": ["KEYBOARD", "MOUSE"],
-                },
+            at = "2026-01-31T12:00:00.123456Z"
+            event = order_event(
+                order_id, event_type, status, at=at, created_by="bench", equipment=["KEYBOARD", "MOUSE"]
             )
             value, key, offset = event.to_value(), order_id.encode(), offsets[partition]
             fields = (key, value, event.headers(), None, len(key), len(value), -1)

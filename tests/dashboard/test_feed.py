@@ -9,8 +9,8 @@ from collections import Counter
 from kafka import KafkaProducer
 from playwright.sync_api import expect
 
+from harness.order_events import order_event
 from messaging.judging import home_partition
-from orders.events import ORDER_CREATED, OrderEvent
 from tests.conftest import ARTIFACTS, open_dashboard
 from tests.support.http_orders import post_order
 from tests.support.waiting import wait_until
@@ -238,20 +238,7 @@ def test_the_feed_keeps_every_row_but_draws_the_newest_50_until_asked(make_stack
 def order_created() -> dict:
     """send() arguments of a fresh order.created event, as the publisher writes it (on its key's partition: a
     record anywhere else is flagged invalid and moves no row)."""
-    order_id = str(uuid.uuid4())
-    event = OrderEvent(
-        event_id=str(uuid.uuid4()),
-        type=ORDER_CREATED,
-        occurred_at="2025-01-01T00:00:00.000000Z",
-        source="rest",
-        order={
-            "order_id": order_id,
-            "created_by": "t",
-            "status": "QUEUED",
-            "created_at": "2025-01-01T00:00:00Z",
-            "equipment": ["MOUSE"],
-        },
-    )
+    event = order_event(str(uuid.uuid4()), source="rest", created_by="t")
     key = event.key.encode()
     return {"partition": home_partition(key, 3), "key": key, "value": event.to_value(), "headers": event.headers()}
 

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from kafka import TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 
+from harness.order_events import order_event
 from messaging import judging, readers
 from orders import events
 from tests.support.relay_sockets import send_records
@@ -27,21 +28,8 @@ def order_id_in(partition: int, n: int = 0) -> str:
     return next(itertools.islice(placed, n, None))
 
 
-def value(order_id: str, event_type: str, status: str, **fields) -> bytes:
-    return events.OrderEvent(
-        event_id=str(uuid.uuid4()),
-        type=event_type,
-        occurred_at="2026-01-31T12:00:00Z",
-        source="worker",
-        order={
-            "order_id": order_id,
-            "created_by": "ana",
-            "status": status,
-            "created_at": "2026-01-31T12:00:00Z",
-            "equipment": ["MOUSE"],
-        },
-        **fields,
-    ).to_value()
+def value(order_id: str, event_type: str, status: str) -> bytes:
+    return order_event(order_id, event_type, status).to_value()
 
 
 def record(partition: int, offset: int, key: str | bytes | None, data: bytes | None, headers=()) -> ConsumerRecord:

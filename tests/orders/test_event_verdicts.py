@@ -5,32 +5,19 @@ status is never left, and the status shown is always reached by transitions the 
 """
 
 import itertools
-import uuid
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from harness.order_events import order_event
 from orders import events, rules
 
 ORDER_ID = "73b40bd7-5c1e-4f6a-9d2b-0e8f1a2b3c4d"
 
 
 def event(event_type: str, status: str, **order) -> events.OrderEvent:
-    return events.OrderEvent(
-        event_id=str(uuid.uuid4()),
-        type=event_type,
-        occurred_at="2026-01-31T12:00:00Z",
-        source="worker",
-        order={
-            "order_id": ORDER_ID,
-            "created_by": "ana",
-            "status": status,
-            "created_at": "2026-01-31T12:00:00Z",
-            "equipment": ["MOUSE"],
-            **order,
-        },
-    )
+    return order_event(ORDER_ID, event_type, status, **order)
 
 
 def created(status: str = "QUEUED") -> events.OrderEvent:
