@@ -20,15 +20,18 @@ from django.utils import timezone
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import CommitFailedError, KafkaError
 from kafka.structs import OffsetAndMetadata
+from opentelemetry import trace
+from opentelemetry.trace import Link, SpanKind
 
 from fulfilment import controls
 from fulfilment.models import DeliveryMode, Member
 from fulfilment.processing import Work, fulfil
-from messaging import clients
+from messaging import clients, trace_context
 from messaging.readers import poll_stepping_past
 from orders.events import ORDER_CREATED, EventParseError, OrderEvent
 
 logger = logging.getLogger(__name__)
+tracer = trace.get_tracer(__name__)
 
 # A killed member is noticed by the group after this; the broker's minimum (group.min.session.timeout.ms) is 6 s.
 SESSION_TIMEOUT_MS = 6_000
@@ -141,14 +144,40 @@ class GroupMember:
             step_delay_ms=control.step_delay_ms,
             failure_rate=control.failure_rate,
         )
+        with self._delivery_span(record, event) as span:
+            outcome = self._work(work)
+            span.set_attribute("fulfilment.outcome", outcome)
+            return outcome
+
+    def _delivery_span(self, record, event: OrderEvent):
+        """This member's delivery of the record: a child of the send that wrote it, linked to the record (a
+        redelivery is a second such span in the order's trace, at the same offset)."""
+        produced = trace_context.span_context_of(record.headers)
+        where = {"messaging.destination.partition.id": str(record.partition), "messaging.kafka.offset": record.offset}
+        return tracer.start_as_current_span(
+            f"process {record.topic}",
+            context=trace_context.extract(record.headers),
+            kind=SpanKind.CONSUMER,
+            links=[Link(produced, where)] if produced else [],
+            attributes={
+                **where,
+                "messaging.system": "kafka",
+                "messaging.consumer.group.name": settings.FULFILMENT_GROUP,
+                "fulfilment.member": self.name,
+                "order.id": event.key,
+            },
+        )
+
+    def _work(self, work: Work) -> str:
+        key = work.event.key
         try:
-            return fulfil(work, self.stopping, on_step=lambda step: self._beat(event.key, step, force=True))
+            return fulfil(work, self.stopping, on_step=lambda step: self._beat(key, step, force=True))
         except DatabaseError:
-            logger.exception("%s: database error on order %s; trying again", self.name, event.key)
+            logger.exception("%s: database error on order %s; trying again", self.name, key)
             close_old_connections()
             return "retry"
         except Exception:
-            logger.exception("%s: order %s could not be fulfilled; skipped", self.name, event.key)
+            logger.exception("%s: order %s could not be fulfilled; skipped", self.name, key)
             return "failed to process: skipped"
         finally:
             self._beat(force=True)

@@ -13,6 +13,7 @@ import threading
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from opentelemetry import trace
 
 from fulfilment.models import DeliveryMode, ProcessedEvent
 from orders import rules, services
@@ -21,6 +22,7 @@ from orders.exceptions import InvalidTransition, OrderNotFound
 from orders.rules import Status
 
 START, FINISH = "start", "finish"
+tracer = trace.get_tracer(__name__)
 
 
 @dataclass(frozen=True)
@@ -74,8 +76,10 @@ def decide(equipment: list[str], failure_rate: float, chance=random.random) -> t
 def _step(work: Work, step: str, to: str, reason: str = "") -> bool:
     """Do one step in one transaction; False when the order is final and the member should move on."""
     dedupe = work.mode == DeliveryMode.EFFECTIVELY_ONCE
+    # A span per step: the status change it writes to the outbox carries it on to the next record.
+    attributes = {"order.id": work.event.key, "fulfilment.step": step, "fulfilment.to": to}
     try:
-        with transaction.atomic():
+        with tracer.start_as_current_span(f"step {to}", attributes=attributes), transaction.atomic():
             _record(work, step, dedupe_key=_dedupe_key(work, step) if dedupe else None)
             _move(work.event.key, to, reason)
     except IntegrityError:

@@ -83,7 +83,8 @@ class Stack:
         self.processes[name] = subprocess.Popen(
             [sys.executable, "manage.py", *COMMANDS[name](self)],
             cwd=ROOT,
-            env=self.env(),
+            # Named as `make run` names it: tracing (tracing.setup) is on in it, as there.
+            env={**self.env(), "OTEL_SERVICE_NAME": name},
             stdout=log,
             stderr=subprocess.STDOUT,
         )

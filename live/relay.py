@@ -34,14 +34,17 @@ from typing import Any
 from django.conf import settings
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
 
 from live import frames
 from live.broadcast import Broadcast
 from live.stream import PackedRecord
-from messaging import clients, judging, readers
+from messaging import clients, judging, readers, trace_context
 from orders import events
 
 logger = logging.getLogger(__name__)
+tracer = trace.get_tracer(__name__)
 
 POLL_TIMEOUT_MS = 200
 # Records per published message: one message carries a whole poll, so a burst costs few messages.
@@ -82,6 +85,24 @@ def pack_polled(topic: str, polled: readers.Polled, judge: Judge) -> list[Packed
     packed = [pack(record, judge) for records in polled.records.values() for record in records]
     packed += [pack_unreadable(topic, unreadable) for unreadable in polled.unreadable]
     return sorted(packed, key=lambda item: (item[0], item[1]))
+
+
+def relay_spans(polled: readers.Polled) -> list[trace.Span]:
+    """The relay's hop of each record, a child of the send that wrote it (a record written with no trace context
+    starts a trace of its own): from the reader's poll to the hand-off to this process's sockets."""
+    spans = []
+    for records in polled.records.values():
+        for record in records:
+            attributes = {
+                "messaging.system": "kafka",
+                "messaging.destination.partition.id": str(record.partition),
+                "messaging.kafka.offset": record.offset,
+            }
+            if record.key is not None and events.ORDER_ID_PATTERN.fullmatch(key := record.key.decode(errors="replace")):
+                attributes["order.id"] = key
+            context = trace_context.extract(record.headers)
+            spans.append(tracer.start_span(f"relay {record.topic}", context, SpanKind.CONSUMER, attributes))
+    return spans
 
 
 class LoopClosed(RuntimeError):
@@ -209,7 +230,10 @@ class Relay:
             polled = readers.poll_stepping_past(consumer, timeout_ms=POLL_TIMEOUT_MS, max_records=BATCH_MAX_RECORDS)
             packed = pack_polled(self.topic, polled, self.ledger.judge)
             if packed:
+                spans = relay_spans(polled)
                 self._deliver(packed)
+                for span in spans:
+                    span.end()
                 next_check = time.monotonic() + HEALTH_CHECK_SECONDS
             elif time.monotonic() >= next_check:
                 # Raises KafkaTimeoutError when the broker is gone; poll() alone would just keep returning nothing.

@@ -25,13 +25,16 @@ from django.db import DatabaseError, close_old_connections, connection, transact
 from django.utils import timezone
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, StatusCode
 
-from messaging import clients
+from messaging import clients, trace_context
 from outbox.claims import claim
 from outbox.models import OutboxEvent
 from outbox.wakeup import WakeupListener
 
 logger = logging.getLogger(__name__)
+tracer = trace.get_tracer(__name__)
 
 
 # A reason kept with a refused event; broker messages can be long and must not bloat the row.
@@ -67,15 +70,18 @@ def publish_pending(producer: KafkaProducer, *, limit: int = 500, max_attempts: 
     refused for itself (too large for the topic, a policy, a header the client cannot encode) is parked after
     `max_attempts` refusals; later events of its key wait behind it, other keys go on.
     """
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    sent_at = timezone.now()
+    now = connection.ops.adapt_datetimefield_value(sent_at)
     result, outcomes, in_flight = PublishResult(), [], []
     blocked: set[str] = set()
+    spans: dict[int, trace.Span] = {}
     with claim(limit) as rows:
         for row in rows:
             if row.key in blocked:
                 continue
+            spans[row.id] = span = _publish_span(row, sent_at)
             try:
-                in_flight.append((row, _send(producer, row)))
+                in_flight.append((row, _send(producer, row, span)))
             except KafkaError as exc:
                 if exc.retriable:
                     # No metadata (the broker is away): later rows would fail the same way, and must not overtake.
@@ -90,17 +96,58 @@ def publish_pending(producer: KafkaProducer, *, limit: int = 500, max_attempts: 
         result.unsettled = sum(1 for _, future in in_flight if not future.is_done)
         outcomes += [_outcome(row, future, max_attempts, now) for row, future in in_flight]
         _record_outcomes(outcomes)
+    _end_spans(spans, outcomes)
     _count(result, outcomes)
     return result
 
 
-def _send(producer: KafkaProducer, row: OutboxEvent):
+def _publish_span(row: OutboxEvent, sent_at) -> trace.Span:
+    """The send of one row, a child of the change that wrote it (its row keeps that context): the gap before it
+    is the time the event waited in the outbox."""
+    span = tracer.start_span(
+        f"publish {row.topic}",
+        context=trace_context.extract(row.headers),
+        kind=SpanKind.PRODUCER,
+        attributes={
+            "messaging.system": "kafka",
+            "messaging.destination.name": row.topic,
+            "messaging.kafka.message.key": row.key,
+            "messaging.message.id": str(row.event_id),
+            "order.id": row.key,
+            "outbox.row": row.id,
+            "outbox.attempt": row.attempts + 1,
+            "outbox.waited_ms": round((sent_at - row.created_at).total_seconds() * 1000, 3),
+        },
+    )
+    return span
+
+
+def _send(producer: KafkaProducer, row: OutboxEvent, span: trace.Span):
+    headers = trace_context.with_trace_headers(row.headers, trace.set_span_in_context(span))
     return producer.send(
         row.topic,
         key=row.key.encode(),
         value=row.value.encode(),
-        headers=[(name, value.encode()) for name, value in row.headers],
+        headers=[(name, value.encode()) for name, value in headers],
     )
+
+
+def _end_spans(spans: dict[int, trace.Span], outcomes: list[Outcome]) -> None:
+    """Each send's span ends with its outcome: where the record landed, or why it did not."""
+    for outcome in outcomes:
+        span = spans.pop(outcome.row_id, None)
+        if span is None:
+            continue
+        if outcome.sent_at is not None:
+            span.set_attributes(
+                {"messaging.destination.partition.id": str(outcome.partition), "messaging.kafka.offset": outcome.offset}
+            )
+        else:
+            span.set_status(StatusCode.ERROR, outcome.error)
+        span.end()
+    for span in spans.values():  # rows left behind a retriable error: not sent this time
+        span.set_status(StatusCode.ERROR, "not sent: the broker was away")
+        span.end()
 
 
 def _settle(producer: KafkaProducer) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
+from messaging import trace_context
 from outbox import wakeup
 from outbox.models import OutboxEvent
 
@@ -29,9 +30,13 @@ class Message:
 def record(*messages: Message) -> None:
     """Write the messages in the caller's transaction (one INSERT), so they exist if and only if it commits.
 
+    Each row keeps the trace context current here (messaging.trace_context), so the trace that made the change
+    goes on when the publisher sends it, whenever that is.
+
     Side effect: once that transaction commits, the publisher is nudged (outbox.wakeup) so it need not wait for its
     poll; a nudge that fails never fails the caller, whose change is committed by then.
     """
+    trace_headers = trace_context.current_headers()
     OutboxEvent.objects.bulk_create(
         [
             OutboxEvent(
@@ -39,7 +44,7 @@ def record(*messages: Message) -> None:
                 topic=message.topic,
                 key=message.key,
                 value=_text(message.value),
-                headers=[[name, _text(value)] for name, value in message.headers],
+                headers=[[name, _text(value)] for name, value in [*message.headers, *trace_headers]],
             )
             for message in messages
         ]

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "live",
     "fulfilment",
     "dashboard",
+    "tracing",
 ]
 
 MIDDLEWARE = [
@@ -268,6 +269,15 @@ RELAY_MAX_SOCKETS = int(os.environ.get("RELAY_MAX_SOCKETS", 500))
 RELAY_SOCKET_BUDGET_BYTES = int(os.environ.get("RELAY_SOCKET_BUDGET_BYTES", 8 * 1024 * 1024))
 # The most of one key, value or header value a record frame carries; the rest is cut ("truncated": true).
 RELAY_FRAME_FIELD_MAX_BYTES = int(os.environ.get("RELAY_FRAME_FIELD_MAX_BYTES", 128 * 1024))
+
+# Tracing (tracing/): on in every process that names itself with OTEL_SERVICE_NAME (the Procfiles do); its spans
+# are kept in the database, the newest TRACING_MAX_SPANS, and also sent over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT
+# is set. Requests to these paths (the page's polls and its files) start no trace.
+TRACING = env_bool("TRACING", True)
+TRACING_MAX_SPANS = int(os.environ.get("TRACING_MAX_SPANS", 200_000))
+TRACING_EXCLUDED_URLS = os.environ.get(
+    "TRACING_EXCLUDED_URLS", "static/,health,favicon.ico,fulfilment/state,tracing/,kafka/"
+)
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,121 @@
+"""One order, one trace, across every real process: the click's `traceparent` reaches the web server (REST) or
+rungrpc (gRPC), rides the outbox row and the Kafka record's headers, and the publisher, each worker step and the
+relay add their spans to it, in the right parent and link structure."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import urllib.request
+from collections import Counter
+
+import grpc
+import pytest
+from websockets.sync.client import connect
+
+from grpc_bridge.generated import orders_pb2, orders_pb2_grpc
+from tests.support.waiting import poll_until
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SERVICES = ("web", "grpc", "publisher", "worker")
+# The spans an order that completes leaves: its three records (created, PROCESSING, COMPLETED) each published and
+# relayed; the created one processed, in two steps.
+EXPECTED = {"publish": 3, "relay": 3, "process": 1, "step": 2}
+
+
+def browser_traceparent() -> tuple[str, str, str]:
+    trace_id, span_id = secrets.token_hex(16), secrets.token_hex(8)
+    return trace_id, span_id, f"00-{trace_id}-{span_id}-01"
+
+
+def spans_of(stack, trace_id: str) -> list[dict]:
+    try:
+        return stack.get_json(f"/tracing/traces/{trace_id}")["spans"]
+    except urllib.error.HTTPError as error:
+        if error.code == 404:
+            return []
+        raise
+
+
+def complete_trace(stack, trace_id: str) -> list[dict]:
+    def enough(spans):
+        kinds = Counter(span["name"].split()[0] for span in spans)
+        return all(kinds[name] >= count for name, count in EXPECTED.items())
+
+    spans = poll_until(lambda: (found := spans_of(stack, trace_id)) and enough(found) and found, timeout=60)
+    assert spans, f"the trace holds {sorted((s['service'], s['name']) for s in spans_of(stack, trace_id))}"
+    return spans
+
+
+@pytest.fixture
+def traced_stack(make_stack, kafka_broker):
+    stack = make_stack(
+        kafka_broker.bootstrap_servers, services=SERVICES, FULFILMENT_STEP_DELAY_MS="50", FULFILMENT_FAILURE_RATE="0"
+    )
+    # The relay reads the topic while a socket is open; from "live" on it relays every new record.
+    with connect(stack.base_url.replace("http://", "ws://") + "/ws/orders/", origin=stack.base_url) as socket:
+        socket.send(json.dumps({"action": "replay", "from": "latest"}))
+        while (frame := json.loads(socket.recv(timeout=30))).get("state") != "live":
+            assert frame["type"] != "error", frame
+        yield stack
+
+
+def assert_hops(spans: list[dict], entry: dict) -> None:
+    """From the entry span on: publish ← entry or a worker step; process ← the created record's publish, linked
+    to it; step ← process; relay ← each publish."""
+    by_id = {span["span_id"]: span for span in spans}
+    publishes = [span for span in spans if span["name"].startswith("publish ")]
+    [process] = [span for span in spans if span["name"].startswith("process ")]
+    steps = [span for span in spans if span["name"].startswith("step ")]
+    relays = [span for span in spans if span["name"].startswith("relay ")]
+    assert {span["service"] for span in publishes} == {"publisher"}
+    assert (process["service"], process["kind"]) == ("worker", "CONSUMER")
+    assert {span["service"] for span in relays} == {"web"}
+
+    created = by_id[process["parent_span_id"]]
+    assert created in publishes and created["parent_span_id"] == entry["span_id"], "created ← the click's request"
+    assert [link["span_id"] for link in process["links"]] == [created["span_id"]]
+    assert sorted(step["name"] for step in steps) == ["step COMPLETED", "step PROCESSING"]
+    assert {step["parent_span_id"] for step in steps} == {process["span_id"]}
+    assert {span["parent_span_id"] for span in publishes} == {entry["span_id"], *(step["span_id"] for step in steps)}
+    assert sorted(span["parent_span_id"] for span in relays) == sorted(span["span_id"] for span in publishes)
+    assert all(span["attributes"]["outbox.waited_ms"] >= 0 for span in publishes)
+    assert {span["order_id"] for span in spans if span["order_id"]} == {created["order_id"]}
+
+
+@pytest.mark.usefixtures("kafka_broker")
+def test_a_rest_order_is_one_trace_from_the_click_to_the_sockets(traced_stack):
+    trace_id, browser_span, traceparent = browser_traceparent()
+    request = urllib.request.Request(
+        f"{traced_stack.base_url}/api/orders/computers",
+        method="POST",
+        data=json.dumps({"created_by": "traced", "equipment": ["MOUSE"]}).encode(),
+        headers={"Content-Type": "application/json", "traceparent": traceparent},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        order_id = json.load(response)["order_id"]
+
+    spans = complete_trace(traced_stack, trace_id)
+    assert {span["trace_id"] for span in spans} == {trace_id}
+    [entry] = [span for span in spans if span["kind"] == "SERVER"]
+    assert (entry["service"], entry["parent_span_id"]) == ("web", browser_span), "the click's span is its parent"
+    assert_hops(spans, entry)
+    assert traced_stack.get_json(f"/tracing/orders/{order_id}")["traces"][0]["trace_id"] == trace_id
+
+
+@pytest.mark.usefixtures("kafka_broker")
+def test_a_grpc_order_is_one_trace_from_the_call_to_the_sockets(traced_stack):
+    trace_id, caller_span, traceparent = browser_traceparent()
+    with grpc.insecure_channel(traced_stack.grpc_target) as channel:
+        order = orders_pb2_grpc.OrderServiceStub(channel).Create(
+            orders_pb2.OrderMessage(created_by="traced", equipment=[orders_pb2.OrderMessage.MOUSE]),
+            metadata=[("traceparent", traceparent)],
+            timeout=10,
+        )
+
+    spans = complete_trace(traced_stack, trace_id)
+    [entry] = [span for span in spans if span["kind"] == "SERVER"]
+    assert (entry["service"], entry["parent_span_id"]) == ("grpc", caller_span)
+    assert_hops(spans, entry)
+    assert traced_stack.get_json(f"/tracing/orders/{order.id}")["traces"][0]["trace_id"] == trace_id

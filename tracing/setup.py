@@ -1,0 +1,78 @@
+"""Tracing for one process: OpenTelemetry's SDK with its spans kept in the shared database (tracing.store), also
+sent over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, and the ecosystem's instrumentations switched on: Django
+(every HTTP request and its `traceparent`) and gRPC (server and client, `traceparent` in the metadata).
+
+The playground's own hops (the outbox, the publisher, the worker, the relay) use only OpenTelemetry's API, which
+does nothing until a provider is set here: code that runs untraced pays almost nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+
+from django.conf import settings
+from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+from tracing.store import DatabaseSpanExporter
+
+# The SDK's batch queue: spans past it are dropped (the SDK counts them), so a burst never grows memory.
+MAX_QUEUED_SPANS = 8192
+EXPORT_BATCH = 512
+EXPORT_DELAY_MS = 1000
+
+_provider: TracerProvider | None = None
+
+
+def start_from_environment() -> None:
+    """Start tracing when this process names itself (OTEL_SERVICE_NAME) and TRACING is on."""
+    name = os.environ.get("OTEL_SERVICE_NAME", "")
+    if name and settings.TRACING:
+        start(name)
+
+
+def start(service: str) -> TracerProvider:
+    """Set the process's provider (once: the global provider cannot be replaced) and the instrumentations."""
+    global _provider  # noqa: PLW0603 - one provider per process, as OpenTelemetry's global is
+    if _provider is not None:
+        return _provider
+    resource = Resource.create(
+        {"service.name": service, "service.instance.id": f"{os.getpid()}@{socket.gethostname()}"}
+    )
+    provider = TracerProvider(resource=resource)
+    provider.add_span_processor(_batch(DatabaseSpanExporter()))
+    if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        provider.add_span_processor(_batch(OTLPSpanExporter()))
+    trace.set_tracer_provider(provider)
+    _instrument()
+    _provider = provider
+    return provider
+
+
+def flush(timeout_ms: int = 5000) -> bool:
+    """Export what is queued now (a test, or a process about to stop)."""
+    return _provider.force_flush(timeout_ms) if _provider is not None else True
+
+
+def _batch(exporter) -> BatchSpanProcessor:
+    return BatchSpanProcessor(
+        exporter,
+        max_queue_size=MAX_QUEUED_SPANS,
+        max_export_batch_size=EXPORT_BATCH,
+        schedule_delay_millis=EXPORT_DELAY_MS,
+    )
+
+
+def _instrument() -> None:
+    from opentelemetry.instrumentation.django import DjangoInstrumentor
+    from opentelemetry.instrumentation.grpc import GrpcInstrumentorClient, GrpcInstrumentorServer
+
+    # The page's own polls and the static files would drown the orders' traces.
+    DjangoInstrumentor().instrument(excluded_urls=settings.TRACING_EXCLUDED_URLS)
+    GrpcInstrumentorServer().instrument()
+    GrpcInstrumentorClient().instrument()

@@ -1,0 +1,119 @@
+"""Finished spans into the shared database (SpanRecord), and the traces read back for the page.
+
+The exporter runs on the SDK's batch thread, so a slow or locked database delays spans, never a request; a batch
+it cannot write is dropped (and counted in the log), never retried into an ever-growing queue. Bounded: after a
+write, rows older than the newest TRACING_MAX_SPANS are deleted, oldest first.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.db import DatabaseError, close_old_connections
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+from opentelemetry.trace import format_span_id, format_trace_id
+
+from tracing.models import SpanRecord
+
+logger = logging.getLogger(__name__)
+
+ORDER_ATTRIBUTE = "order.id"
+# What one span may keep: attribute values and event texts are clipped, and at most this many links and events.
+MAX_TEXT = 500
+MAX_LINKS = 16
+MAX_EVENTS = 16
+# Trimming past the bound costs a query: done once per this many exported spans.
+TRIM_EVERY = 500
+
+
+def to_record(span: ReadableSpan) -> SpanRecord:
+    context, resource = span.get_span_context(), span.resource.attributes
+    attributes = {name: _plain(value) for name, value in (span.attributes or {}).items()}
+    return SpanRecord(
+        trace_id=format_trace_id(context.trace_id),
+        span_id=format_span_id(context.span_id),
+        parent_span_id=format_span_id(span.parent.span_id) if span.parent else "",
+        name=span.name[:200],
+        kind=span.kind.name,
+        service=str(resource.get("service.name", ""))[:64],
+        instance=str(resource.get("service.instance.id", ""))[:128],
+        start_ns=span.start_time or 0,
+        end_ns=span.end_time or span.start_time or 0,
+        status=span.status.status_code.name,
+        order_id=str(attributes.get(ORDER_ATTRIBUTE, ""))[:36],
+        attributes=attributes,
+        links=[
+            {
+                "trace_id": format_trace_id(link.context.trace_id),
+                "span_id": format_span_id(link.context.span_id),
+                "attributes": {name: _plain(value) for name, value in (link.attributes or {}).items()},
+            }
+            for link in list(span.links)[:MAX_LINKS]
+        ],
+        events=[
+            {"name": event.name[:200], "time_ns": event.timestamp, "attributes": _plain_all(event.attributes)}
+            for event in list(span.events)[:MAX_EVENTS]
+        ],
+    )
+
+
+def _plain(value):
+    if isinstance(value, str):
+        return value[:MAX_TEXT]
+    if isinstance(value, tuple | list):
+        return [_plain(each) for each in value[:MAX_LINKS]]
+    return value
+
+
+def _plain_all(attributes) -> dict:
+    return {name: _plain(value) for name, value in (attributes or {}).items()}
+
+
+class DatabaseSpanExporter(SpanExporter):
+    """Writes each batch in one INSERT; keeps the table to the newest `max_spans` rows."""
+
+    def __init__(self, max_spans: int | None = None):
+        self.max_spans = max_spans or settings.TRACING_MAX_SPANS
+        self._since_trim = 0
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        close_old_connections()
+        try:
+            SpanRecord.objects.bulk_create([to_record(span) for span in spans])
+            self._since_trim += len(spans)
+            if self._since_trim >= TRIM_EVERY:
+                self._since_trim = 0
+                trim(self.max_spans)
+        except DatabaseError as exc:
+            logger.warning("dropped %d spans: the database refused them (%s)", len(spans), exc)
+            return SpanExportResult.FAILURE
+        finally:
+            close_old_connections()
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        close_old_connections()
+
+
+def trim(max_spans: int) -> int:
+    """Delete all but the newest `max_spans` spans; return how many went."""
+    newest = SpanRecord.objects.order_by("-id").values_list("id", flat=True)[max_spans : max_spans + 1]
+    cut = next(iter(newest), None)
+    if cut is None:
+        return 0
+    deleted, _ = SpanRecord.objects.filter(id__lte=cut).delete()
+    return deleted
+
+
+def trace(trace_id: str) -> list[SpanRecord]:
+    return list(SpanRecord.objects.filter(trace_id=trace_id).order_by("start_ns", "id"))
+
+
+def traces_of_order(order_id: str, limit: int = 20) -> list[str]:
+    """The traces that touched an order, newest first: its creation's, and any a forged or hand-made record of it
+    started."""
+    ids = SpanRecord.objects.filter(order_id=order_id).order_by("-start_ns").values_list("trace_id", flat=True)
+    return list(dict.fromkeys(ids[: limit * 50]))[:limit]
