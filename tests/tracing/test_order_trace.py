@@ -11,12 +11,13 @@ from collections import Counter
 
 import grpc
 import pytest
+from playwright.sync_api import expect
 from websockets.sync.client import connect
 
 from grpc_bridge.generated import orders_pb2, orders_pb2_grpc
+from tests.conftest import open_dashboard
+from tests.dashboard.test_dashboard import place_order
 from tests.support.waiting import poll_until
-
-pytestmark = pytest.mark.django_db(transaction=True)
 
 SERVICES = ("web", "grpc", "publisher", "worker")
 # The spans an order that completes leaves: its three records (created, PROCESSING, COMPLETED) each published and
@@ -119,3 +120,22 @@ def test_a_grpc_order_is_one_trace_from_the_call_to_the_sockets(traced_stack):
     assert (entry["service"], entry["parent_span_id"]) == ("grpc", caller_span)
     assert_hops(spans, entry)
     assert traced_stack.get_json(f"/tracing/orders/{order.id}")["traces"][0]["trace_id"] == trace_id
+
+
+@pytest.mark.parametrize("transport", ["rest", "grpc"])
+def test_the_click_on_the_page_starts_the_trace(traced_stack, browser, transport):
+    with open_dashboard(browser, traced_stack.base_url) as page:
+        place_order(page, f"clicked-{transport}", ["MOUSE"], transport)
+        expect(page.locator("#order-trace")).to_have_count(1)
+        trace_id = page.locator("#order-trace").inner_text()
+        spans = complete_trace(traced_stack, trace_id)
+    servers = [span for span in spans if span["kind"] == "SERVER"]
+    assert servers[0]["service"] == "web" and servers[0]["parent_span_id"], "the page's span is the web span's parent"
+    if transport == "grpc":
+        # The page's gateway calls rungrpc on: its client span is the parent of rungrpc's.
+        [rungrpc] = [span for span in servers if span["service"] == "grpc"]
+        [client] = [span for span in spans if span["kind"] == "CLIENT"]
+        assert rungrpc["parent_span_id"] == client["span_id"]
+        assert_hops(spans, rungrpc)
+    else:
+        assert_hops(spans, servers[0])

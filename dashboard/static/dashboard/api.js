@@ -72,6 +72,15 @@ export function postJSON(url, body, options = {}) {
     headers: { "Content-Type": "application/json", ...(options.headers || {}) } });
 }
 
+// A W3C trace context for a request the page starts: the click is the root of the order's trace, which every
+// process then continues (docs/tracing.md).
+export function newTrace() {
+  const hex = (bytes) => Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16).padStart(2, "0")).join("");
+  const traceId = hex(16);
+  const spanId = hex(8);
+  return { traceId, spanId, headers: { traceparent: `00-${traceId}-${spanId}-01` } };
+}
+
 // Field errors as one line: "field: text; …" (non_field_errors and detail without a name).
 export function describe(error) {
   const parts = Object.entries(error.fieldErrors || {}).map(([field, text]) =>

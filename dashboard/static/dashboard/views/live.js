@@ -1,7 +1,7 @@
 // The Live view: place an order over REST or gRPC and follow it across the hops on its timeline; the feed and the
 // orders table beside it fill from the socket.
 
-import { ApiError, postJSON } from "../api.js";
+import { ApiError, newTrace, postJSON } from "../api.js";
 import { $, clockTime, config, el, shellQuote } from "../dom.js";
 import { onStep, orders, ordersFromRecord } from "../orders.js";
 import { subscribe } from "../socket.js";
@@ -40,9 +40,9 @@ function showFieldErrors(errors) {
   }
 }
 
-async function placeOverRest(body) {
+async function placeOverRest(body, trace) {
   try {
-    const { data } = await postJSON(config.rest_url, body);
+    const { data } = await postJSON(config.rest_url, body, { headers: trace.headers });
     return { ok: true, status: "HTTP 201", order: data };
   } catch (error) {
     if (!(error instanceof ApiError) || !error.status) throw error;
@@ -51,10 +51,10 @@ async function placeOverRest(body) {
   }
 }
 
-async function placeOverGrpc(body) {
+async function placeOverGrpc(body, trace) {
   let payload;
   try {
-    payload = (await postJSON(config.grpc_url, body)).data;
+    payload = (await postJSON(config.grpc_url, body, { headers: trace.headers })).data;
   } catch (error) {
     if (!(error instanceof ApiError) || !error.status) throw error;
     return { ok: false, status: `HTTP ${error.status}`, errors: error.fieldErrors };
@@ -74,9 +74,10 @@ async function placeOrder(event) {
   const body = { created_by: $("created-by").value, equipment: [...chosen] };
   const button = $("place-order");
   button.disabled = true;
-  const trip = timeline.start(transport, commandForOrder(transport, body));
+  const trace = newTrace();
+  const trip = timeline.start(transport, commandForOrder(transport, body), trace.traceId);
   try {
-    const result = await (transport === "grpc" ? placeOverGrpc(body) : placeOverRest(body));
+    const result = await (transport === "grpc" ? placeOverGrpc(body, trace) : placeOverRest(body, trace));
     timeline.responded(trip, result);
     showFieldErrors(result.errors);
     if (result.ok) orders.upsert(result.order, transport);
@@ -93,8 +94,8 @@ const firstRecords = new Map();  // order id -> {frame, shownAt}: when the feed 
 
 const timeline = {
   trip: null,
-  start(transport, command) {
-    this.trip = { transport, command, sentAt: Date.now() };
+  start(transport, command, traceId) {
+    this.trip = { transport, command, traceId, sentAt: Date.now() };
     this.render();
     return this.trip;
   },
@@ -163,6 +164,12 @@ const timeline = {
     command.className = "command";
     command.children[1].append(el("code", { className: "cmd", id: "order-command", text: trip.command }));
     items.push(command);
+    if (trip.traceId) {
+      const traced = row("trace", "", "");
+      traced.className = "trace";
+      traced.children[1].append(el("a", { id: "order-trace", href: `/tracing/traces/${trip.traceId}`, text: trip.traceId }));
+      items.push(traced);
+    }
     $("timeline").replaceChildren(...items);
   },
 };
