@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "live",
     "fulfilment",
     "dashboard",
+    "topics",
 ]
 
 MIDDLEWARE = [
