@@ -72,6 +72,11 @@ export function postJSON(url, body, options = {}) {
     headers: { "Content-Type": "application/json", ...(options.headers || {}) } });
 }
 
+// DELETE a resource; resolves to {status, data}; throws ApiError on an HTTP error.
+export function deleteJSON(url, options = {}) {
+  return json(url, { ...options, method: "DELETE" });
+}
+
 // Field errors as one line: "field: text; …" (non_field_errors and detail without a name).
 export function describe(error) {
   const parts = Object.entries(error.fieldErrors || {}).map(([field, text]) =>
