@@ -138,6 +138,8 @@ def browse(name: str, query: Query) -> dict:
         fetch_max_bytes=FETCH_MAX_BYTES,
         max_partition_fetch_bytes=PARTITION_FETCH_MAX_BYTES,
         reconnect_backoff_max_ms=1_000,
+        # A page reads what is there: the broker need not wait for more (its default is 500 ms).
+        fetch_max_wait_ms=50,
     )
     try:
         ranges = _ranges(consumer, name, chosen, query)
