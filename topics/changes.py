@@ -190,8 +190,13 @@ def refuse_delete(name: str) -> None:
         )
 
 
+def shown_bootstrap_servers() -> str:
+    """The broker's address for a terminal on this machine; elsewhere an internal address the page does not show."""
+    return settings.KAFKA_BOOTSTRAP_SERVERS if settings.PLAYGROUND_LOCAL else "<bootstrap servers>"
+
+
 def _tool() -> list[str]:
-    return ["python", "-m", "localkafka", "topics", "--bootstrap-server", settings.KAFKA_BOOTSTRAP_SERVERS]
+    return ["python", "-m", "localkafka", "topics", "--bootstrap-server", shown_bootstrap_servers()]
 
 
 def create_command(topic: NewTopic) -> str:

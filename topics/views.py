@@ -71,7 +71,7 @@ class TopicList(APIView):
             return kafka_away(exc)
         return Response(
             {
-                "bootstrap_servers": settings.KAFKA_BOOTSTRAP_SERVERS,
+                "bootstrap_servers": changes.shown_bootstrap_servers(),
                 "orders_topic": settings.KAFKA_ORDERS_TOPIC,
                 "topics": topics,
                 "controls": controls(),

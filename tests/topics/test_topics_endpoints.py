@@ -82,6 +82,17 @@ def test_a_config_set_on_the_topic_is_an_override_and_the_rest_defaults(client, 
     assert len(configs) > 25  # every config of the topic, not only the overrides
 
 
+def test_the_brokers_address_is_shown_only_on_a_local_playground(client, kafka_broker, orders_topic, settings):
+    settings.PLAYGROUND_LOCAL = False
+    listing = client.get("/kafka/topics/").json()
+    details = client.get(f"/kafka/topics/{orders_topic}").json()
+    assert listing["bootstrap_servers"] == "<bootstrap servers>"
+    assert kafka_broker.bootstrap_servers not in str(listing) + str(details)
+    assert details["commands"]["describe"].startswith(
+        "python -m localkafka topics --bootstrap-server '<bootstrap servers>'"
+    )
+
+
 @pytest.mark.parametrize("path", ["/kafka/topics/{name}", "/kafka/topics/{name}/records"])
 def test_an_unknown_topic_is_a_404_and_is_not_created_by_asking(client, kafka_broker, new_name, path):
     name = new_name("never-created")
