@@ -160,3 +160,13 @@ def test_the_shown_commands_create_and_delete_what_the_buttons_do(client, local_
     run_tool(details["commands"]["delete"])
     wait_until(lambda: not exists(client, name), timeout=15, message="the shown delete left the topic")
     assert exists(client, decoy)
+
+
+def test_a_local_broker_that_is_down_is_a_503_for_create_and_delete(client, local_broker, settings):
+    settings.KAFKA_BOOTSTRAP_SERVERS = "127.0.0.1:1"
+    settings.LOCAL_KAFKA_PIDFILE.write_text(
+        json.dumps({"pid": local_broker.process.pid, "bootstrap_servers": "127.0.0.1:1", "state": "stopped"})
+    )
+    for answer in (create(client, {"name": "while-down"}), client.delete("/kafka/topics/while-down")):
+        assert answer.status_code == 503, answer.content
+        assert answer.json()["detail"].startswith("Kafka: ")
