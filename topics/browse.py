@@ -29,7 +29,7 @@ from kafka import KafkaConsumer, TopicPartition
 from live.frames import record_frame, unreadable_frame
 from messaging import clients, judging, readers
 from orders.exceptions import InvalidInput
-from topics.inventory import BOOTSTRAP_TIMEOUT_MS, REQUEST_TIMEOUT_MS, describe_one, open_admin
+from topics.inventory import BOOTSTRAP_TIMEOUT_MS, REQUEST_TIMEOUT_MS, TopicNotFound
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -119,17 +119,6 @@ class _Range:
 def browse(name: str, query: Query) -> dict:
     """A page of the topic's records, newest first; raises TopicNotFound, InvalidInput (a partition the topic has
     not, an offset outside its log), or KafkaError / OSError while Kafka cannot be asked."""
-    admin = open_admin("topics-browser")
-    try:
-        described = describe_one(admin, name)
-    finally:
-        admin.close()
-    existing = sorted(p["partition_index"] for p in described["partitions"])
-    chosen = list(query.partitions) if query.partitions is not None else existing
-    if missing := [p for p in chosen if p not in existing]:
-        raise InvalidInput(
-            {"partition": [f"{name!r} has no partition {missing[0]} (it has 0 to {len(existing) - 1})."]}
-        )
     consumer = clients.build_consumer(
         client_id="topics-browser",
         bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
@@ -142,6 +131,13 @@ def browse(name: str, query: Query) -> dict:
         fetch_max_wait_ms=50,
     )
     try:
+        existing = sorted(consumer.partitions_for_topic(name) or ())
+        if not existing:
+            raise TopicNotFound(name)
+        chosen = list(query.partitions) if query.partitions is not None else existing
+        if missing := [p for p in chosen if p not in existing]:
+            message = f"{name!r} has no partition {missing[0]} (it has 0 to {len(existing) - 1})."
+            raise InvalidInput({"partition": [message]})
         ranges = _ranges(consumer, name, chosen, query)
         timed_out = _read(consumer, name, ranges)
     finally:
