@@ -1,6 +1,6 @@
-"""What a page of the topic browser costs: GET /kafka/topics/<name>/records's work in process (describe the topic,
-its log ends, read the newest `limit` records of each partition, merge, frame) against a raw kafka-python consumer
-reading the same records (assign, seek to end - limit, poll to the end; no frames).
+"""What a page of the topic browser costs: GET /kafka/topics/<name>/records's work in process (the topic's
+partitions, their log starts and ends, read the newest `limit` records of each partition, merge, frame) against a
+raw kafka-python consumer reading the same records (assign, seek to end - limit, poll to the end; no frames).
 
     .venv/bin/python -m bench.topics_browse [--records 30000] [--limit 200] [--rounds 20]
 
