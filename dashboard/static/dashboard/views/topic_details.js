@@ -24,11 +24,15 @@ function partitionRow(row) {
       .map((value) => el("td", { text: value })));
 }
 
+// A config's name with a line-break opportunity after each ".", so a phone wraps "follower.replication.…" there.
+const configName = (name) => el("code", {}, ...name.split(".").flatMap((part, index, parts) =>
+  (index < parts.length - 1 ? [`${part}.`, el("wbr")] : [part])));
+
 function configRow(config) {
   const mark = el("span", { className: `status ${config.override ? "override" : "default"}`,
     text: config.override ? "override" : "default" });
   return el("tr", { "data-config": config.name, "data-override": String(config.override) },
-    el("td", {}, el("code", { text: config.name })),
+    el("td", { className: "config-name" }, configName(config.name)),
     el("td", { className: "config-value", text: config.sensitive ? "(hidden)" : dash(config.value) }),
     el("td", {}, mark), el("td", { className: "muted", text: config.source.toLowerCase().replaceAll("_", " ") }));
 }
