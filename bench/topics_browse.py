@@ -35,9 +35,9 @@ def fill(bootstrap: str, records: int) -> None:
 
 
 def ours(limit: int) -> int:
-    from topics import browse
+    from topics import browse, browse_query
 
-    return len(browse.browse(TOPIC, browse.Query(limit=limit))["records"])
+    return len(browse.browse(TOPIC, browse_query.Query(limit=limit))["records"])
 
 
 def raw_consumer(bootstrap: str, limit: int) -> int:

@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from dashboard.errors import field_errors_as_400
 from dashboard.fulfilment_panel import local_broker
 from dashboard.switches import SettingSwitch
-from topics import browse, changes, inventory
+from topics import browse, browse_query, changes, inventory
 
 
 class ControlsEnabled(SettingSwitch):
@@ -128,7 +128,7 @@ class TopicRecords(APIView):
 
     @field_errors_as_400
     def get(self, request, name):
-        query = browse.parse_query(request.query_params)
+        query = browse_query.parse_query(request.query_params)
         try:
             return Response(browse.browse(name, query))
         except inventory.TopicNotFound as exc:

@@ -9,7 +9,7 @@ import pytest
 
 from tests.support.raw_records import RawHeaderName
 from tests.topics.conftest import make_topic, produce
-from topics import browse
+from topics import browse, browse_query
 
 
 def page(client, name: str, **params) -> dict:
@@ -104,7 +104,7 @@ def test_a_page_stops_at_its_byte_bound(client, kafka_broker, new_name):
     ("query", "field"),
     [
         ("limit=0", "limit"),
-        (f"limit={browse.MAX_LIMIT + 1}", "limit"),
+        (f"limit={browse_query.MAX_LIMIT + 1}", "limit"),
         ("partition=-1", "partition"),
         ("offset=3", "offset"),
         ("partition=0&offset=1&before=0:5", "non_field_errors"),
