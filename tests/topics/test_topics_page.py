@@ -4,6 +4,7 @@ looked at, browsed and deleted from the page, each step's Kafka command shown.""
 
 import json
 import uuid
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -14,6 +15,7 @@ from tests.conftest import ARTIFACTS
 from tests.support.page_checks import assert_accessible, assert_no_sideways_scroll
 from tests.support.waiting import wait_until
 from tests.topics.conftest import make_topic, produce
+from tests.topics.test_topic_changes import run_tool
 
 SHOTS = ARTIFACTS / "topics"
 SIZES = [(390, "light"), (390, "dark"), (1440, "light"), (1440, "dark")]
@@ -83,7 +85,7 @@ def test_each_view_fits_the_width_and_passes_axe(browser, stack, browsed, view, 
         context.close()
 
 
-def test_a_topics_details_mark_overrides_and_page_through_its_records(browser, stack, browsed):
+def test_a_topics_details_mark_overrides_and_its_records_page_export_and_print_from_a_terminal(browser, stack, browsed):
     context, page = goto(browser, stack, "/topics")
     try:
         page.locator(f'#topics-rows a:text-is("{browsed}")').click()
@@ -109,8 +111,17 @@ def test_a_topics_details_mark_overrides_and_page_through_its_records(browser, s
         expect(page.locator("#tr-rows tr.record")).to_have_count(7)
         offsets = page.locator("#tr-rows tr.record").evaluate_all("rows => rows.map(r => r.dataset.offset)")
         assert offsets == ["9", "8", "7", "6", "5", "4", "3"]
+        with page.expect_download() as download:
+            page.click("#tr-export")
+        exported = [json.loads(line) for line in Path(download.value.path()).read_text().splitlines()]
+        assert [(frame["partition"], frame["offset"]) for frame in exported] == [(2, n) for n in range(3, 10)]
+        page.locator('#tr-rows tr.record[data-offset="3"] button').click()
+        command = page.locator("#tr-rows tr.detail:not([hidden]) .copy-as code").text_content()
+        assert f"--topic {browsed} --partition 2 --offset 3 --max-messages 1" in command
     finally:
         context.close()
+    printed = run_tool(command)
+    assert "key-11" in printed.stdout and '{"n": 11}' in printed.stdout, printed.stdout
 
 
 def test_create_then_delete_a_topic_from_the_page_with_its_commands(browser, stack, kafka_broker):

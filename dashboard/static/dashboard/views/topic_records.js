@@ -1,9 +1,10 @@
 // A topic's records, a page at a time (GET /kafka/topics/<name>/records): the newest across partitions, or one
 // partition's from an offset; Older and Newer page on from the cursors the server gives. Rows and payloads are the
-// feed's: each frame's payload opens as the same JSON tree, with a hex view of bytes that are not UTF-8.
+// feed's: each frame's payload opens as the same JSON tree, with a hex view of bytes that are not UTF-8, and the
+// console consumer's command that prints that record; the page exports as JSON lines, as the feed does.
 
 import { describe, getJSON } from "../api.js";
-import { $, clockTime, el, roving, shortId } from "../dom.js";
+import { $, clockTime, config, el, roving, shortId } from "../dom.js";
 import { payloadView } from "../feed.js";
 import { verdictFlag } from "../verdicts.js";
 import { topicUrl } from "./topics.js";
@@ -12,8 +13,28 @@ let topic = "";
 let cursors = { older: null, newer: null };
 let request = null;  // the page being asked for, aborted when another is asked or the view leaves
 let detailIds = 0;
+let shown = [];  // the frames on the page, newest first
 
 const placeOf = (frame) => `partition ${frame.partition}, offset ${frame.offset}`;
+
+// Kafka's console consumer printing exactly this record (a topic name holds no character a shell reads).
+function recordCommand(frame) {
+  const command = `.venv/bin/python -m localkafka console-consumer --bootstrap-server ${config.bootstrap_servers} `
+    + `--topic ${topic} --partition ${frame.partition} --offset ${frame.offset} --max-messages 1 `
+    + "--formatter-property print.key=true --formatter-property print.headers=true";
+  return el("p", { className: "copy-as" }, el("span", { className: "muted", text: "Kafka's console consumer: " }),
+    el("code", { className: "cmd", text: command }));
+}
+
+// The page's frames as JSON lines, oldest first, as the feed exports.
+function exportPage() {
+  const lines = [...shown].reverse().map((frame) => JSON.stringify(frame)).join("\n");
+  const link = el("a", { href: URL.createObjectURL(new Blob([lines ? `${lines}\n` : ""], { type: "application/x-ndjson" })),
+    download: `${topic}-records.jsonl` });
+  document.body.append(link);
+  link.click();
+  link.remove();
+}
 
 // What the value column shows of a frame: an order event's type, text's start, or the format of what is not text.
 function valueText(frame) {
@@ -35,7 +56,7 @@ function recordRows(frame) {
     el("td", { className: "value" }, valueText(frame), ...verdictFlag(frame)), el("td", {}, toggle));
   const detail = el("tr", { className: "detail", id: detailId, hidden: "" }, el("td", { colspan: "6" }));
   toggle.addEventListener("click", () => {
-    if (!detail.firstChild.firstChild) detail.firstChild.append(...payloadView(frame, placeOf(frame)));
+    if (!detail.firstChild.firstChild) detail.firstChild.append(...payloadView(frame, placeOf(frame)), recordCommand(frame));
     detail.hidden = !detail.hidden;
     toggle.setAttribute("aria-expanded", String(!detail.hidden));
   });
@@ -58,6 +79,7 @@ async function load(params) {
   try {
     const page = await getJSON(`${topicUrl(topic)}/records?${params}`, { signal: controller.signal, timeoutMs: 20000 });
     cursors = { older: page.older, newer: page.newer };
+    shown = page.records;
     $("tr-rows").replaceChildren(...(page.records.length ? page.records.flatMap(recordRows)
       : [el("tr", {}, el("td", { colspan: "6", className: "muted", text: "No records here." }))]));
     const bound = page.bounded_by === "bytes" ? `, stopped at ${page.bounds.max_bytes / 1048576} MiB`
@@ -71,6 +93,7 @@ async function load(params) {
     if (controller === request) request = null;
     $("tr-older").disabled = !cursors.older;
     $("tr-newer").disabled = !cursors.newer;
+    $("tr-export").disabled = !shown.length;
   }
 }
 
@@ -100,6 +123,7 @@ export function stopBrowsing() {
   request = null;
   topic = "";
   cursors = { older: null, newer: null };
+  shown = [];
   $("tr-rows").replaceChildren();
   $("tr-partition").replaceChildren(el("option", { value: "", text: "every partition" }));
   $("tr-offset").value = "";
@@ -111,5 +135,6 @@ export function startRecordBrowser() {
   $("tr-form").addEventListener("submit", show);
   $("tr-older").addEventListener("click", () => load(query({ before: cursors.older })));
   $("tr-newer").addEventListener("click", () => load(query({ after: cursors.newer })));
+  $("tr-export").addEventListener("click", exportPage);
   roving($("tr-rows"), "tr:not([hidden]) button[data-rove]");
 }
