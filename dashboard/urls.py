@@ -10,6 +10,8 @@ urlpatterns = [
     path("", dashboard, name="dashboard"),
     # The page's other views: the same page, which shows the view its URL names (dashboard/static/dashboard/router.js).
     path("topic", dashboard, name="dashboard-topic"),
+    path("topics", dashboard, name="dashboard-topics"),
+    path("topics/<str:name>", dashboard, name="dashboard-topic-details"),
     path("groups", dashboard, name="dashboard-groups"),
     path("rest", dashboard, name="dashboard-rest"),
     path("grpc", dashboard, name="dashboard-grpc"),

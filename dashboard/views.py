@@ -9,7 +9,8 @@ from orders.rules import Equipment
 
 
 @ensure_csrf_cookie
-def dashboard(request):
+def dashboard(request, name: str = ""):
+    """The page, on whatever view its URL names; a topic's view (/topics/<name>) reads the name from the URL itself."""
     config = {
         "rest_url": reverse("order-list"),
         "health_url": reverse("health"),
@@ -24,6 +25,8 @@ def dashboard(request):
         # A group's reset: this with the group id (URL-encoded) in place of GROUP-ID.
         "fulfilment_reset_url": reverse("fulfilment-reset", args=["GROUP-ID"]),
         "produce_url": reverse("workbench-produce"),
+        # Every topic's endpoints: the list, and with a topic's name after it its details (and /records).
+        "topics_url": reverse("topics-list"),
         "schema_url": reverse("schema") + "?format=json",
         "grpc_services_url": reverse("workbench-grpc-services"),
         "grpc_call_url": reverse("workbench-grpc-call"),

@@ -1,6 +1,6 @@
 """`python -m localkafka fetch|run|stop-broker|start-broker|cluster|kill-broker|restart-brokers|console-consumer|
-consumer-groups`: the broker commands behind `make kafka` and `make cluster`, and Kafka's own console tools from the
-fetched jars."""
+consumer-groups|topics`: the broker commands behind `make kafka` and `make cluster`, and Kafka's own console tools
+from the fetched jars."""
 
 import argparse
 import json
@@ -98,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
 TOOLS = {
     "console-consumer": "org.apache.kafka.tools.consumer.ConsoleConsumer",
     "consumer-groups": "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
+    "topics": "org.apache.kafka.tools.TopicCommand",
 }
 
 

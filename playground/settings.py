@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "fulfilment",
     "dashboard",
     "tracing",
+    "topics",
 ]
 
 MIDDLEWARE = [

@@ -23,6 +23,7 @@ SCRIPTS = [
     "oversized_upload",
     "judging",
     "tracing_cost",
+    "topics_browse",
 ]
 
 

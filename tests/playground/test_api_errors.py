@@ -24,7 +24,15 @@ def assert_json_detail(response, status: int, detail: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", ["/api/nowhere", "/api/orders/nowhere", "/workbench/nowhere", "/fulfilment/nowhere", "/dashboard/x"]
+    "path",
+    [
+        "/api/nowhere",
+        "/api/orders/nowhere",
+        "/workbench/nowhere",
+        "/fulfilment/nowhere",
+        "/dashboard/x",
+        "/kafka/nowhere",
+    ],
 )
 def test_an_unknown_api_path_is_a_json_404(client, debug, path):
     assert_json_detail(client.get(path), 404, "Not found.")

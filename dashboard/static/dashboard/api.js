@@ -81,6 +81,11 @@ export function newTrace() {
   return { traceId, spanId, headers: { traceparent: `00-${traceId}-${spanId}-01` } };
 }
 
+// DELETE a resource; resolves to {status, data}; throws ApiError on an HTTP error.
+export function deleteJSON(url, options = {}) {
+  return json(url, { ...options, method: "DELETE" });
+}
+
 // Field errors as one line: "field: text; …" (non_field_errors and detail without a name).
 export function describe(error) {
   const parts = Object.entries(error.fieldErrors || {}).map(([field, text]) =>

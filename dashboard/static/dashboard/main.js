@@ -11,6 +11,8 @@ import { grpcView } from "./views/grpc.js";
 import { liveView } from "./views/live.js";
 import { restView } from "./views/rest.js";
 import { topicView } from "./views/topic.js";
+import { topicDetailsView } from "./views/topic_details.js";
+import { topicsView } from "./views/topics.js";
 import { startWire } from "./views/wire.js";
 
 startTheme();
@@ -18,6 +20,6 @@ startStatus();
 startFeed();
 startOrders();
 startWire();
-for (const view of [liveView, topicView, groupsView, restView, grpcView]) register(view);
+for (const view of [liveView, topicView, topicsView, topicDetailsView, groupsView, restView, grpcView]) register(view);
 startRouter();
 relay.connect();
