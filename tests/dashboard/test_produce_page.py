@@ -68,16 +68,15 @@ def test_the_form_and_its_command_write_the_same_records(make_stack, kafka_broke
         for name, typed, tool in cases:
             fill(page, **typed)
             expect(page.locator("#produce-tool")).to_have_text(f"{tool}: ")
-            partition, offset = produce(page)
+            partition, _ = produce(page)
             if typed.get("partition"):
                 assert partition == int(typed["partition"]), name
             elif typed.get("key"):
                 assert partition == judging.home_partition(typed["key"].encode(), 3), name
             command = run_shown_command(page)
             from_form, from_command = same_records(stack, 2)
-            if not typed.get("key") and not typed.get(
-                "partition"
-            ):  # a keyless record's partition is the producer's pick
+            if not typed.get("key") and not typed.get("partition"):
+                # a keyless record's partition is the producer's pick
                 from_form, from_command = from_form[1:], from_command[1:]
             assert from_form == from_command, (name, command)
             assert from_form[-1][-1] == hand_made, name
