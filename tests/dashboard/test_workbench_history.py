@@ -132,7 +132,8 @@ def test_the_store_keeps_50_calls_within_its_bytes_and_cuts_a_huge_answer_with_a
     with open_dashboard(browser, stack.base_url, "/rest") as page:
         found = page.evaluate(
             """async () => {
-              const { createRequestStore, MAX_STORE_BYTES } = await import("/static/dashboard/widgets/request_store.js");
+              const store_module = "/static/dashboard/widgets/request_store.js";
+              const { createRequestStore, MAX_STORE_BYTES } = await import(store_module);
               const kept = new Map();
               const storage = { getItem: (k) => kept.get(k) ?? null, setItem: (k, v) => kept.set(k, v) };
               const store = createRequestStore("rest", storage);
@@ -160,8 +161,9 @@ def test_a_huge_answer_is_shown_cut_in_the_panel(make_stack, kafka_broker, brows
         page.evaluate(
             """async () => {
               const { createRequestStore } = await import("/static/dashboard/widgets/request_store.js");
-              createRequestStore("rest").record({ method: "GET", path: "/api/orders/computers", params: {},
-                url: "/api/orders/computers", headers: "", body: null }, { summary: "HTTP 200 OK", body: "y".repeat(40000) });
+              const request = { method: "GET", path: "/api/orders/computers", params: {},
+                url: "/api/orders/computers", headers: "", body: null };
+              createRequestStore("rest").record(request, { summary: "HTTP 200 OK", body: "y".repeat(40000) });
             }"""
         )
         page.reload()
