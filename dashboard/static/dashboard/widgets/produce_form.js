@@ -45,7 +45,8 @@ export function mountProduceForm(container, { topic, idPrefix = null } = {}) {
       el("div", {}, label("partition", "partition", "(empty: the key's)"), partition)),
     label("headers", "headers", "(one name: value per line)"), headers,
     label("value", "value", "(empty: an empty value)"), value,
-    el("label", { className: "inline" }, tombstone, " tombstone ", el("small", { className: "muted", text: "(a null value: deletes the key on a compacted topic)" })),
+    el("p", { className: "produce-tombstone" }, el("label", { className: "inline" }, tombstone, " tombstone ",
+      el("small", { className: "muted", text: "(a null value: deletes the key on a compacted topic)" }))),
     el("div", { className: "controls" }, send, result), error,
     el("p", { className: "copy-as" }, tool, command, " ", copyButton(() => command.textContent, "produce")), note);
   const box = el("details", { className: "produce", id: id("box") },
