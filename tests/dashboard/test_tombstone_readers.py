@@ -49,7 +49,8 @@ def test_a_tombstone_is_flagged_by_every_reader_and_stops_none(make_stack, kafka
     tombstone = produce(stack.base_url, {"key": before, "tombstone": True})
     order = stack.get_json(f"/api/orders/computers/{before}")
     forged = forged_event(order, events.ORDER_STATUS_CHANGED, "PROCESSING").to_value().decode()
-    produce(stack.base_url, {"key": before, "value": forged})
+    forged_at = produce(stack.base_url, {"key": before, "value": forged})
+    tombstone_at = (tombstone["partition"], tombstone["offset"])
     assert tombstone["partition"] == judging.home_partition(before.encode(), 3)
     [after] = place(stack, 1, "after-tombstone")
     wait_statuses(stack, [after], "COMPLETED")  # the worker stepped past the tombstone
@@ -64,12 +65,16 @@ def test_a_tombstone_is_flagged_by_every_reader_and_stops_none(make_stack, kafka
         )
         threading.Thread(target=read_watch, args=(call, streamed), daemon=True).start()
         seen = []
-        while not any(event.order.id == after and event.order.status == pb.OrderMessage.COMPLETED for event in seen):
+        # Watch reads the partitions side by side: wait for both the tombstone and the next order's last event.
+        while not (
+            any((event.partition, event.offset) == tombstone_at for event in seen)
+            and any(event.order.id == after and event.order.status == pb.OrderMessage.COMPLETED for event in seen)
+        ):
             item = streamed.get(timeout=30)
             assert not isinstance(item, grpc.RpcError), f"Watch ended: {item.code()} {item.details()}"
             seen.append(item)
         call.cancel()
-    [flagged] = [e for e in seen if (e.partition, e.offset) == (tombstone["partition"], tombstone["offset"])]
+    [flagged] = [e for e in seen if (e.partition, e.offset) == tombstone_at]
     assert flagged.verdict.kind == pb.RecordVerdict.INVALID
     assert (flagged.verdict.reason, flagged.verdict.hand_made) == (TOMBSTONE_REASON, True)
     assert not flagged.HasField("order")
@@ -79,29 +84,30 @@ def test_a_tombstone_is_flagged_by_every_reader_and_stops_none(make_stack, kafka
 
     async def relay_scenario():
         await reader.connect(start="beginning")
+        # A replay sends one partition after another: wait for every record this test looks at.
         await reader.read_until(
-            lambda: any(
-                f.get("key") == after
-                and f.get("verdict") == "accepted"
-                and f["value"]["order"]["status"] == "COMPLETED"
-                for f in reader.records
+            lambda: (
+                {tombstone_at, (forged_at["partition"], forged_at["offset"])}
+                <= {(f["partition"], f["offset"]) for f in reader.records}
+                and any(
+                    f.get("key") == after
+                    and f.get("verdict") == "accepted"
+                    and f["value"]["order"]["status"] == "COMPLETED"
+                    for f in reader.records
+                )
             ),
             timeout=30,
         )
         await reader.close()
 
     run_in_own_loop(relay_scenario)
-    [frame] = [
-        f for f in reader.records if (f["partition"], f["offset"]) == (tombstone["partition"], tombstone["offset"])
-    ]
+    [frame] = [f for f in reader.records if (f["partition"], f["offset"]) == tombstone_at]
     assert (frame["key"], frame["value"], frame["value_format"]) == (before, None, "null")
     assert (frame["verdict"], frame["verdict_reason"], frame["hand_made"]) == ("invalid", TOMBSTONE_REASON, True)
 
     # The judging after it: a forged move of the same order is refused against its COMPLETED status, which the ledger
     # still knows past the tombstone (a forgotten order would be refused as unchecked instead).
     [forged] = [
-        f
-        for f in reader.records
-        if f["partition"] == frame["partition"] and f["offset"] > frame["offset"] and f.get("key") == before
+        f for f in reader.records if (f["partition"], f["offset"]) == (forged_at["partition"], forged_at["offset"])
     ]
     assert forged["verdict"] == "refused" and "COMPLETED" in forged["verdict_reason"], forged
