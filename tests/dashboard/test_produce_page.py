@@ -39,10 +39,12 @@ def run_shown_command(page) -> str:
     return command
 
 
-def same_records(stack, count: int) -> list[tuple]:
-    """The newest `count` records of the stack's topic as (partition, key, value, headers), oldest first."""
-    records = read_records(stack.bootstrap_servers, stack.topic, expected=count)
-    return [(r.partition, r.key, r.value, tuple(r.headers)) for r in records[-count:]]
+def last_two(stack, written: int) -> list[tuple]:
+    """The two newest of the `written` records on the stack's topic as (partition, key, value, headers), oldest first
+    (all are read: a reader gets the partitions one poll at a time)."""
+    records = read_records(stack.bootstrap_servers, stack.topic, expected=written)
+    assert len(records) == written
+    return [(r.partition, r.key, r.value, tuple(r.headers)) for r in records[-2:]]
 
 
 def test_the_form_and_its_command_write_the_same_records(make_stack, kafka_broker, browser):
@@ -65,7 +67,7 @@ def test_the_form_and_its_command_write_the_same_records(make_stack, kafka_broke
     ]
     with open_dashboard(browser, stack.base_url, "/topic") as page:
         expect(page.locator("#kafka-state")).to_have_attribute("data-state", "ok", timeout=15_000)
-        for name, typed, tool in cases:
+        for written, (name, typed, tool) in enumerate(cases, start=1):
             fill(page, **typed)
             expect(page.locator("#produce-tool")).to_have_text(f"{tool}: ")
             partition, _ = produce(page)
@@ -74,7 +76,7 @@ def test_the_form_and_its_command_write_the_same_records(make_stack, kafka_broke
             elif typed.get("key"):
                 assert partition == judging.home_partition(typed["key"].encode(), 3), name
             command = run_shown_command(page)
-            from_form, from_command = same_records(stack, 2)
+            from_form, from_command = last_two(stack, 2 * written)
             if not typed.get("key") and not typed.get("partition"):
                 # a keyless record's partition is the producer's pick
                 from_form, from_command = from_form[1:], from_command[1:]
