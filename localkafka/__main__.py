@@ -1,6 +1,6 @@
 """`python -m localkafka fetch|run|stop-broker|start-broker|cluster|kill-broker|restart-brokers|console-consumer|
-consumer-groups|topics`: the broker commands behind `make kafka` and `make cluster`, and Kafka's own console tools
-from the fetched jars."""
+console-producer|consumer-groups|topics`: the broker commands behind `make kafka` and `make cluster`, and Kafka's
+own console tools from the fetched jars."""
 
 import argparse
 import json
@@ -97,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
 
 TOOLS = {
     "console-consumer": "org.apache.kafka.tools.consumer.ConsoleConsumer",
+    "console-producer": "org.apache.kafka.tools.ConsoleProducer",
     "consumer-groups": "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
     "topics": "org.apache.kafka.tools.TopicCommand",
 }

@@ -24,22 +24,26 @@ class GrpcWorkbenchEnabled(SettingSwitch):
     message = "Calling gRPC methods from the page is off here (WORKBENCH_GRPC=0)."
 
 
+PRODUCE_FIELDS = {"topic", "partition", "key", "value", "headers", "tombstone"}
+
+
 @extend_schema(exclude=True)
 class ProduceRecord(APIView):
-    """POST {"key": text|null, "value": text|null, "headers": [[name, text|null], ...]}: one record on the topic."""
+    """POST {"topic"?: name, "partition"?: n|null, "key": text|null, "value": text|null, "headers": [[name, text]],
+    "tombstone"?: bool}: one record on the topic (the orders topic unless named); null partition: by the key."""
 
     permission_classes = [ProduceEnabled]
 
     @field_errors_as_400
     def post(self, request):
         body = request.data if isinstance(request.data, dict) else {}
-        unknown = sorted(set(body) - {"key", "value", "headers"})
+        unknown = sorted(set(body) - PRODUCE_FIELDS)
         if unknown or not isinstance(request.data, dict):
             raise InvalidInput(
                 {name: ["Unknown field."] for name in unknown} or {"non_field_errors": ["Send a JSON object."]}
             )
         try:
-            produced = produce.produce(key=body.get("key"), value=body.get("value"), headers=body.get("headers"))
+            produced = produce.produce(**{name: body[name] for name in PRODUCE_FIELDS & set(body)})
         except KafkaError as exc:
             return Response(
                 {"detail": f"Kafka did not take the record: {type(exc).__name__}"},
@@ -47,7 +51,7 @@ class ProduceRecord(APIView):
             )
         return Response(
             {
-                "topic": settings.KAFKA_ORDERS_TOPIC,
+                "topic": produced.topic,
                 "partition": produced.partition,
                 "offset": produced.offset,
                 "timestamp": produced.timestamp,

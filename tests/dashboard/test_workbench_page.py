@@ -43,9 +43,9 @@ def test_a_record_produced_from_the_page_appears_and_can_be_produced_again(make_
         expect(again).to_have_attribute("data-key", "learner-1", timeout=15_000)
 
         page.fill("#produce-key", "")
-        page.fill("#produce-value", "")
+        page.check("#produce-tombstone")
         page.click("#produce")
-        expect(page.locator("#produce-error")).to_contain_text("needs a key or a value")
+        expect(page.locator("#produce-error")).to_contain_text("A tombstone deletes a key")
         page.screenshot(path=str(ARTIFACTS / "workbench-produce.png"), full_page=True)
 
 

@@ -21,6 +21,20 @@ export const shellQuote = (text) => `'${String(text).replace(/'/g, "'\\''")}'`;
 export const clockTime = (ms) => (Number.isFinite(ms) && Math.abs(ms) < 8.64e15
   ? new Date(ms).toISOString().slice(11, 23) : "—");
 
+// A "copy" button that puts `text` (or what text() gives when clicked) on the clipboard.
+export function copyButton(text, name) {
+  const button = el("button", { type: "button", className: "link", "aria-label": `copy the ${name} command`, text: "copy" });
+  button.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(typeof text === "function" ? text() : text);
+      button.textContent = "copied";
+    } catch (error) {
+      button.textContent = "select the text to copy";
+    }
+  });
+  return button;
+}
+
 // A payload box: a <pre> the keyboard can focus and scroll, named for screen readers.
 export function payloadBox(text, label) {
   return el("pre", { className: "payload", tabindex: "0", role: "region", "aria-label": label, text });

@@ -118,7 +118,7 @@ export const feed = {
     cells[2].textContent = String(frame.offset);
     cells[3].title = frame.key || "";
     cells[3].firstChild.textContent = shortId(frame.key);
-    cells[4].textContent = event ? event.type : `(${frame.value_format})`;
+    cells[4].textContent = event ? event.type : frame.value_format === "null" ? "(tombstone)" : `(${frame.value_format})`;
     cells[5].append(event ? event.source : "", ...handMadeBadge(frame));
     cells[6].append(event ? event.order.status + (duplicate ? " (duplicate)" : "") : String(frame.value).slice(0, 60),
       ...verdictFlag(frame));

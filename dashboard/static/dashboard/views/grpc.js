@@ -1,18 +1,22 @@
 // The gRPC workbench: the methods rungrpc lists through reflection, a form per request message, metadata and a
 // deadline; the answer as a gRPC client sees it (status, message, BadRequest violations, headers, trailers,
 // duration), the response on the wire or with proto3's defaults, and the call as grpcurl. A tab runs at most one
-// stream: Start is disabled while it runs, and Cancel or leaving the view ends it.
+// stream: Start is disabled while it runs, and Cancel or leaving the view ends it. Below, the calls made and the
+// requests saved in this browser (widgets/history_panel.js).
 
 import { describe, getJSON, postJSON, send } from "../api.js";
 import { $, clockTime, config, el, shellQuote, shortId } from "../dom.js";
 import { showFeedRow } from "../feed.js";
 import { navigate } from "../router.js";
+import { mountHistoryPanel } from "../widgets/history_panel.js";
 import { jsonTree } from "../widgets/json_view.js";
+import { createRequestStore } from "../widgets/request_store.js";
 
 const grpc = {
   methods: [],
   controller: null,  // the running stream's, or null
   report: null,
+  history: null,  // the store of calls and saved requests (widgets/request_store.js), made at start
   async load() {
     let payload;
     try {
@@ -96,6 +100,29 @@ const grpc = {
       ...this.metadata().flatMap(([key, value]) => ["-H", shellQuote(`${key}: ${value}`)]),
       ...(seconds > 0 ? ["-max-time", String(seconds)] : []), config.grpc_target, `${method.service}/${method.name}`].join(" ");
   },
+  // The form as the history keeps it: the method and each field as typed, enough to fill the form again.
+  stored() {
+    if (!this.current()) throw new Error("No method is listed yet.");
+    const fields = Object.fromEntries([...$("grpc-fields").querySelectorAll("[data-field]")]
+      .map((input) => [input.dataset.field, input.value]));
+    return { method: this.current().path, fields, metadata: $("grpc-metadata").value, deadline: $("grpc-deadline").value };
+  },
+  // Fill the form with a kept request; its method must still be listed.
+  fill(request) {
+    if (this.controller) throw new Error("A stream is running: cancel it first.");
+    const index = this.methods.findIndex((method) => method.path === request.method);
+    if (index < 0) throw new Error(`rungrpc lists no ${request.method.slice(1)}.`);
+    $("grpc-method").value = String(index);
+    this.choose();
+    for (const input of $("grpc-fields").querySelectorAll("[data-field]")) input.value = request.fields[input.dataset.field] ?? "";
+    $("grpc-metadata").value = request.metadata;
+    $("grpc-deadline").value = request.deadline;
+    this.showGrpcurl();
+  },
+  run() {
+    if (this.current().kind === "server streaming") return this.stream();
+    return this.call();
+  },
   // The call's body for the gateway, or null with the error shown beside the form.
   callBody() {
     try {
@@ -117,11 +144,16 @@ const grpc = {
     this.clear();
     const body = this.callBody();
     if (!body) return;
+    const kept = this.stored();
     $("grpc-send").disabled = true;
     try {
-      this.show((await postJSON(config.grpc_call_url, body, { timeoutMs: 65_000 })).data);
+      const report = (await postJSON(config.grpc_call_url, body, { timeoutMs: 65_000 })).data;
+      this.show(report);
+      this.history.record(kept, { summary: `${report.code} · ${report.duration_ms} ms`,
+        body: report.response !== undefined ? JSON.stringify(report.response, null, 1) : report.message });
     } catch (error) {
       $("grpc-error").textContent = describe(error);
+      this.history.record(kept, { summary: describe(error), body: "" });
     } finally {
       this.enable();
     }
@@ -147,6 +179,7 @@ const grpc = {
     this.clear();
     const body = this.callBody();
     if (!body) return;
+    const kept = this.stored();
     const controller = new AbortController();
     this.controller = controller;
     this.enable();
@@ -170,6 +203,8 @@ const grpc = {
       if (this.controller === controller) this.controller = null;
       $("grpc-cancel").hidden = true;
       this.enable();
+      this.history.record(kept, { summary: `stream: ${$("grpc-stream-state").textContent}, ${$("grpc-stream").children.length} message(s)`,
+        body: [...$("grpc-stream").children].map((item) => item.textContent).join("\n") });
     }
   },
   async readLines(reader, signal) {
@@ -246,12 +281,21 @@ export const grpcView = {
     $("grpc-defaults").addEventListener("change", () => grpc.showResponse());
     $("grpc-call").addEventListener("submit", (event) => {
       event.preventDefault();
-      if (grpc.current().kind === "server streaming") grpc.stream();
-      else grpc.call();
+      grpc.run();
     });
     $("grpc-cancel").addEventListener("click", () => grpc.cancel());
     // Closing the tab ends the stream too (the browser drops the fetch; this says so to the server at once).
     window.addEventListener("pagehide", () => grpc.cancel());
+    grpc.history = createRequestStore("grpc");
+    mountHistoryPanel($("grpc-history"), {
+      store: grpc.history,
+      idPrefix: "grpc-history",
+      title: "gRPC workbench",
+      describe: (request) => request.method.slice(1),
+      current: () => grpc.stored(),
+      fill: (request) => grpc.fill(request),
+      send: (request) => { grpc.fill(request); return grpc.run(); },
+    });
     grpc.load();
   },
   // Leaving the view ends a running stream: nothing runs where it cannot be seen.

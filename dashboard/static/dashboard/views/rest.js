@@ -1,14 +1,19 @@
 // The REST workbench: every operation of the OpenAPI schema (not a hand-written list), a form for its parameters
-// and body, the request and response with their headers, and the same call as curl.
+// and body, the request and response with their headers, and the same call as curl; below, the calls made and the
+// requests saved in this browser (widgets/history_panel.js), with a Postman collection of them.
 
 import { getJSON, send } from "../api.js";
 import { $, config, el, shellQuote } from "../dom.js";
 import { orders } from "../orders.js";
+import { mountHistoryPanel } from "../widgets/history_panel.js";
 import { jsonTree } from "../widgets/json_view.js";
+import { postmanCollection } from "../widgets/postman.js";
+import { createRequestStore, newId } from "../widgets/request_store.js";
 
 const rest = {
   schema: null,
   operations: [],
+  history: null,  // the store of calls and saved requests (widgets/request_store.js), made at start
   async load() {
     try {
       this.schema = await getJSON(config.schema_url);
@@ -76,6 +81,26 @@ const rest = {
     if (hasBody) headers["Content-Type"] = "application/json";
     return { method, url: `${url}${query.toString() ? `?${query}` : ""}`, headers, body: hasBody ? $("rest-body").value : null };
   },
+  // The form's request as the history keeps it: enough to fill the form again, and its URL.
+  stored() {
+    if (!this.current()) throw new Error("The schema is not loaded yet.");
+    const { path, method } = this.current();
+    const call = this.request();
+    const params = Object.fromEntries([...$("rest-params").querySelectorAll("[data-param]")]
+      .map((input) => [input.dataset.param, input.value]));
+    return { method, path, params, url: call.url, headers: $("rest-headers").value, body: call.body };
+  },
+  // Fill the form with a kept request; its operation must still be in the schema.
+  fill(request) {
+    const index = this.operations.findIndex((op) => op.method === request.method && op.path === request.path);
+    if (index < 0) throw new Error(`The schema has no ${request.method} ${request.path}.`);
+    $("rest-operation").value = String(index);
+    this.choose();
+    for (const input of $("rest-params").querySelectorAll("[data-param]")) input.value = request.params[input.dataset.param] ?? "";
+    $("rest-headers").value = request.headers;
+    if (!$("rest-body-box").hidden) $("rest-body").value = request.body ?? "";
+    this.showCurl();
+  },
   showCurl() {
     if (!this.current()) return;
     const call = this.request();
@@ -86,6 +111,7 @@ const rest = {
   },
   // Each call starts from an empty exchange, so a failure never sits above the previous call's answer.
   async send() {
+    const kept = this.stored();
     const call = this.request();
     $("rest-exchange").hidden = true;
     $("rest-status").textContent = "";
@@ -100,6 +126,7 @@ const rest = {
       $("rest-request").textContent = `${call.method} ${call.url}`;
       $("rest-response").textContent = "(no response)";
       $("rest-duration").textContent = "";
+      this.history.record(kept, { summary: error.message, body: "" });
       return;
     }
     const text = await response.text();
@@ -115,6 +142,7 @@ const rest = {
       "X-CSRFToken: (this page's token; JSON from curl needs none)", "", call.body || ""].join("\n");
     $("rest-response").replaceChildren([`HTTP ${response.status} ${response.statusText}`,
       ...[...response.headers.entries()].map(([name, value]) => `${name}: ${value}`), "", ""].join("\n"), body);
+    this.history.record(kept, { summary: `HTTP ${response.status} ${response.statusText} · ${took.toFixed(1)} ms`, body: text });
     const created = response.status === 201 && JSON.parse(text);
     if (created && created.order_id) orders.upsert(created, "rest");
   },
@@ -130,6 +158,22 @@ export const restView = {
     $("rest-call").addEventListener("submit", (event) => {
       event.preventDefault();
       rest.send();
+    });
+    rest.history = createRequestStore("rest");
+    mountHistoryPanel($("rest-history"), {
+      store: rest.history,
+      idPrefix: "rest-history",
+      title: "REST workbench",
+      describe: (request) => `${request.method} ${request.url}`,
+      current: () => rest.stored(),
+      fill: (request) => rest.fill(request),
+      send: (request) => { rest.fill(request); return rest.send(); },
+      exports: [{ id: "postman", label: "Export Postman collection", filename: "rest-workbench.postman_collection.json",
+        build: () => {
+          if (!rest.history.saved.length && !rest.history.calls.length) throw new Error("Nothing to export yet: send or save a request first.");
+          return postmanCollection({ name: "Message Passing Playground: REST workbench", id: newId(),
+            baseUrl: location.origin, saved: rest.history.saved, calls: rest.history.calls });
+        } }],
     });
     rest.load();
   },

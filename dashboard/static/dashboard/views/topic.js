@@ -1,11 +1,12 @@
 // The Topic view: the topic's partitions, where the feed starts, its filters, producing a record, and under each
 // record the commands that read exactly it from a terminal.
 
-import { describe, getJSON, postJSON } from "../api.js";
-import { $, config, el, poller } from "../dom.js";
+import { getJSON } from "../api.js";
+import { $, config, copyButton, el, poller } from "../dom.js";
 import { feed, recordExtras } from "../feed.js";
 import { relay, subscribe } from "../socket.js";
 import { navigate } from "../router.js";
+import { HAND_MADE, mountProduceForm } from "../widgets/produce_form.js";
 
 // ---- partitions --------------------------------------------------------------------------------------
 
@@ -72,47 +73,24 @@ function restartFeed(event) {
   }
 }
 
-// ---- produce, re-produce and copy-as ------------------------------------------------------------------
+// ---- re-produce and copy-as ---------------------------------------------------------------------------
 
-// "name: value" per line; a line without a colon is a header with an empty value.
-function parseHeaders(text) {
-  return text.split("\n").filter((line) => line.trim()).map((line) => {
-    const at = line.indexOf(":");
-    return at < 0 ? [line.trim(), ""] : [line.slice(0, at).trim(), line.slice(at + 1).trim()];
-  });
-}
-
-async function produceRecord(event) {
-  event.preventDefault();
-  const body = {
-    key: $("produce-key").value === "" ? null : $("produce-key").value,
-    value: $("produce-value").value === "" ? null : $("produce-value").value,
-    headers: parseHeaders($("produce-headers").value),
-  };
-  $("produce-result").textContent = "";
-  $("produce-error").textContent = "";
-  try {
-    const { data } = await postJSON(config.produce_url, body);
-    $("produce-result").textContent = `sent to partition ${data.partition}, offset ${data.offset}`;
-  } catch (error) {
-    $("produce-error").textContent = describe(error);
-    $("produce-result").textContent = error.status ? `HTTP ${error.status}` : "";
-  }
-}
+let producer = null;  // the produce form (widgets/produce_form.js), mounted at start
 
 const asText = (value, format) => (format === "null" || value === null || value === undefined ? ""
   : format === "json-event" ? JSON.stringify(value) : String(value));
 
-// Fill the produce form with a record as it was (text only: a base64 field cannot be typed back as bytes).
+// Fill the produce form with a record as it was (text only: a base64 field cannot be typed back as bytes; a null
+// value is a tombstone). The page's own marker is left out: the server adds it to every record produced here.
 function reproduce(frame) {
   navigate("/topic");
-  $("produce-key").value = frame.key_format === "text" ? frame.key : "";
-  $("produce-value").value = asText(frame.value, frame.value_format);
-  // The page's own marker is left out: the server adds it to every record produced here.
-  $("produce-headers").value = Object.entries(frame.headers || {}).filter(([name]) => name !== "hand-made")
-    .map(([name, value]) => `${name}: ${value === null ? "" : value}`).join("\n");
-  $("produce-box").open = true;
-  $("produce-key").focus();
+  producer.fill({
+    key: frame.key_format === "text" ? frame.key : null,
+    headers: Object.entries(frame.headers || {}).filter(([name]) => name !== HAND_MADE[0])
+      .map(([name, value]) => [name, value === null ? "" : value]),
+    value: asText(frame.value, frame.value_format),
+    tombstone: frame.value_format === "null",
+  });
 }
 
 // The commands that print exactly this record from a terminal in the project's folder.
@@ -124,19 +102,6 @@ function commandsFor(frame) {
     ["manage.py kafka_consume", `KAFKA_BOOTSTRAP_SERVERS=${config.bootstrap_servers} .venv/bin/python manage.py kafka_consume `
       + `--topic ${config.topic} ${where} --max-records 1 --print-headers --timeout 10`],
   ];
-}
-
-function copyButton(text, name) {
-  const button = el("button", { type: "button", className: "link", "aria-label": `copy the ${name} command`, text: "copy" });
-  button.addEventListener("click", async () => {
-    try {
-      await navigator.clipboard.writeText(text);
-      button.textContent = "copied";
-    } catch (error) {
-      button.textContent = "select the text to copy";
-    }
-  });
-  return button;
 }
 
 function recordTools(frame) {
@@ -168,7 +133,7 @@ export const topicView = {
       $("start").disabled = false;
     });
     subscribe("status", followReplays);
-    $("produce-form").addEventListener("submit", produceRecord);
+    producer = mountProduceForm($("produce-mount"), { topic: config.topic });
   },
   enter() { partitions.start(); },
   leave() { partitions.stop(); },
