@@ -172,3 +172,25 @@ def test_the_orders_topic_cannot_be_deleted_from_the_page(browser, stack):
         expect(page.locator("#td-delete")).to_be_disabled()
     finally:
         context.close()
+
+
+def test_a_record_produced_from_a_topics_view_lands_on_its_partition_and_is_browsed(browser, stack, kafka_broker):
+    name = make_topic(kafka_broker.bootstrap_servers, f"page-produce-{uuid.uuid4().hex[:6]}")
+    context, page = goto(browser, stack, f"/topics/{name}")
+    try:
+        page.locator("#td-produce-box summary").click()
+        expect(page.locator("#td-produce-box summary")).to_contain_text(name)
+        page.fill("#td-produce-key", "chosen")
+        page.fill("#td-produce-partition", "1")
+        page.fill("#td-produce-value", '{"made": "here"}')
+        page.click("#td-produce")
+        expect(page.locator("#td-produce-result")).to_have_text("sent to partition 1, offset 0", timeout=15_000)
+        expect(page.locator("#td-produce-command")).to_contain_text(name)
+        page.select_option("#tr-partition", "1")
+        page.click("#tr-show")
+        row = page.locator("#tr-rows tr.record")
+        expect(row).to_have_count(1, timeout=15_000)
+        expect(row).to_have_attribute("data-partition", "1")
+        expect(row).to_contain_text("chosen")
+    finally:
+        context.close()

@@ -5,6 +5,7 @@
 import { deleteJSON, describe, getJSON } from "../api.js";
 import { $, el, poller } from "../dom.js";
 import { navigate } from "../router.js";
+import { mountProduceForm } from "../widgets/produce_form.js";
 import { browseTopic, startRecordBrowser, stopBrowsing } from "./topic_records.js";
 import { dash, formatBytes, topicUrl } from "./topics.js";
 
@@ -116,6 +117,9 @@ export const topicDetailsView = {
     lastConfigs = [];
     renderConfigs();
     askDelete(false);
+    // The produce form names its topic: a new one for each topic shown.
+    $("td-produce-mount").replaceChildren();
+    mountProduceForm($("td-produce-mount"), { topic: topicName, idPrefix: "td-produce" });
     detailsPoll.start();
   },
   leave() {
