@@ -26,6 +26,7 @@ from live import frames as record_frames
 from live import relay as live_relay
 from live.replay import spans
 from messaging import clients, judging, readers
+from orders import events
 from topic_search import frames, slots
 from topic_search.criteria import Criteria
 from topic_search.handoff import Handoff
@@ -270,8 +271,12 @@ class Scan:
             judged = judging.Judged("", hand_made=judging.is_hand_made(record.headers))
         else:
             event, problem = judging.read_event(record.value, record.key)
-            judged = self.ledger.recall(record, event, problem) or judging.Judged(
-                UNJUDGED, UNJUDGED_REASON, judging.is_hand_made(record.headers), event
+            hand_made = judging.is_hand_made(record.headers)
+            # No order event is invalid wherever it lies; an event's verdict depends on its order's earlier records.
+            judged = self.ledger.recall(record, event, problem) or (
+                judging.Judged(events.INVALID, problem, hand_made)
+                if event is None
+                else judging.Judged(UNJUDGED, UNJUDGED_REASON, hand_made, event)
             )
         return record_frames.pack_frame(self._shown_verdict(record_frames.record_frame(record, judged)))
 

@@ -43,9 +43,9 @@ def fill(bootstrap: str, topic: str, count: int, planted: set[int], partitions: 
     return {i: (f.get(5).partition, f.get(5).offset) for i, f in futures.items()}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def big_topic(kafka_broker) -> dict[str, Any]:
-    """100,000 records on 3 partitions with PLANTED matches among them, made once per module."""
+    """100,000 records on 3 partitions with PLANTED matches among them, made once per run."""
     name = f"search-big-{uuid.uuid4().hex[:8]}"
     create_topic(kafka_broker.bootstrap_servers, name)
     planted = set(random.Random(7).sample(range(RECORDS), PLANTED))
@@ -60,14 +60,16 @@ async def open_search_socket() -> WebsocketCommunicator:
     return communicator
 
 
-async def frames_until_end(communicator: WebsocketCommunicator, timeout: float = 30.0) -> list[dict[str, Any]]:
+async def frames_until_end(
+    communicator: WebsocketCommunicator, timeout: float = 30.0, last: tuple[str, ...] = ("done", "error")
+) -> list[dict[str, Any]]:
     """Every frame up to the search's last one: its done frame, or the error frame that started nothing."""
     frames: list[dict[str, Any]] = []
     async with asyncio.timeout(timeout):
         while True:
             frame = json.loads(await communicator.receive_from(timeout=timeout))
             frames.append(frame)
-            if frame["type"] in ("done", "error"):
+            if frame["type"] in last:
                 return frames
 
 
