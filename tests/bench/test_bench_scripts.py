@@ -22,6 +22,7 @@ SCRIPTS = [
     "wakeup_flood",
     "oversized_upload",
     "judging",
+    "topic_search",
 ]
 
 

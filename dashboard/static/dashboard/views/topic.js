@@ -1,11 +1,12 @@
-// The Topic view: the topic's partitions, where the feed starts, its filters, producing a record, and under each
-// record the commands that read exactly it from a terminal.
+// The Topic view: the topic's partitions, a search of the whole topic on the server, where the feed starts, its
+// filters, producing a record, and under each record the commands that read exactly it from a terminal.
 
 import { describe, getJSON, postJSON } from "../api.js";
 import { $, config, el, poller } from "../dom.js";
 import { feed, recordExtras } from "../feed.js";
 import { relay, subscribe } from "../socket.js";
 import { navigate } from "../router.js";
+import { mountTopicSearch } from "../widgets/topic_search.js";
 
 // ---- partitions --------------------------------------------------------------------------------------
 
@@ -158,6 +159,9 @@ export const topicView = {
   title: "Topic",
   start() {
     recordExtras.push(recordTools);
+    const search = el("section", { className: "card", id: "topic-search-card", "data-views": "topic" });
+    $("topic-card").after(search);
+    mountTopicSearch(search, { topic: config.topic });
     $("start-from").addEventListener("change", () => {
       $("start-offsets").hidden = $("start-from").value !== "offsets";
       $("start-time").hidden = $("start-from").value !== "time";
