@@ -178,6 +178,8 @@ class Scan:
                 return CANCELLED
             if not left:
                 return END
+            if self.matches >= bounds.max_matches:
+                return MATCHES
             if time.monotonic() >= self.deadline:
                 return TIME
             polled = readers.poll_stepping_past(consumer, timeout_ms=POLL_TIMEOUT_MS)
@@ -193,19 +195,17 @@ class Scan:
                     break
             if not stop:
                 stop = self._take_unreadable(polled.unreadable, left)
+            if stop:
+                # Only what was counted moved: the rest of this poll is left unread. A bound reached with the last
+                # record of every partition is the topic's end.
+                done = all(self.positions[tp.partition] >= until for tp, until in left.items())
+                return END if done else stop
             for tp in list(left):
                 position = consumer.position(tp, KAFKA_TIMEOUT_MS) or 0
-                if not stop:
-                    self.positions[tp.partition] = min(position, left[tp])
+                self.positions[tp.partition] = min(position, left[tp])
                 if position >= left[tp]:
                     del left[tp]
                     consumer.pause(tp)
-            if stop:
-                # A bound reached with the last record of every partition: the topic's end is the reason.
-                done = all(self.positions[tp.partition] >= until for tp, until in left.items())
-                return END if done else stop
-            if self.matches >= bounds.max_matches:
-                return MATCHES
             if time.monotonic() >= next_progress:
                 self._send(frames.progress_frame(self._progress()))
                 next_progress = time.monotonic() + PROGRESS_SECONDS
