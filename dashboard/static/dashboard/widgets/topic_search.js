@@ -81,7 +81,7 @@ export function mountTopicSearch(container, { topic, headingLevel = 2 }) {
   form.append(el("div", { className: "controls" }, run, cancel));
 
   const bar = el("progress", { className: "ts-progress", max: "1", value: "0", "aria-label": `search of ${topic}: scanned` });
-  const line = el("p", { className: "ts-line muted", role: "status" });
+  const line = el("p", { className: "ts-line muted" });  // not a live region: it changes 4 times a second
   const partitionsLine = el("p", { className: "ts-positions muted" });
   const stopped = el("p", { className: "ts-stopped", role: "status" });
   const body = el("tbody", { className: "ts-results" });
