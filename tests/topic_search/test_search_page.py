@@ -80,6 +80,8 @@ def test_the_servers_field_errors_show_beside_their_fields(browser, stack):
         card.locator(".ts-run").click()
         expect(card.locator("#topic-search-1-partitions-error")).to_contain_text("a list of partition numbers")
         expect(card.locator(".ts-run")).to_be_enabled()
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "search-field-error-1440.png"))
     finally:
         context.close()
 
