@@ -9,6 +9,7 @@ import time
 
 from kafka.consumer.fetcher import ConsumerRecord
 
+from tests.support.live_socket import run_in_own_loop
 from topic_search import criteria
 from topic_search.handoff import Handoff
 
@@ -52,7 +53,7 @@ def test_a_full_handoff_makes_the_thread_wait_until_the_loop_takes():
         await asyncio.to_thread(thread.join, 2)
         assert results == [True] and handoff.take() == ["abcdefgh"]
 
-    asyncio.run(scenario())
+    run_in_own_loop(scenario, timeout=20)
 
 
 def test_a_waiting_put_gives_up_on_cancel_deadline_or_close():
@@ -68,4 +69,4 @@ def test_a_waiting_put_gives_up_on_cancel_deadline_or_close():
         threading.Timer(0.1, handoff.close).start()
         assert not await asyncio.to_thread(handoff.put, "more", threading.Event())
 
-    asyncio.run(scenario())
+    run_in_own_loop(scenario, timeout=20)
