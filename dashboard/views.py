@@ -16,6 +16,14 @@ def dashboard(request, name: str = ""):
         "health_url": reverse("health"),
         "grpc_url": reverse("grpc-create"),
         "ws_path": "/ws/orders/",
+        # The topic search's socket, and the ceilings of its bounds (topic_search/).
+        "search_ws_path": "/ws/search/",
+        "search_limits": {
+            "max_records": settings.SEARCH_MAX_RECORDS,
+            "max_bytes": settings.SEARCH_MAX_BYTES,
+            "max_seconds": settings.SEARCH_MAX_SECONDS,
+            "max_matches": settings.SEARCH_MAX_MATCHES,
+        },
         "fulfilment_state_url": reverse("fulfilment-state"),
         "fulfilment_marked_url": reverse("fulfilment-marked"),
         "fulfilment_controls_url": reverse("fulfilment-controls"),

@@ -1,4 +1,5 @@
-"""ASGI entry point: HTTP through Django, websockets (origin-checked) through Channels to the orders relay.
+"""ASGI entry point: HTTP through Django, websockets (origin-checked) through Channels to the orders relay and the
+topic search.
 
 Importing it also sets up the daphne server runserver starts next: its connections refuse what the request limits
 do not allow before they read it (playground/request_limits.py).
@@ -17,10 +18,11 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
-from live.routing import websocket_urlpatterns  # noqa: E402
+from live.routing import websocket_urlpatterns as live_routes  # noqa: E402
 from playground import library_internals  # noqa: E402
 from playground.request_limits import RequestLimits  # noqa: E402
 from playground.websocket_origin import SameOriginValidator  # noqa: E402
+from topic_search.routing import websocket_urlpatterns as search_routes  # noqa: E402
 
 library_internals.screen_daphne_requests(RequestLimits.from_settings())
 
@@ -39,6 +41,6 @@ application = ProtocolTypeRouter(
         # WEBSOCKET_ALLOWED_ORIGINS may open a socket: another site's page cannot, with or without a visitor's cookies.
         # No AuthMiddlewareStack: the relay serves everyone the same topic, and its session wrapper cost time on
         # every frame sent (bench/fanout.py).
-        "websocket": SameOriginValidator(URLRouter(websocket_urlpatterns), settings.WEBSOCKET_ALLOWED_ORIGINS),
+        "websocket": SameOriginValidator(URLRouter(live_routes + search_routes), settings.WEBSOCKET_ALLOWED_ORIGINS),
     }
 )

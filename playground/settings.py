@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "rest_api",
     "grpc_bridge",
     "live",
+    "topic_search",
     "fulfilment",
     "dashboard",
     "tracing",
@@ -279,6 +280,14 @@ TRACING_MAX_SPANS = int(os.environ.get("TRACING_MAX_SPANS", 200_000))
 TRACING_EXCLUDED_URLS = os.environ.get(
     "TRACING_EXCLUDED_URLS", "static/,health,favicon.ico,fulfilment/state,tracing/,kafka/"
 )
+# Searching a topic on the server (/ws/search/, topic_search/): searches one web process runs at once, and the
+# ceilings of each search's bounds (a search that names no bound gets the ceiling): records and bytes scanned,
+# seconds spent, matches sent.
+SEARCH_MAX_CONCURRENT = int(os.environ.get("SEARCH_MAX_CONCURRENT", 4))
+SEARCH_MAX_RECORDS = int(os.environ.get("SEARCH_MAX_RECORDS", 5_000_000))
+SEARCH_MAX_BYTES = int(os.environ.get("SEARCH_MAX_BYTES", 1024 * 1024 * 1024))
+SEARCH_MAX_SECONDS = float(os.environ.get("SEARCH_MAX_SECONDS", 60))
+SEARCH_MAX_MATCHES = int(os.environ.get("SEARCH_MAX_MATCHES", 500))
 
 LOGGING = {
     "version": 1,
@@ -290,7 +299,16 @@ LOGGING = {
         # The domain and the rooms that serve it (the publisher, the relay, the gRPC server, ...).
         **{
             room: {"level": os.environ.get("ORDERS_LOG_LEVEL", "INFO")}
-            for room in ("orders", "outbox", "live", "messaging", "grpc_bridge", "rest_api", "dashboard")
+            for room in (
+                "orders",
+                "outbox",
+                "live",
+                "topic_search",
+                "messaging",
+                "grpc_bridge",
+                "rest_api",
+                "dashboard",
+            )
         },
         # One line per record a member handles: what the worker did, as it happens.
         "fulfilment": {"level": os.environ.get("FULFILMENT_LOG_LEVEL", "INFO")},

@@ -24,6 +24,7 @@ SCRIPTS = [
     "judging",
     "tracing_cost",
     "topics_browse",
+    "topic_search",
 ]
 
 

@@ -194,3 +194,18 @@ def test_a_record_produced_from_a_topics_view_lands_on_its_partition_and_is_brow
         expect(row).to_contain_text("chosen")
     finally:
         context.close()
+
+
+def test_a_topics_view_searches_that_topic_on_the_server(browser, stack, browsed):
+    context, page = goto(browser, stack, f"/topics/{browsed}")
+    try:
+        card = page.locator("#td-search-card")
+        expect(card.locator("h2 code")).to_have_text(browsed)
+        card.locator(".ts-key input").fill("key-11")
+        card.locator(".ts-key_match select").select_option("exact")
+        card.locator(".ts-run").click()
+        expect(card.locator(".ts-stopped")).to_have_attribute("data-reason", "end_of_topic", timeout=30_000)
+        expect(card.locator("tr.record")).to_have_count(1)
+        expect(card.locator("tr.record")).to_have_attribute("data-offset", "3")  # key-11: the 4th record of partition 2
+    finally:
+        context.close()

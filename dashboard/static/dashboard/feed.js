@@ -59,6 +59,7 @@ let showOlder = () => {};  // says how many rows the filters let through are kep
 
 // What a record's payload shows: its frame's fields as a JSON tree (a field's format and reason only when it is not
 // plain text), then a hex view of each key, value or header that is not UTF-8 (the frame carries those as base64).
+// The topic search (widgets/topic_search.js) shows its matches with it too.
 export function payloadView(frame, where) {
   const payload = { key: frame.key, headers: frame.headers, value: frame.value, size: frame.size,
     timestamp_type: frame.timestamp_type };

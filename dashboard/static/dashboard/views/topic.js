@@ -1,5 +1,5 @@
-// The Topic view: the topic's partitions, where the feed starts, its filters, producing a record, and under each
-// record the commands that read exactly it from a terminal.
+// The Topic view: the topic's partitions, a search of the whole topic on the server, where the feed starts, its
+// filters, producing a record, and under each record the commands that read exactly it from a terminal.
 
 import { getJSON } from "../api.js";
 import { $, config, copyButton, el, poller } from "../dom.js";
@@ -7,6 +7,7 @@ import { feed, recordExtras } from "../feed.js";
 import { relay, subscribe } from "../socket.js";
 import { navigate } from "../router.js";
 import { HAND_MADE, mountProduceForm } from "../widgets/produce_form.js";
+import { mountTopicSearch } from "../widgets/topic_search.js";
 
 // ---- partitions --------------------------------------------------------------------------------------
 
@@ -123,6 +124,9 @@ export const topicView = {
   title: "Topic",
   start() {
     recordExtras.push(recordTools);
+    const search = el("section", { className: "card", id: "topic-search-card", "data-views": "topic" });
+    $("topic-card").after(search);
+    mountTopicSearch(search, { topic: config.topic });
     $("start-from").addEventListener("change", () => {
       $("start-offsets").hidden = $("start-from").value !== "offsets";
       $("start-time").hidden = $("start-from").value !== "time";

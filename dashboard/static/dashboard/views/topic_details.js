@@ -6,11 +6,13 @@ import { deleteJSON, describe, getJSON } from "../api.js";
 import { $, el, poller } from "../dom.js";
 import { navigate } from "../router.js";
 import { mountProduceForm } from "../widgets/produce_form.js";
+import { mountTopicSearch } from "../widgets/topic_search.js";
 import { browseTopic, startRecordBrowser, stopBrowsing } from "./topic_records.js";
 import { dash, formatBytes, topicUrl } from "./topics.js";
 
 let topicName = "";
 let lastConfigs = [];
+let search = null;
 
 const nameOfPath = () => decodeURIComponent(location.pathname.replace(/^\/topics\//, "").replace(/\/+$/, ""));
 const nodes = (ids) => (ids.length ? ids.join(", ") : "none");
@@ -120,10 +122,13 @@ export const topicDetailsView = {
     // The produce form names its topic: a new one for each topic shown.
     $("td-produce-mount").replaceChildren();
     mountProduceForm($("td-produce-mount"), { topic: topicName, idPrefix: "td-produce" });
+    $("td-search-card").replaceChildren();
+    search = mountTopicSearch($("td-search-card"), { topic: topicName });
     detailsPoll.start();
   },
   leave() {
     detailsPoll.stop();
     stopBrowsing();
+    if (search) search.stop();
   },
 };
