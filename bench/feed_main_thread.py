@@ -8,21 +8,27 @@ producer process writes order.created records straight to the topic on a fixed s
 Debian's Chromium (headless).
 
 Figures:
-- per batch: the page's own User Timing measure "ws-batch" (socket.js hands the messages that arrived since the
-  last animation frame on together: parsing them and every subscriber's work, feed rows, the orders table and the
-  counts included), collected by a PerformanceObserver the bench adds (it sees entries the page clears); only
-  batches of the measured window count.
-- main-thread tasks: every task of the page's main thread in the window, from Chrome's performance trace (CDP
-  Tracing): it adds what the handlers leave to the browser, the style, layout and paint of each frame.
+- per batch, with its drawing: socket.js hands the messages that arrived since the last animation frame on together,
+  in the frame's own task, right before that frame's style, layout and paint; the figure is the whole main-thread
+  task that ran each "ws-batch" (see below), found in Chrome's performance trace (CDP Tracing): parsing, every
+  subscriber's work and the drawing it causes. Its thread CPU time is printed beside it: the wall time also counts
+  the moments another process had the core, so on a busy machine the CPU figure says more about the page.
+- per batch, script only: the page's own User Timing measure "ws-batch" (parsing the messages and every
+  subscriber's work: feed rows, the orders table, the counts), collected by a PerformanceObserver the bench adds (it
+  sees entries the page clears); only batches of the measured window count.
+- frames: every main-thread task that drew a frame, whether a batch ran in it or not (nothing the batches cause
+  can hide in a later frame); all tasks: every task of the main thread in the window.
 - long tasks: the Long Tasks API's count and total (tasks over 50 ms) in the window.
-The target is a p99 per batch under 16 ms (one frame at 60 Hz).
+The target is a p99 per batch, with its drawing, under 16 ms (one frame at 60 Hz).
 """
 
 from __future__ import annotations
 
 import argparse
+import bisect
 import json
 import os
+from dataclasses import dataclass
 
 from playwright.sync_api import sync_playwright
 
@@ -30,6 +36,7 @@ from bench.report import percentile
 from bench.ws import fixed_rate_producer, running_stack
 from harness.chromium import CHROMIUM, CHROMIUM_ARGS
 
+BATCH_MEASURE = "ws-batch"  # socket.js BATCH_MEASURE
 # Added before the page's scripts run: keep every "ws-batch" measure and long task, whatever the page clears.
 COLLECT = """(() => {
   const seen = { measures: [], longTasks: [] };
@@ -43,11 +50,21 @@ COLLECT = """(() => {
     for (const entry of list.getEntries()) seen.longTasks.push([entry.startTime, entry.duration]);
   }).observe({ type: "longtask", buffered: true });
 })()"""
-TRACE_CATEGORIES = ["devtools.timeline", "disabled-by-default-devtools.timeline", "toplevel"]
+TRACE_CATEGORIES = ["devtools.timeline", "disabled-by-default-devtools.timeline", "toplevel", "blink.user_timing"]
 
 
-def main_thread_tasks(trace: bytes) -> list[float]:
-    """Durations (ms) of the tasks of the busiest renderer main thread in a Chrome trace."""
+@dataclass
+class TraceFigures:
+    """Main-thread durations (ms) from a Chrome trace: wall and thread CPU time of the task that ran each batch, of
+    every task that drew a frame, and of every task."""
+
+    batches: list[float]
+    batches_cpu: list[float]
+    frames: list[float]
+    tasks: list[float]
+
+
+def trace_figures(trace: bytes) -> TraceFigures:
     events = json.loads(trace)
     events = events["traceEvents"] if isinstance(events, dict) else events
     mains = {
@@ -55,12 +72,38 @@ def main_thread_tasks(trace: bytes) -> list[float]:
         for event in events
         if event.get("name") == "thread_name" and event.get("args", {}).get("name") == "CrRendererMain"
     }
-    tasks: dict[tuple[int, int], list[float]] = {main: [] for main in mains}
+    by_thread: dict[tuple[int, int], list[dict]] = {main: [] for main in mains}
     for event in events:
         where = (event.get("pid"), event.get("tid"))
-        if where in tasks and event.get("name") == "RunTask" and event.get("ph") == "X":
-            tasks[where].append(event.get("dur", 0) / 1000)
-    return max(tasks.values(), key=len, default=[])
+        if where in by_thread:
+            by_thread[where].append(event)
+    main = max(by_thread.values(), key=lambda thread: sum(event.get("name") == "RunTask" for event in thread))
+    tasks = sorted(
+        (event for event in main if event.get("name") == "RunTask" and event.get("ph") == "X"),
+        key=lambda task: task["ts"],
+    )
+    starts = [task["ts"] for task in tasks]
+
+    def task_at(ts: float) -> dict | None:
+        index = bisect.bisect_right(starts, ts) - 1
+        return tasks[index] if index >= 0 and ts <= tasks[index]["ts"] + tasks[index]["dur"] else None
+
+    batch_tasks = {
+        id(task): task
+        for event in main
+        if event.get("name") == BATCH_MEASURE and event.get("ph") == "b" and (task := task_at(event["ts"]))
+    }
+    frame_tasks = {
+        id(task): task
+        for event in main
+        if event.get("name") == "Paint" and event.get("ph") == "X" and (task := task_at(event["ts"]))
+    }
+    return TraceFigures(
+        batches=[task["dur"] / 1000 for task in batch_tasks.values()],
+        batches_cpu=[task.get("tdur", 0) / 1000 for task in batch_tasks.values()],
+        frames=[task["dur"] / 1000 for task in frame_tasks.values()],
+        tasks=[task["dur"] / 1000 for task in tasks],
+    )
 
 
 def summary(name: str, samples: list[float]) -> str:
@@ -133,9 +176,14 @@ def main() -> None:
         f"  (cores: {os.cpu_count()}, load: {load})"
     )
     print(f"{'what':<40} {'count':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'> 16 ms':>7}")
-    print(summary("per batch (User Timing ws-batch)", measures))
-    if trace is not None:
-        print(summary("main-thread tasks (Chrome trace)", main_thread_tasks(trace)))
+    figures = None if trace is None else trace_figures(trace)
+    if figures is not None:
+        print(summary("per batch, with its drawing (trace)", figures.batches))
+        print(summary("  the same, thread CPU time", figures.batches_cpu))
+    print(summary("per batch, script only (User Timing)", measures))
+    if figures is not None:
+        print(summary("frames drawn (trace)", figures.frames))
+        print(summary("all main-thread tasks (trace)", figures.tasks))
         if options.trace_file:
             with open(options.trace_file, "wb") as file:
                 file.write(trace)
@@ -145,11 +193,13 @@ def main() -> None:
         f"  records: {len(keys)} in {(ended - began) / 1000:.1f} s; {messages} messages carried them,"
         f" handed on in {len(batches)} batches"
     )
-    print(f"  target: p99 per batch under 16 ms{'' if not measures else ' — ' + verdict(measures)}")
+    judged = figures.batches if figures is not None else measures
+    what = "with its drawing" if figures is not None else "script only (--no-trace)"
+    print(f"  target: p99 per batch, {what}, under 16 ms{'' if not judged else ' — ' + verdict(judged)}")
 
 
-def verdict(measures: list[float]) -> str:
-    return "met" if percentile(measures, 0.99) < 16 else "missed"
+def verdict(samples: list[float]) -> str:
+    return f"{'met' if percentile(samples, 0.99) < 16 else 'missed'} ({percentile(samples, 0.99):.2f} ms)"
 
 
 if __name__ == "__main__":
