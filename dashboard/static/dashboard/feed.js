@@ -12,9 +12,9 @@ const MAX_SEEN_EVENTS = 20000;
 // Rows the filters let through that are drawn, at first and per "show older": the feed keeps up to 2,000 rows (all
 // in the table, for filters, export and links), but every row drawn costs each frame's layout and paint, as a new
 // record on top moves all of them (a frame's prepaint, paint and layout grew about linearly with the rows drawn:
-// docs/performance.md). 30 fill the feed's box at 1440 x 900 with a few to scroll; scrolling to its end draws 30
-// more. Rows past these are in the table with class "beyond" (display: none).
-const DRAWN_STEP = 30;
+// docs/performance.md). 25 fill the feed's box (60% of the window's height) up to a 1920 x 1200 screen; scrolling
+// to its end draws 25 more. Rows past these are in the table with class "beyond" (display: none).
+const DRAWN_STEP = 25;
 
 // Builders of extra controls under a record's payload (the Topic view adds copy-as commands and re-produce).
 export const recordExtras = [];

@@ -8,9 +8,10 @@ import { applies } from "./verdicts.js";
 // A page left open for a day must not grow without bound: the table keeps the newest rows.
 const MAX_ORDER_ROWS = 2000;
 // Rows drawn, at first and per "show older", as in the feed: every drawn row costs each frame's layout and paint, as
-// a new order on top moves all of them (docs/performance.md). Rows past these stay in the table with class "beyond"
+// a new order on top moves all of them (docs/performance.md). 15 fill the box at 1440 x 900, where an order's row
+// has two lines; scrolling to its end draws 15 more. Rows past these stay in the table with class "beyond"
 // (display: none).
-const DRAWN_STEP = 30;
+const DRAWN_STEP = 15;
 let showOlder = () => {};  // says how many rows are kept but not drawn (startOrders sets it)
 
 const stepListeners = new Set();
