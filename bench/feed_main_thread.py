@@ -2,10 +2,14 @@
 keeps 2,000 rows (filled by records produced before the measurement), then order records arrive at 200/s for 20 s.
 
     .venv/bin/python -m bench.feed_main_thread [--rows 2000] [--rate 200] [--seconds 20] [--view /] [--no-trace]
+        [--synthetic]
 
 The Stack runs `runserver` only (DEBUG on: it serves the page's static files) against a throwaway broker; a
 producer process writes order.created records straight to the topic on a fixed schedule. Playwright drives
-Debian's Chromium (headless).
+Debian's Chromium (headless). With --synthetic the page makes the records itself (order.created frames as the
+relay sends them, 3 or so to a message every 16 ms) and hands them to its own socket module, so no broker, relay or
+producer shares the cores: each batch then carries the same few records, and two versions of the page compare fairly
+even on a busy machine.
 
 Figures:
 - per batch, with its drawing: socket.js hands the messages that arrived since the last animation frame on together,
@@ -118,6 +122,47 @@ def summary(name: str, samples: list[float]) -> str:
     )
 
 
+# Run in the page: queue order.created record frames into the page's own socket module (the same module instance
+# the page uses), `fill` at once, or `rate` per second for `seconds`, a message every 16 ms; gives the last key.
+SYNTHETIC = """async ({ fill, rate, seconds }) => {
+  const { relay } = await import("/static/dashboard/socket.js");
+  const state = (window.__benchSynthetic ||= { offset: 1e6, ts: Date.now() });
+  const record = () => {
+    const id = crypto.randomUUID();
+    const at = new Date((state.ts += 1)).toISOString();
+    state.offset += 1;
+    return { type: "record", partition: state.offset % 3, offset: state.offset, timestamp: state.ts,
+      timestamp_type: "CreateTime", key: id, key_format: "text", value_format: "json-event", size: 400,
+      value: { event_id: crypto.randomUUID(), type: "order.created", occurred_at: at, source: "bench",
+        order: { order_id: id, created_by: "bench", status: "QUEUED", created_at: at,
+          equipment: ["KEYBOARD", "MOUSE", "MOUSE", "MONITOR"] } },
+      headers: { "event-type": "order.created" }, verdict: "accepted" };
+  };
+  const send = (count) => {
+    const records = Array.from({ length: count }, record);
+    relay.queue(JSON.stringify({ type: "records", records }));
+    return records[count - 1].key;
+  };
+  if (fill) {
+    let last = "";
+    for (let sent = 0; sent < fill; sent += 50) last = send(Math.min(50, fill - sent));
+    return last;
+  }
+  const began = performance.now();
+  let sent = 0;
+  let last = "";
+  await new Promise((resolve) => {
+    const timer = setInterval(() => {
+      const due = Math.min(rate * seconds, Math.floor(((performance.now() - began) / 1000) * rate));
+      if (due > sent) last = send(due - sent);
+      sent = due;
+      if (sent >= rate * seconds) { clearInterval(timer); resolve(); }
+    }, 16);
+  });
+  return last;
+}"""
+
+
 def wait_for_rows(page, rows: int, timeout_s: float) -> None:
     page.wait_for_function(
         "(rows) => document.getElementById('feed-count').textContent === `${rows} records`",
@@ -136,6 +181,9 @@ def main() -> None:
     parser.add_argument("--width", type=int, default=1440, help="viewport width in px")
     parser.add_argument("--no-trace", action="store_true", help="no performance trace (no main-thread task figures)")
     parser.add_argument("--trace-file", help="also write the Chrome trace here (open it in DevTools' Performance)")
+    parser.add_argument(
+        "--synthetic", action="store_true", help="the page makes the records itself (no broker, relay or producer busy)"
+    )
     options = parser.parse_args()
 
     with running_stack(("web",), DJANGO_DEBUG="1") as stack, sync_playwright() as playwright:
@@ -148,18 +196,25 @@ def main() -> None:
                 page.wait_for_selector(f"{badge}[data-state=ok]", timeout=30_000)
             page.select_option("#buffer-size", str(options.rows))
 
-            filler = fixed_rate_producer(stack.bootstrap_servers, stack.topic, options.fill_rate, options.rows)
-            filler.result(options.rows / options.fill_rate + 60, stop=False)
+            if options.synthetic:
+                page.evaluate(SYNTHETIC, {"fill": options.rows, "rate": 0, "seconds": 0})
+            else:
+                filler = fixed_rate_producer(stack.bootstrap_servers, stack.topic, options.fill_rate, options.rows)
+                filler.result(options.rows / options.fill_rate + 60, stop=False)
             wait_for_rows(page, options.rows, 60)
             page.wait_for_timeout(2000)
 
             count = round(options.rate * options.seconds)
-            producer = fixed_rate_producer(stack.bootstrap_servers, stack.topic, options.rate, count)
+            if not options.synthetic:
+                producer = fixed_rate_producer(stack.bootstrap_servers, stack.topic, options.rate, count)
             if not options.no_trace:
                 browser.start_tracing(page=page, categories=TRACE_CATEGORIES)
             began = page.evaluate("() => performance.now()")
-            keys = producer.result(options.seconds + 60, stop=False)
-            page.wait_for_selector(f'#feed tr.record[data-key="{keys[-1]}"]', state="attached", timeout=30_000)
+            if options.synthetic:
+                last_key = page.evaluate(SYNTHETIC, {"fill": 0, "rate": options.rate, "seconds": options.seconds})
+            else:
+                last_key = producer.result(options.seconds + 60, stop=False)[-1]
+            page.wait_for_selector(f'#feed tr.record[data-key="{last_key}"]', state="attached", timeout=30_000)
             ended = page.evaluate("() => performance.now()")
             trace = None if options.no_trace else browser.stop_tracing()
             seen = page.evaluate("() => window.__benchSeen")
@@ -172,7 +227,8 @@ def main() -> None:
     load = " / ".join(f"{value:.2f}" for value in os.getloadavg())
     print(
         f"\nMain-thread time per batch of websocket messages, {options.rows} rows in the feed,"
-        f" {options.rate:g} records/s for {options.seconds:g} s, view {options.view} at {options.width} px"
+        f" {options.rate:g} {'synthetic ' if options.synthetic else ''}records/s for {options.seconds:g} s,"
+        f" view {options.view} at {options.width} px"
         f"  (cores: {os.cpu_count()}, load: {load})"
     )
     print(f"{'what':<40} {'count':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'> 16 ms':>7}")
@@ -190,7 +246,7 @@ def main() -> None:
     print(f"  long tasks (> 50 ms): {len(long_tasks)}, {sum(long_tasks):.0f} ms in all")
     messages = sum(count for _, count in batches)
     print(
-        f"  records: {len(keys)} in {(ended - began) / 1000:.1f} s; {messages} messages carried them,"
+        f"  records: {count} in {(ended - began) / 1000:.1f} s; {messages} messages carried them,"
         f" handed on in {len(batches)} batches"
     )
     judged = figures.batches if figures is not None else measures
