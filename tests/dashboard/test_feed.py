@@ -212,7 +212,7 @@ def test_rows_are_newest_first_across_partitions_from_history_and_live(make_stac
         expect_order(placed)
 
 
-def test_the_feed_keeps_every_row_but_draws_the_newest_50_until_asked(make_stack, kafka_broker, browser):
+def test_the_feed_keeps_every_row_but_draws_the_newest_25_until_asked(make_stack, kafka_broker, browser):
     stack = make_stack(kafka_broker.bootstrap_servers)
     placed = write(kafka_broker.bootstrap_servers, stack.topic, [{"partition": 1, "value": b"r"} for _ in range(120)])
     drawn = "rows => rows.filter((row) => row.getClientRects().length).length"
@@ -222,15 +222,16 @@ def test_the_feed_keeps_every_row_but_draws_the_newest_50_until_asked(make_stack
         page.click("#start")
         expect_shown(page, set(placed))
         expect(page.locator("#feed-count")).to_have_text("120 records")
+        assert page.locator("#feed tr.record").evaluate_all(drawn) == 25
+        expect(page.locator("#feed-more")).to_contain_text("95 older records kept, not drawn.")
+        page.locator("#feed-more button").click()
         assert page.locator("#feed tr.record").evaluate_all(drawn) == 50
         expect(page.locator("#feed-more")).to_contain_text("70 older records kept, not drawn.")
-        page.locator("#feed-more button").click()
-        assert page.locator("#feed tr.record").evaluate_all(drawn) == 100
-        expect(page.locator("#feed-more")).to_contain_text("20 older records kept, not drawn.")
-        page.locator("#feed-more button").click()
+        for _ in range(3):
+            page.locator("#feed-more button").click()
         assert page.locator("#feed tr.record").evaluate_all(drawn) == 120
         expect(page.locator("#feed-more")).to_be_hidden()
-        # A filter draws up to the limit reached so far (150) of the rows it lets through.
+        # A filter draws up to the limit reached so far (125) of the rows it lets through.
         page.fill("#filter-text", "r")
         assert page.locator("#feed tr.record").evaluate_all(drawn) == 120
 
@@ -243,7 +244,7 @@ def order_created() -> dict:
     return {"partition": home_partition(key, 3), "key": key, "value": event.to_value(), "headers": event.headers()}
 
 
-def test_the_orders_table_keeps_every_order_but_draws_the_newest_50_until_asked(make_stack, kafka_broker, browser):
+def test_the_orders_table_keeps_every_order_but_draws_the_newest_15_until_asked(make_stack, kafka_broker, browser):
     stack = make_stack(kafka_broker.bootstrap_servers)
     drawn = "rows => rows.filter((row) => row.getClientRects().length).length"
     with open_dashboard(browser, stack.base_url) as page:
@@ -253,8 +254,12 @@ def test_the_orders_table_keeps_every_order_but_draws_the_newest_50_until_asked(
         write(kafka_broker.bootstrap_servers, stack.topic, [order_created() for _ in range(3 * NEWEST)])
         rows = page.locator("#orders tr[data-order-id]")
         expect(rows).to_have_count(3 * NEWEST, timeout=15_000)
-        assert rows.evaluate_all(drawn) == 50
-        expect(page.locator("#orders-more")).to_contain_text("10 older orders kept, not drawn.")
+        assert rows.evaluate_all(drawn) == 15
+        expect(page.locator("#orders-more")).to_contain_text("45 older orders kept, not drawn.")
+        page.locator("#orders-more button").click()
+        assert rows.evaluate_all(drawn) == 30
+        expect(page.locator("#orders-more")).to_contain_text("30 older orders kept, not drawn.")
+        page.locator("#orders-more button").click()
         page.locator("#orders-more button").click()
         assert rows.evaluate_all(drawn) == 3 * NEWEST
         expect(page.locator("#orders-more")).to_be_hidden()

@@ -15,6 +15,11 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// Write a node's text only when it changed: an unchanged write still costs the next frame a layout of the node.
+export function writeText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}
+
 export const shortId = (id) => (id ? String(id).slice(0, 8) : "—");
 // A word for a POSIX shell: the copy-as commands quote every argument that carries data.
 export const shellQuote = (text) => `'${String(text).replace(/'/g, "'\\''")}'`;

@@ -1,7 +1,7 @@
 // The Kafka feed: every record the socket brings, newest first across partitions, with pause, duplicates hidden, a
 // bound, filters and export. One table serves the Live and the Topic views; it keeps filling while another view shows.
 
-import { $, clockTime, config, el, olderRowsNote, roving, shortId } from "./dom.js";
+import { $, clockTime, config, el, olderRowsNote, roving, shortId, writeText } from "./dom.js";
 import { relay, subscribe } from "./socket.js";
 import { handMadeBadge, verdictFlag } from "./verdicts.js";
 import { fromBase64, hexView } from "./widgets/hex_view.js";
@@ -12,9 +12,9 @@ const MAX_SEEN_EVENTS = 20000;
 // Rows the filters let through that are drawn, at first and per "show older": the feed keeps up to 2,000 rows (all
 // in the table, for filters, export and links), but every row drawn costs each frame's layout and paint, as a new
 // record on top moves all of them (a frame's prepaint, paint and layout grew about linearly with the rows drawn:
-// docs/performance.md). 50 fill the feed's box twice over; scrolling to its end draws 50 more. Rows past these are
-// in the table with class "beyond" (display: none).
-const DRAWN_STEP = 50;
+// docs/performance.md). 25 fill the feed's box (60% of the window's height) up to a 1920 x 1200 screen; scrolling
+// to its end draws 25 more. Rows past these are in the table with class "beyond" (display: none).
+const DRAWN_STEP = 25;
 
 // Builders of extra controls under a record's payload (the Topic view adds copy-as commands and re-produce).
 export const recordExtras = [];
@@ -47,15 +47,16 @@ function above(a, b) {
   return a.offset > b.offset;
 }
 
-let detailIds = 0;
 const placeOf = (frame) => `partition ${frame.partition}, offset ${frame.offset}`;
-// Every record's two rows are copies of these (a clone costs a fraction of building the nodes one by one); one
-// listener on the table serves every row's "payload" button.
+// Every record's row is a copy of this one, and its detail row (built on the first opening: most records are never
+// opened) of DETAIL_ROW (a clone costs a fraction of building the nodes one by one); one listener on the table
+// serves every row's "payload" button.
 const RECORD_ROW = el("tr", { className: "record" }, el("td"), el("td"), el("td"), el("td", {}, el("code")), el("td"),
   el("td"), el("td", { className: "value" }), el("td", {}, el("button", { type: "button", className: "link", tabindex: "-1",
     "data-rove": "", "aria-expanded": "false", text: "payload" })));
 const DETAIL_ROW = el("tr", { className: "detail", hidden: "" }, el("td", { colspan: "8" }));
 let showOlder = () => {};  // says how many rows the filters let through are kept but not drawn (startFeed sets it)
+let detailIds = 0;
 
 // What a record's payload shows: its frame's fields as a JSON tree (a field's format and reason only when it is not
 // plain text), then a hex view of each key, value or header that is not UTF-8 (the frame carries those as base64).
@@ -86,7 +87,7 @@ export const feed = {
   paused: false,
   held: [],
   seenEvents: new Set(),
-  rows: [],  // the record rows in table order, newest first (each with its detail row right under it)
+  rows: [],  // the record rows in table order, newest first (a record's detail row, once built, right under it)
   count: 0,
   matching: 0,  // rows the filters let through
   drawn: 0,  // the leading rows drawn (the rest are "beyond")
@@ -106,7 +107,6 @@ export const feed = {
     this.render(frame);
   },
   row(frame, event, duplicate) {
-    const detailId = `record-detail-${detailIds += 1}`;
     const row = RECORD_ROW.cloneNode(true);
     if (duplicate) row.classList.add("duplicate");
     row.dataset.key = frame.key || "";
@@ -124,21 +124,23 @@ export const feed = {
     cells[6].append(event ? event.order.status + (duplicate ? " (duplicate)" : "") : String(frame.value).slice(0, 60),
       ...verdictFlag(frame));
     const toggle = cells[7].firstChild;
-    toggle.setAttribute("aria-controls", detailId);
     toggle.setAttribute("aria-label", `payload of ${placeOf(frame)}`);
-    const detail = DETAIL_ROW.cloneNode(true);
-    detail.id = detailId;
     row.frame = frame;
-    row.detail = detail;
+    row.detail = null;
     row.toggle = toggle;
     return row;
   },
-  // Open or close a record's payload; it and its tools are built on first opening: most records are never opened.
+  // Open or close a record's payload; its detail row and tools are built on the first opening.
   toggleDetail(row) {
-    const detail = row.detail;
-    if (!detail.firstChild.firstChild) {
+    if (!row.detail) {
+      const detail = DETAIL_ROW.cloneNode(true);
+      detail.id = `record-detail-${detailIds += 1}`;
       detail.firstChild.append(...payloadView(row.frame, placeOf(row.frame)), ...recordExtras.map((extra) => extra(row.frame)));
+      row.after(detail);
+      row.detail = detail;
+      row.toggle.setAttribute("aria-controls", detail.id);
     }
+    const detail = row.detail;
     detail.hidden = !detail.hidden;
     row.toggle.setAttribute("aria-expanded", String(!detail.hidden));
   },
@@ -177,7 +179,6 @@ export const feed = {
       row.classList.add("beyond");
     }
     $("feed").insertBefore(row, next);
-    $("feed").insertBefore(row.detail, next);
     rows.splice(low, 0, row);
     if (!row.hidden) this.matching += 1;
     this.untrimmed = true;
@@ -213,7 +214,7 @@ export const feed = {
     this.rows.forEach((row, index) => {
       row.hidden = !matches(row.frame, filter);
       if (row.hidden) {
-        row.detail.hidden = true;
+        if (row.detail) row.detail.hidden = true;
         row.toggle.setAttribute("aria-expanded", "false");
       } else {
         this.matching += 1;
@@ -242,13 +243,13 @@ export const feed = {
         this.drawn -= 1;
         if (!row.hidden) this.drawnMatching -= 1;
       }
-      row.detail.remove();
+      row.detail?.remove();
       row.remove();
     }
     this.settle();
     this.count = this.rows.length;
-    $("feed-count").textContent = `${this.count} record${this.count === 1 ? "" : "s"}`;
-    $("filter-count").textContent = this.matching === this.count ? "" : `${this.matching} of ${this.count} match`;
+    writeText($("feed-count"), `${this.count} record${this.count === 1 ? "" : "s"}`);
+    writeText($("filter-count"), this.matching === this.count ? "" : `${this.matching} of ${this.count} match`);
   },
   clear() {
     $("feed").replaceChildren();

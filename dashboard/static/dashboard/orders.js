@@ -1,15 +1,17 @@
 // The orders table: one row per order, its status and the worker's steps as the feed shows them happen.
 
 import { getJSON } from "./api.js";
-import { $, config, el, olderRowsNote, poller, roving, shortId } from "./dom.js";
+import { $, config, el, olderRowsNote, poller, roving, shortId, writeText } from "./dom.js";
 import { currentView } from "./router.js";
 import { applies } from "./verdicts.js";
 
 // A page left open for a day must not grow without bound: the table keeps the newest rows.
 const MAX_ORDER_ROWS = 2000;
 // Rows drawn, at first and per "show older", as in the feed: every drawn row costs each frame's layout and paint, as
-// a new order on top moves all of them. Rows past these stay in the table with class "beyond" (display: none).
-const DRAWN_STEP = 50;
+// a new order on top moves all of them (docs/performance.md). 15 fill the box at 1440 x 900, where an order's row
+// has two lines; scrolling to its end draws 15 more. Rows past these stay in the table with class "beyond"
+// (display: none).
+const DRAWN_STEP = 15;
 let showOlder = () => {};  // says how many rows are kept but not drawn (startOrders sets it)
 
 const stepListeners = new Set();
@@ -58,11 +60,6 @@ export function markOrders(lists) {
     const place = orders.rows.get(id)?.querySelector(".marks");
     if (place) place.replaceChildren(...markCell(id));
   }
-}
-
-// Write a cell's text only when it changed: an unchanged write still costs the next frame a layout of the cell.
-function writeText(cell, text) {
-  if (cell.textContent !== text) cell.textContent = text;
 }
 
 export const orders = {

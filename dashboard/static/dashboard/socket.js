@@ -23,10 +23,12 @@ const emit = (kind, value) => subscribers[kind].forEach((listener) => listener(v
 // Messages are handed on in batches, once per animation frame, right before its style, layout and paint: however
 // many arrive, the DOM changes once per frame. A batch does at most FRAME_BUDGET_MS of work (parsing and every
 // subscriber's), stopping between two frames of a message; the rest waits for the next animation frame, so a burst
-// (a replay's history, a backlog after the tab was busy) never holds a frame back. A hidden tab gets no animation
-// frames: a timer hands messages on, all of them, as there is no frame to keep. Past MAX_PENDING_CHARS of message
-// text waiting (at most twice as many bytes) everything is handed on at once: the queue is bounded.
-const FRAME_BUDGET_MS = 8;
+// (a replay's history, a backlog after the tab was busy) never holds a frame back. The budget is a quarter of a
+// 60 Hz frame: the style, layout and paint of the rows a batch adds cost its frame as much again or more
+// (docs/performance.md). A hidden tab gets no animation frames: a timer hands messages on, all of them, as there is
+// no frame to keep. Past MAX_PENDING_CHARS of message text waiting (at most twice as many bytes) everything is handed
+// on at once: the queue is bounded.
+const FRAME_BUDGET_MS = 4;
 const FLUSH_WITHOUT_FRAME_MS = 100;
 const MAX_PENDING_CHARS = 4 * 1024 * 1024;
 
