@@ -75,6 +75,15 @@ def describe_topic(name: str) -> dict:
     }
 
 
+def partition_count(name: str) -> int:
+    """How many partitions the topic has (never creating it); raises TopicNotFound."""
+    admin = open_admin()
+    try:
+        return len(describe_one(admin, name)["partitions"])
+    finally:
+        admin.close()
+
+
 def describe_one(admin: KafkaAdminClient, name: str) -> dict:
     """The metadata of one topic (never creating it); raises TopicNotFound or the topic's other error."""
     topic = admin.describe_topics([name])[0]

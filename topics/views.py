@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from dashboard.errors import field_errors_as_400
 from dashboard.fulfilment_panel import local_broker
 from dashboard.switches import SettingSwitch
-from topics import browse, browse_query, changes, inventory
+from topics import browse, browse_query, changes, inventory, keys
 
 
 class ControlsEnabled(SettingSwitch):
@@ -135,3 +135,23 @@ class TopicRecords(APIView):
             return not_found(exc)
         except (KafkaError, OSError) as exc:
             return kafka_away(exc)
+
+
+@extend_schema(exclude=True)
+class KeyPartition(APIView):
+    """GET ?key=: the partition of the topic that Kafka's default partitioner gives the key (its UTF-8 bytes), with
+    the hash and each step (topics.keys)."""
+
+    def get(self, request, name):
+        key = request.query_params.get("key")
+        if key is None:
+            return Response({"key": ["Give the key: ?key=…"]}, status=status.HTTP_400_BAD_REQUEST)
+        if len(key.encode(errors="replace")) > keys.MAX_KEY_BYTES:
+            return Response({"key": [f"At most {keys.MAX_KEY_BYTES} bytes."]}, status=status.HTTP_400_BAD_REQUEST)
+        try:
+            partitions = inventory.partition_count(name)
+        except inventory.TopicNotFound as exc:
+            return not_found(exc)
+        except (KafkaError, OSError) as exc:
+            return kafka_away(exc)
+        return Response(keys.partition_of(key, partitions))

@@ -209,3 +209,17 @@ def test_a_topics_view_searches_that_topic_on_the_server(browser, stack, browsed
         expect(card.locator("tr.record")).to_have_attribute("data-offset", "3")  # key-11: the 4th record of partition 2
     finally:
         context.close()
+
+
+def test_a_topics_view_says_which_partition_a_key_goes_to_and_why(browser, stack, browsed):
+    context, page = goto(browser, stack, f"/topics/{browsed}")
+    try:
+        page.fill("#td-key", "abc")
+        page.locator("#td-key-form button").click()
+        # murmur2("abc") = 479470107 (as Java prints it), positive already; 479470107 % 3 = 0.
+        expect(page.locator("#td-key-answer")).to_have_text(
+            "partition 0: murmur2(key) = 479470107; 479470107 & 0x7fffffff = 479470107; 479470107 % 3 = 0"
+            " (the key's 3 UTF-8 bytes)"
+        )
+    finally:
+        context.close()

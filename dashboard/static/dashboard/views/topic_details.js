@@ -82,6 +82,18 @@ async function refresh() {
 }
 const detailsPoll = poller(refresh, 5000);
 
+// Kafka's default partitioner, asked of the server (topics/keys.py): the key's partition and each step to it.
+async function partitionOfKey(event) {
+  event.preventDefault();
+  const key = $("td-key").value;
+  try {
+    const found = await getJSON(`${topicUrl(topicName)}/partition-of?key=${encodeURIComponent(key)}`);
+    $("td-key-answer").textContent = `partition ${found.partition}: ${found.formula} (the key's ${found.key_bytes} UTF-8 bytes)`;
+  } catch (error) {
+    $("td-key-answer").textContent = describe(error);
+  }
+}
+
 function askDelete(confirming) {
   $("td-delete").hidden = confirming;
   $("td-delete-confirm").hidden = !confirming;
@@ -109,12 +121,15 @@ export const topicDetailsView = {
     $("td-delete").addEventListener("click", () => askDelete(true));
     $("td-delete-no").addEventListener("click", () => { askDelete(false); $("td-delete").focus(); });
     $("td-delete-yes").addEventListener("click", deleteTopic);
+    $("td-key-form").addEventListener("submit", partitionOfKey);
   },
   enter() {
     topicName = nameOfPath();
     $("view-title").textContent = `Topic ${topicName}`;
     document.title = `Topic ${topicName} · Message Passing Playground`;
-    for (const id of ["td-summary", "td-error", "td-delete-error", "td-describe-command", "td-delete-command"]) $(id).textContent = "";
+    for (const id of ["td-summary", "td-error", "td-delete-error", "td-describe-command", "td-delete-command", "td-key-answer"]) {
+      $(id).textContent = "";
+    }
     $("td-partitions").replaceChildren();
     lastConfigs = [];
     renderConfigs();
