@@ -12,6 +12,7 @@ urlpatterns = [
     path("topic", dashboard, name="dashboard-topic"),
     path("topics", dashboard, name="dashboard-topics"),
     path("topics/<str:name>", dashboard, name="dashboard-topic-details"),
+    path("traces/<str:name>", dashboard, name="dashboard-trace"),
     path("groups", dashboard, name="dashboard-groups"),
     path("rest", dashboard, name="dashboard-rest"),
     path("grpc", dashboard, name="dashboard-grpc"),

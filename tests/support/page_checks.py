@@ -18,6 +18,15 @@ def assert_accessible(page) -> None:
     assert blocking(axe_violations(page)) == []
 
 
+# The outermost elements that reach past the viewport's right edge: what makes a page scroll sideways.
+WIDE_ELEMENTS = """() => [...document.querySelectorAll("body *")]
+  .filter((node) => node.getBoundingClientRect().right > window.innerWidth + 0.5)
+  .filter((node) => !node.parentElement || node.parentElement.getBoundingClientRect().right <= window.innerWidth + 0.5)
+  .slice(0, 5)
+  .map((node) => `${node.tagName.toLowerCase()}#${node.id}.${[...node.classList].join(".")}`)"""
+
+
 def assert_no_sideways_scroll(page, where: str) -> None:
     widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-    assert widths[0] <= widths[1], f"{where} scrolls sideways: {widths}"
+    if widths[0] > widths[1]:
+        raise AssertionError(f"{where} scrolls sideways: {widths}, past the edge: {page.evaluate(WIDE_ELEMENTS)}")

@@ -15,11 +15,13 @@ from playwright.sync_api import expect
 from websockets.sync.client import connect
 
 from grpc_bridge.generated import orders_pb2, orders_pb2_grpc
-from tests.conftest import open_dashboard
+from tests.conftest import ARTIFACTS, open_dashboard
 from tests.dashboard.test_dashboard import place_order
+from tests.support.page_checks import assert_accessible, assert_no_sideways_scroll
 from tests.support.waiting import poll_until
 
 SERVICES = ("web", "grpc", "publisher", "worker")
+SHOTS = ARTIFACTS / "tracing"
 # The spans an order that completes leaves: its three records (created, PROCESSING, COMPLETED) each published and
 # relayed; the created one processed, in two steps.
 EXPECTED = {"publish": 3, "relay": 3, "process": 1, "step": 2}
@@ -139,3 +141,34 @@ def test_the_click_on_the_page_starts_the_trace(traced_stack, browser, transport
         assert_hops(spans, rungrpc)
     else:
         assert_hops(spans, servers[0])
+
+
+def test_the_trace_view_draws_the_orders_waterfall_at_every_width(traced_stack, browser):
+    with open_dashboard(browser, traced_stack.base_url) as page:
+        place_order(page, "waterfall", ["MOUSE"], "rest")
+        trace_id = page.locator("#order-trace").inner_text()
+        complete_trace(traced_stack, trace_id)
+        page.locator("#order-trace").click()
+        expect(page).to_have_url(f"{traced_stack.base_url}/traces/{trace_id}")
+        rows = page.locator("#trace-rows tr")
+        expect(rows).to_have_count(1 + sum(EXPECTED.values()), timeout=15_000)  # the request, then every hop
+        expect(rows.first).to_have_attribute("data-service", "web")
+        publishes = page.locator('#trace-rows tr[data-hop="publish"]')
+        expect(publishes.first).to_contain_text("ms waited in the outbox")
+        process = page.locator('#trace-rows tr[data-hop="process"]')
+        expect(process).to_contain_text("ms on the topic before a member took it")
+        expect(process).to_contain_text("linked to publisher publish")
+        depths = rows.evaluate_all("rows => rows.map(r => [r.dataset.hop, Number(r.dataset.depth)])")
+        assert depths[0] == ["POST", 0] and max(depth for _, depth in depths) >= 4, depths  # step → publish → relay
+    for width, theme in [(390, "light"), (390, "dark"), (1440, "light"), (1440, "dark")]:
+        context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=theme)
+        page = context.new_page()
+        try:
+            page.goto(f"{traced_stack.base_url}/traces/{trace_id}")
+            expect(page.locator("#trace-rows tr")).to_have_count(1 + sum(EXPECTED.values()), timeout=15_000)
+            assert_no_sideways_scroll(page, f"the trace view at {width}")
+            assert_accessible(page)
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SHOTS / f"trace-{width}-{theme}.png"), full_page=True)
+        finally:
+            context.close()

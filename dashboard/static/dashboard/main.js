@@ -13,6 +13,7 @@ import { restView } from "./views/rest.js";
 import { topicView } from "./views/topic.js";
 import { topicDetailsView } from "./views/topic_details.js";
 import { topicsView } from "./views/topics.js";
+import { traceView } from "./views/trace.js";
 import { startWire } from "./views/wire.js";
 
 startTheme();
@@ -20,6 +21,8 @@ startStatus();
 startFeed();
 startOrders();
 startWire();
-for (const view of [liveView, topicView, topicsView, topicDetailsView, groupsView, restView, grpcView]) register(view);
+for (const view of [liveView, topicView, topicsView, topicDetailsView, groupsView, restView, grpcView, traceView]) {
+  register(view);
+}
 startRouter();
 relay.connect();

@@ -3,7 +3,7 @@
 // at another path is entered again, so it shows what its path names.
 
 const ROUTES = { "/": "live", "/topic": "topic", "/topics": "topics", "/groups": "groups", "/rest": "rest", "/grpc": "grpc" };
-const PREFIXES = [["/topics/", "topic-details"]];
+const PREFIXES = [["/topics/", "topic-details"], ["/traces/", "trace"]];
 const views = new Map();
 let current = null;
 let currentPath = null;

@@ -167,7 +167,7 @@ const timeline = {
     if (trip.traceId) {
       const traced = row("trace", "", "");
       traced.className = "trace";
-      traced.children[1].append(el("a", { id: "order-trace", href: `/tracing/traces/${trip.traceId}`, text: trip.traceId }));
+      traced.children[1].append(el("a", { id: "order-trace", href: `/traces/${trip.traceId}`, "data-route": "", text: trip.traceId }));
       items.push(traced);
     }
     $("timeline").replaceChildren(...items);
