@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket as sockets
 import uuid
+from urllib.parse import urlsplit
 
 import pytest
 import websockets
@@ -48,8 +50,14 @@ def test_a_client_that_does_not_read_holds_the_search_back_until_its_time_bound(
 
     async def scenario():
         url = stack.base_url.replace("http://", "ws://") + "/ws/search/"
+        # A small receive buffer of its own: the kernel's autotuning may otherwise take the whole 30 MiB on
+        # loopback (tcp_rmem's maximum is 32 MiB on some machines) and the client would never seem stuck.
+        raw = sockets.socket(sockets.AF_INET, sockets.SOCK_STREAM)
+        raw.setsockopt(sockets.SOL_SOCKET, sockets.SO_RCVBUF, 64 * 1024)
+        raw.connect((urlsplit(url).hostname, urlsplit(url).port))
+        raw.setblocking(False)
         # max_queue=1: once one frame waits unread, the client reads nothing more from TCP, as a stuck tab would.
-        async with websockets.connect(url, origin=stack.base_url, max_queue=1, max_size=None) as socket:
+        async with websockets.connect(url, sock=raw, origin=stack.base_url, max_queue=1, max_size=None) as socket:
             await socket.send(json.dumps({"action": "search", "topic": topic, "value": "vvvv", "max_seconds": 3}))
             await asyncio.sleep(5)
             async with asyncio.timeout(30):
