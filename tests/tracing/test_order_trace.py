@@ -5,6 +5,7 @@ relay add their spans to it, in the right parent and link structure."""
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import urllib.request
 from collections import Counter
@@ -156,7 +157,8 @@ def test_the_trace_view_draws_the_orders_waterfall_at_every_width(traced_stack, 
         publishes = page.locator('#trace-rows tr[data-hop="publish"]')
         expect(publishes.first).to_contain_text("ms waited in the outbox")
         process = page.locator('#trace-rows tr[data-hop="process"]')
-        expect(process).to_contain_text("ms on the topic before a member took it")
+        # A member may read the record before the publisher's span ends (it still records the acknowledgement).
+        expect(process).to_contain_text(re.compile(r"ms on the topic before a member took it|read at once"))
         expect(process).to_contain_text("linked to publisher publish")
         depths = rows.evaluate_all("rows => rows.map(r => [r.dataset.hop, Number(r.dataset.depth)])")
         assert depths[0] == ["POST", 0] and max(depth for _, depth in depths) >= 4, depths  # step → publish → relay
