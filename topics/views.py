@@ -57,18 +57,26 @@ def not_found(exc: inventory.TopicNotFound) -> Response:
     return Response({"detail": str(exc)}, status=status.HTTP_404_NOT_FOUND)
 
 
+class BrokerView(APIView):
+    """Every handler's answer when the topic is not there (404) or the broker cannot be asked (503), in one place."""
+
+    def handle_exception(self, exc):
+        if isinstance(exc, inventory.TopicNotFound):
+            return not_found(exc)
+        if isinstance(exc, KafkaError | OSError):
+            return kafka_away(exc)
+        return super().handle_exception(exc)
+
+
 @extend_schema(exclude=True)
-class TopicList(APIView):
+class TopicList(BrokerView):
     """GET: every topic with its partitions, replication factor, size and records. POST {"name", "partitions"?,
     "replication_factor"?, "configs"?: {name: value}, "validate_only"?}: create one (201), or only validate (200)."""
 
     permission_classes = [LocalBrokerOnly]
 
     def get(self, request):
-        try:
-            topics = inventory.list_topics()
-        except (KafkaError, OSError) as exc:
-            return kafka_away(exc)
+        topics = inventory.list_topics()
         return Response(
             {
                 "bootstrap_servers": changes.shown_bootstrap_servers(),
@@ -86,25 +94,18 @@ class TopicList(APIView):
             created = changes.create(topic, validate_only=validate_only)
         except changes.TopicExists as exc:
             return Response({"name": [str(exc)], "detail": str(exc)}, status=status.HTTP_409_CONFLICT)
-        except (KafkaError, OSError) as exc:
-            return kafka_away(exc)
         return Response(created, status=status.HTTP_200_OK if validate_only else status.HTTP_201_CREATED)
 
 
 @extend_schema(exclude=True)
-class TopicDetail(APIView):
+class TopicDetail(BrokerView):
     """GET: the topic, per partition leader, replicas, in-sync replicas, log and size, and every config marked
     default or override. DELETE: delete it (never the orders topic nor an internal one: 409)."""
 
     permission_classes = [LocalBrokerOnly]
 
     def get(self, request, name):
-        try:
-            topic = inventory.describe_topic(name)
-        except inventory.TopicNotFound as exc:
-            return not_found(exc)
-        except (KafkaError, OSError) as exc:
-            return kafka_away(exc)
+        topic = inventory.describe_topic(name)
         topic["controls"] = controls()
         topic["orders_topic"] = name == settings.KAFKA_ORDERS_TOPIC
         topic["commands"] = {"describe": changes.describe_command(name), "delete": changes.delete_command(name)}
@@ -115,30 +116,21 @@ class TopicDetail(APIView):
             return Response(changes.delete(name))
         except changes.DeleteRefused as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
-        except inventory.TopicNotFound as exc:
-            return not_found(exc)
-        except (KafkaError, OSError) as exc:
-            return kafka_away(exc)
 
 
 @extend_schema(exclude=True)
-class TopicRecords(APIView):
+class TopicRecords(BrokerView):
     """GET ?partition=&offset=&before=&after=&limit=: a page of the topic's records as the feed's frames, newest
     first, with the cursors of the older and newer pages."""
 
     @field_errors_as_400
     def get(self, request, name):
         query = browse_query.parse_query(request.query_params)
-        try:
-            return Response(browse.browse(name, query))
-        except inventory.TopicNotFound as exc:
-            return not_found(exc)
-        except (KafkaError, OSError) as exc:
-            return kafka_away(exc)
+        return Response(browse.browse(name, query))
 
 
 @extend_schema(exclude=True)
-class KeyPartition(APIView):
+class KeyPartition(BrokerView):
     """GET ?key=: the partition of the topic that Kafka's default partitioner gives the key (its UTF-8 bytes), with
     the hash and each step (topics.keys)."""
 
@@ -148,10 +140,4 @@ class KeyPartition(APIView):
             return Response({"key": ["Give the key: ?key=…"]}, status=status.HTTP_400_BAD_REQUEST)
         if len(key.encode(errors="replace")) > keys.MAX_KEY_BYTES:
             return Response({"key": [f"At most {keys.MAX_KEY_BYTES} bytes."]}, status=status.HTTP_400_BAD_REQUEST)
-        try:
-            partitions = inventory.partition_count(name)
-        except inventory.TopicNotFound as exc:
-            return not_found(exc)
-        except (KafkaError, OSError) as exc:
-            return kafka_away(exc)
-        return Response(keys.partition_of(key, partitions))
+        return Response(keys.partition_of(key, inventory.partition_count(name)))
