@@ -4,6 +4,7 @@ relay add their spans to it, in the right parent and link structure."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import secrets
@@ -56,16 +57,30 @@ def complete_trace(stack, trace_id: str, servers: tuple[str, ...] = ("web",)) ->
     return spans
 
 
-@pytest.fixture
-def traced_stack(make_stack, kafka_broker):
-    stack = make_stack(
-        kafka_broker.bootstrap_servers, services=SERVICES, FULFILMENT_STEP_DELAY_MS="50", FULFILMENT_FAILURE_RATE="0"
-    )
-    # The relay reads the topic while a socket is open; from "live" on it relays every new record.
+@contextlib.contextmanager
+def relaying(stack):
+    """A socket open on the stack's relay: it reads the topic while one is, and from "live" on relays every record."""
     with connect(stack.base_url.replace("http://", "ws://") + "/ws/orders/", origin=stack.base_url) as socket:
         socket.send(json.dumps({"action": "replay", "from": "latest"}))
         while (frame := json.loads(socket.recv(timeout=30))).get("state") != "live":
             assert frame["type"] != "error", frame
+        yield
+
+
+def start_traced_stack(make_stack, kafka_broker, **extra_env):
+    return make_stack(
+        kafka_broker.bootstrap_servers,
+        services=SERVICES,
+        FULFILMENT_STEP_DELAY_MS="50",
+        FULFILMENT_FAILURE_RATE="0",
+        **extra_env,
+    )
+
+
+@pytest.fixture
+def traced_stack(make_stack, kafka_broker):
+    stack = start_traced_stack(make_stack, kafka_broker)
+    with relaying(stack):
         yield stack
 
 
