@@ -89,7 +89,8 @@ def brokers(topic: str) -> list[dict]:
         partitions = inventory.partition_rows(inventory.describe_one(admin, topic))
     finally:
         admin.close()
-    live = {broker["node_id"]: broker for broker in cluster["brokers"]}
+    # DescribeCluster names fenced brokers too (a broker that stopped heartbeating to the controller): not up.
+    live = {broker["broker_id"]: broker for broker in cluster["brokers"] if not broker.get("is_fenced")}
     ids = sorted(set(live) | {replica for row in partitions for replica in row["replicas"]})
     return [
         {
