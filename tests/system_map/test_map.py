@@ -57,9 +57,7 @@ def test_the_state_lists_each_process_the_broker_and_the_group(running):
     # A browser's socket is counted by its relay on the next beat.
     with connect(running.base_url.replace("http://", "ws://") + "/ws/orders/", origin=running.base_url):
         wait_until(
-            lambda: any(
-                row["details"].get("sockets") == 1 for row in running.get_json("/system/state")["processes"]
-            ),
+            lambda: any(row["details"].get("sockets") == 1 for row in running.get_json("/system/state")["processes"]),
             timeout=10,
             message="the relay never counted the open socket",
         )
