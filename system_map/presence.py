@@ -43,13 +43,18 @@ def listening_address(argv: list[str]) -> str:
 
 def details_of(service: str, argv: list[str]) -> dict:
     """What the map shows beside the process: a relay's open websockets; whether a worker process is the
-    supervisor or one of the group's members."""
+    supervisor or one of the group's members, and then its Kafka client id."""
     if service == "web":
         from live.consumers import open_sockets
 
         return {"sockets": open_sockets()}
+    if service == "worker" and "--member" in argv:
+        from fulfilment.member import member_name
+
+        # The client id the member gives Kafka: how the map ties the group's member to this process.
+        return {"role": "member", "client_id": member_name()}
     if service == "worker":
-        return {"role": "member" if "--member" in argv else "supervisor"}
+        return {"role": "supervisor"}
     return {}
 
 

@@ -22,6 +22,7 @@ from system_map.models import Presence
 from topics import inventory
 
 CACHE_SECONDS = 1.0
+GONE_SHOWN_SECONDS = 60
 
 _lock = threading.Lock()
 _last: dict = {"read_at": 0.0, "topic": "", "result": None}
@@ -41,7 +42,8 @@ def gone_after() -> timedelta:
 
 
 def processes() -> list[dict]:
-    """Every process that beat within the last hour; `gone` when it missed SYSTEM_PRESENCE_GONE_BEATS beats."""
+    """Every process that beat within the last GONE_SHOWN_SECONDS; `gone` when it missed SYSTEM_PRESENCE_GONE_BEATS
+    beats (a gone process is drawn for a minute, then left out: a restarted one comes back as a new instance)."""
     now = timezone.now()
     return [
         {
@@ -52,7 +54,7 @@ def processes() -> list[dict]:
             "seen_seconds_ago": round((now - row.last_seen).total_seconds(), 1),
             "gone": now - row.last_seen > gone_after(),
         }
-        for row in Presence.objects.all()
+        for row in Presence.objects.filter(last_seen__gte=now - timedelta(seconds=GONE_SHOWN_SECONDS))
     ]
 
 

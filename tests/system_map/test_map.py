@@ -49,7 +49,11 @@ def test_the_state_lists_each_process_the_broker_and_the_group(running):
     by_service = {row["service"]: row for row in state["processes"]}
     assert by_service["web"]["address"] == f"127.0.0.1:{running.web_port}"
     assert by_service["grpc"]["address"] == running.grpc_target
-    assert by_service["worker"]["details"]["role"] in ("supervisor", "member")
+    workers = [row["details"] for row in state["processes"] if row["service"] == "worker"]
+    assert sorted(details["role"] for details in workers) == ["member", "supervisor"]
+    # The member process names the client id it gives Kafka: the map ties the group's member to the process.
+    [group] = [g for g in state["kafka"]["groups"] if g["group_id"] == f"fulfilment-{running.topic}"]
+    assert [m["client_id"] for m in group["members"]] == [d["client_id"] for d in workers if d["role"] == "member"]
     [broker] = state["kafka"]["brokers"]
     assert broker["up"] and broker["address"] == running.bootstrap_servers
     assert broker["replicas"] == [{"partition": p, "leader": True, "in_sync": True} for p in range(3)]
@@ -75,6 +79,7 @@ def test_the_map_draws_the_system_and_an_order_moves_on_it(running, browser):
             nodes = page.locator("#map-svg .map-node")
             for stage, count in [("api", 2), ("store", 1), ("publisher", 1), ("broker", 1), ("browsers", 1)]:
                 expect(nodes.locator(f'xpath=self::*[@data-stage="{stage}"]')).to_have_count(count)
+            expect(page.locator('#map-svg [data-node^="worker:"]')).to_have_count(1)  # the supervisor
             for member in members:
                 expect(page.locator(f'#map-svg [data-node="member:{member}"]')).to_have_count(1)
             expect(page.locator("#map-list li")).to_have_count(page.locator("#map-svg .map-node").count())
@@ -92,3 +97,22 @@ def test_the_map_draws_the_system_and_an_order_moves_on_it(running, browser):
             page.screenshot(path=str(SHOTS / f"map-{width}-{theme}.png"), full_page=True)
         finally:
             context.close()
+
+
+def test_a_killed_process_leaves_the_map_and_a_restarted_one_comes_back(running, browser):
+    complete_state(running)
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(f"{running.base_url}/map")
+        publisher = page.locator('#map-svg .map-node[data-stage="publisher"]')
+        expect(publisher).to_have_attribute("data-state", "up", timeout=15_000)
+        running.kill("publisher")
+        expect(publisher).to_have_attribute("data-state", "gone", timeout=10_000)
+        expect(page.locator('#map-list li[data-state="gone"]')).to_contain_text("publisher")
+        running.start_service("publisher")
+        restarted = page.locator('#map-svg .map-node[data-stage="publisher"][data-state="up"]')
+        expect(restarted).to_have_count(1, timeout=30_000)
+        expect(publisher).to_have_count(2)  # the killed one stays, gone, for a minute
+    finally:
+        context.close()

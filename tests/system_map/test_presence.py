@@ -36,6 +36,14 @@ def test_a_process_not_seen_for_three_beats_is_shown_gone(settings):
     assert shown == {"1@here": False, "2@here": True}
 
 
+def test_a_process_gone_for_a_minute_is_left_off_the_map():
+    now = timezone.now()
+    presence.beat("publisher", "1@here", "", now, {})
+    presence.beat("publisher", "2@here", "", now, {})
+    Presence.objects.filter(instance="2@here").update(last_seen=now - timedelta(seconds=state.GONE_SHOWN_SECONDS + 1))
+    assert [row["instance"] for row in state.processes()] == ["1@here"]
+
+
 def test_rows_not_seen_for_an_hour_are_forgotten():
     now = timezone.now()
     presence.beat("grpc", "old@here", "", now, {})

@@ -57,19 +57,29 @@ function nodesOf(system) {
     out.push({ id: `broker:${broker.node_id}`, stage: "broker", gone: !broker.up,
       title: `broker ${broker.node_id}${broker.controller ? " · controller" : ""}`,
       lines: [broker.up ? broker.address : "gone",
-        ...broker.replicas.map((r) => `P${r.partition} ${r.leader ? "leader" : "follower"} ${r.in_sync ? "✓ in sync" : "✗ behind"}`)] });
+        ...broker.replicas.map((r) => (broker.up ? `P${r.partition} ${r.leader ? "leader" : "follower"} ${r.in_sync ? "✓ in sync" : "✗ behind"}`
+          : `P${r.partition} replica offline`))] });
   }
   const now = Date.now();
   for (const group of system.kafka.groups) {
     for (const member of group.members) seenMembers.set(member.member_id, { member, group: group.group_id, lastSeen: now });
   }
   const current = new Set(system.kafka.groups.flatMap((group) => group.members.map((member) => member.member_id)));
+  // A worker's member process names its Kafka client id in its heartbeat: a killed one is gone within three beats,
+  // before Kafka's session timeout drops it from the group.
+  const processOf = new Map(system.processes.filter((row) => row.details.client_id).map((row) => [row.details.client_id, row]));
   for (const [id, seen] of seenMembers) {
     if (now - seen.lastSeen > REMEMBER_GONE_MS) { seenMembers.delete(id); continue; }
-    const gone = !current.has(id);
+    const process = processOf.get(seen.member.client_id);
+    const gone = !current.has(id) || Boolean(process && process.gone);
+    const why = !current.has(id) ? "gone: left the group" : "gone: its process stopped";
     out.push({ id: `member:${id}`, stage: "reader", gone, title: `member of ${seen.group}`,
-      lines: [seen.member.client_id, gone ? "gone: left the group"
+      lines: [seen.member.client_id, gone ? why
         : seen.member.partitions.length ? `partitions ${seen.member.partitions.join(", ")}` : "no partition"] });
+  }
+  for (const row of system.processes.filter((p) => p.service === "worker" && p.details.role === "supervisor")) {
+    out.push({ id: `worker:${row.instance}`, stage: "reader", gone: row.gone, title: "worker · supervisor",
+      lines: [row.instance, row.gone ? "gone" : "keeps the members running"] });
   }
   const relays = system.processes.filter((row) => row.service === "web");
   for (const row of relays) {
@@ -242,9 +252,21 @@ function learnRoutes(system) {
   }
 }
 
+// While Kafka cannot be asked (the only broker is down), the brokers last seen stay drawn, as gone.
+let lastBrokers = [];
+function keepBrokers(system) {
+  if (system.kafka.brokers.length || !system.kafka.error) {
+    lastBrokers = system.kafka.brokers;
+    return;
+  }
+  system.kafka.brokers = lastBrokers.map((broker) => ({ ...broker, up: false, controller: false,
+    replicas: broker.replicas.map((replica) => ({ ...replica, leader: false, in_sync: false })) }));
+}
+
 async function refresh() {
   try {
     state = await getJSON("/system/state");
+    keepBrokers(state);
     learnRoutes(state);
     writeText($("map-error"), state.kafka.error ? `Kafka: ${state.kafka.error}` : "");
     draw();
