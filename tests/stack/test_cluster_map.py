@@ -1,12 +1,15 @@
-"""The map's state on a three-broker cluster: three brokers, each holding a replica of every partition, one leader
-per partition; a killed broker is shown gone (out of sync everywhere) and back once it restarts."""
+"""The map on a three-broker cluster: three brokers, each holding a replica of every partition, one leader per
+partition; a killed broker is shown gone (out of sync everywhere), in the state and on the page, and back once it
+restarts."""
 
 import tempfile
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from localkafka import LocalCluster
+from tests.conftest import ARTIFACTS
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.faults
@@ -28,7 +31,7 @@ def brokers_when(stack, condition, message):
     return wait_until(check, timeout=90, interval=0.5, message=lambda: f"{message}: {stack.get_json('/system/state')}")
 
 
-def test_the_map_shows_three_brokers_and_one_leaving_and_coming_back(make_stack, cluster):
+def test_the_map_shows_three_brokers_and_one_leaving_and_coming_back(make_stack, cluster, browser):
     # The publisher creates the topic, replicated three times.
     stack = make_stack(
         cluster.bootstrap_servers, services=("web", "publisher"), create=False, KAFKA_REPLICATION_FACTOR="3"
@@ -57,6 +60,19 @@ def test_the_map_shows_three_brokers_and_one_leaving_and_coming_back(make_stack,
         "the killed broker never showed gone",
     )
     assert brokers[0]["up"] and brokers[1]["up"] and brokers[2]["address"] is None
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(f"{stack.base_url}/map")
+        killed = page.locator('#map-svg [data-node="broker:3"]')
+        expect(killed).to_have_attribute("data-state", "gone", timeout=15_000)
+        expect(page.locator('#map-svg .map-node[data-stage="broker"][data-state="up"]')).to_have_count(2)
+        (ARTIFACTS / "map").mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "map" / "cluster-broker-killed-1440.png"), full_page=True)
 
-    cluster.nodes[2].start()
-    brokers_when(stack, healthy, "the restarted broker never came back in sync")
+        cluster.nodes[2].start()
+        brokers_when(stack, healthy, "the restarted broker never came back in sync")
+        expect(killed).to_have_attribute("data-state", "up", timeout=15_000)
+        expect(killed).to_contain_text("in sync")
+    finally:
+        context.close()

@@ -67,25 +67,27 @@ function nodesOf(system) {
   const current = new Set(system.kafka.groups.flatMap((group) => group.members.map((member) => member.member_id)));
   // A worker's member process names its Kafka client id in its heartbeat: a killed one is gone within three beats,
   // before Kafka's session timeout drops it from the group.
+  const members = [];  // drawn last among the readers: their way back to the database runs under the others
   const processOf = new Map(system.processes.filter((row) => row.details.client_id).map((row) => [row.details.client_id, row]));
   for (const [id, seen] of seenMembers) {
     if (now - seen.lastSeen > REMEMBER_GONE_MS) { seenMembers.delete(id); continue; }
     const process = processOf.get(seen.member.client_id);
     const gone = !current.has(id) || Boolean(process && process.gone);
     const why = !current.has(id) ? "gone: left the group" : "gone: its process stopped";
-    out.push({ id: `member:${id}`, stage: "reader", gone, title: `member of ${seen.group}`,
+    members.push({ id: `member:${id}`, stage: "reader", gone, title: `member of ${seen.group}`,
       lines: [seen.member.client_id, gone ? why
         : seen.member.partitions.length ? `partitions ${seen.member.partitions.join(", ")}` : "no partition"] });
-  }
-  for (const row of system.processes.filter((p) => p.service === "worker" && p.details.role === "supervisor")) {
-    out.push({ id: `worker:${row.instance}`, stage: "reader", gone: row.gone, title: "worker · supervisor",
-      lines: [row.instance, row.gone ? "gone" : "keeps the members running"] });
   }
   const relays = system.processes.filter((row) => row.service === "web");
   for (const row of relays) {
     out.push({ id: `relay:${row.instance}`, stage: "reader", gone: row.gone, title: "relay (web)",
       lines: [row.address || row.instance, row.gone ? "gone" : plural(row.details.sockets || 0, "socket")] });
   }
+  for (const row of system.processes.filter((p) => p.service === "worker" && p.details.role === "supervisor")) {
+    out.push({ id: `worker:${row.instance}`, stage: "reader", gone: row.gone, title: "worker · supervisor",
+      lines: [row.instance, row.gone ? "gone" : "keeps the members running"] });
+  }
+  out.push(...members);
   const sockets = relays.filter(live).reduce((sum, row) => sum + (row.details.sockets || 0), 0);
   out.push({ id: "browsers", stage: "browsers", gone: false, title: "browsers", lines: [plural(sockets, "open socket")] });
   return out;
@@ -136,18 +138,20 @@ function layout(list, width) {
     });
     return { width, height: bottom + 30, bottom, narrow, titles: STAGE_TITLES.map((text, i) => ({ text, x: pad + i * colW + colW / 2, y: 16 })) };
   }
+  // On a phone the members come first, on the left: their way back to the database runs down the left margin.
+  const readerOrder = (node) => ["member:", "relay:", "worker:"].findIndex((prefix) => node.id.startsWith(prefix));
+  byStage[STAGES.indexOf("reader")].sort((a, b) => readerOrder(a) - readerOrder(b));
   let y = 8;
   const titles = [];
   for (const [i, row] of byStage.entries()) {
     titles.push({ text: STAGE_TITLES[i], x: width / 2, y: y + 12 });
     y += 22;
-    const perRow = Math.min(row.length, 3) || 1;
+    const perRow = Math.min(row.length, 2) || 1;  // two boxes a row leave each line room to be read
     const nodeW = (width - 2 * pad - 10 * (perRow - 1)) / perRow;
     for (let start = 0; start < row.length; start += perRow) {
       const line = row.slice(start, start + perRow);
       const lineHeight = Math.max(...line.map((n) => n.h));
-      const left = (width - (line.length * nodeW + 10 * (line.length - 1))) / 2;
-      line.forEach((node, k) => Object.assign(node, { x: left + k * (nodeW + 10), y, w: nodeW }));
+      line.forEach((node, k) => Object.assign(node, { x: pad + k * (nodeW + 10), y, w: nodeW }));
       y += lineHeight + 10;
     }
     y += 26;
