@@ -21,10 +21,10 @@ const STAGE_TITLES = ["API servers", "database", "publishers", "brokers", "reade
 
 let state = null;
 let nodes = new Map();  // id → {id, stage, title, lines, gone, x, y, w, h}
-let edges = new Map();  // id → {id, from, to, back, count, counted, rate, path, label, group, pulses: []}
+let edges = new Map();  // id → {id, from, to, back, geometry, count, counted: [[time, n]], label, group, pulses}
 let routes = { leader: new Map(), owner: new Map() };
 const seenMembers = new Map();  // member id → {member, group, lastSeen}
-const pending = new Map();  // edge id → [{count, delay}] gathered since the last animation frame
+const pending = new Map();  // edge id → Map(hop index → records) gathered since the last animation frame
 let stopRecords = null;
 let rateTimer = 0;
 const reduceMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
