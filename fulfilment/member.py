@@ -145,6 +145,7 @@ class GroupMember:
             failure_rate=control.failure_rate,
         )
         self._delivery_span("receive", record, event).end()
+        trace_context.export_now()
         with trace.use_span(self._delivery_span("process", record, event), end_on_exit=True) as span:
             outcome = self._work(work)
             span.set_attribute("fulfilment.outcome", outcome)
@@ -152,8 +153,8 @@ class GroupMember:
 
     def _delivery_span(self, operation: str, record, event: OrderEvent) -> trace.Span:
         """This member's `receive` (ended as the record is taken) or `process` (the work) of the record: a child of
-        the send that wrote it, linked to the record. The receive is exported within a second, so a member killed
-        mid-order still leaves it: a redelivery is a second receive of the same offset in the order's trace."""
+        the send that wrote it, linked to the record. The receive is exported at once, so a member killed mid-order
+        still leaves it: a redelivery is a second receive of the same offset in the order's trace."""
         produced = trace_context.span_context_of(record.headers)
         where = {"messaging.destination.partition.id": str(record.partition), "messaging.kafka.offset": record.offset}
         return tracer.start_span(

@@ -78,14 +78,18 @@ def _step(work: Work, step: str, to: str, reason: str = "") -> bool:
     dedupe = work.mode == DeliveryMode.EFFECTIVELY_ONCE
     # A span per step: the status change it writes to the outbox carries it on to the next record.
     attributes = {"order.id": work.event.key, "fulfilment.step": step, "fulfilment.to": to}
-    try:
-        with tracer.start_as_current_span(f"step {to}", attributes=attributes), transaction.atomic():
-            _record(work, step, dedupe_key=_dedupe_key(work, step) if dedupe else None)
-            _move(work.event.key, to, reason)
-    except IntegrityError:
-        _record_skip(work, step)  # done by an earlier delivery of this event: skip the step, go on
-    except _Settled:
-        return False
+    with tracer.start_as_current_span(f"step {to}", attributes=attributes) as span:
+        try:
+            with transaction.atomic():
+                _record(work, step, dedupe_key=_dedupe_key(work, step) if dedupe else None)
+                _move(work.event.key, to, reason)
+        except IntegrityError:
+            # Done by an earlier delivery of this event: skip the step, go on. Not an error: the dedupe at work.
+            span.set_attribute("fulfilment.skipped", True)
+            _record_skip(work, step)
+        except _Settled:
+            span.set_attribute("fulfilment.settled", True)
+            return False
     return True
 
 

@@ -14,6 +14,7 @@ does nothing until a provider is set here: code that runs untraced pays almost n
 from __future__ import annotations
 
 import os
+import re
 import socket
 
 from django.conf import settings
@@ -30,6 +31,8 @@ EXPORT_BATCH = 512
 EXPORT_DELAY_MS = 1000
 
 _provider: TracerProvider | None = None
+# A regex route's named group, `(?P<pk>[^/.]+)`, is named as a path converter's is: `<pk>`.
+NAMED_GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)")
 
 
 def start_from_environment() -> None:
@@ -90,15 +93,16 @@ def asgi(application):
 
 
 def span_details(scope: dict) -> tuple[str, dict]:
-    """`POST api/orders/computers/<str:pk>`: the request's method and Django route, so that every order's request
-    has the same name (its path is in the attributes)."""
+    """`POST /api/orders/computers/<pk>`: the request's method and Django route, so that every order's request has
+    the same name (its path is in the attributes). A router's regex route loses its anchors."""
     from django.urls import Resolver404, resolve
 
     method, path = scope.get("method", "HTTP"), scope.get("path", "")
     try:
-        route = resolve(path).route or path
+        route = "/" + (resolve(path).route or path).lstrip("^/").rstrip("$")
     except Resolver404:
         route = path
+    route = NAMED_GROUP.sub(r"<\1>", route)
     return f"{method} {route}", {"http.route": route}
 
 

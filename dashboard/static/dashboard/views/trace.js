@@ -88,6 +88,7 @@ function draw(trace) {
       const linked = byId.get(link.span_id);
       notes.push(`linked to ${linked ? `${linked.service} ${linked.name}` : `span ${link.span_id}`}`);
     }
+    if (span.attributes["fulfilment.skipped"]) notes.push("skipped: an earlier delivery did this step");
     if (span.status === "ERROR") notes.push("error");
     const left = (100 * (span.start_ns - start)) / total;
     const width = Math.max((100 * (span.end_ns - span.start_ns)) / total, 0.4);
