@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 INSTALLED := $(VENV)/.installed
+# The page's browser libraries (uPlot), from the npm registry at the versions package-lock.json pins; served by Django.
+NODE_INSTALLED := node_modules/.installed
 JARS := .kafka/lib/.fetched-from
 # Go tools the tests run as a learner would (grpcurl), built from the Go module proxy into .tools/.
 TOOLS := $(CURDIR)/.tools
@@ -54,12 +56,16 @@ kafka: install jars
 proto: install
 	python -m grpc_bridge.codegen
 
-install: $(INSTALLED)
+install: $(INSTALLED) $(NODE_INSTALLED)
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+$(NODE_INSTALLED): package.json package-lock.json
+	npm ci --no-audit --no-fund
 	touch $@
 
 tools: $(GRPCURL)
@@ -85,4 +91,4 @@ check: install
 		python manage.py check --deploy
 
 clean:
-	rm -rf $(VENV) .kafka .tools db.sqlite3* test-db.sqlite3*
+	rm -rf $(VENV) .kafka .tools node_modules db.sqlite3* test-db.sqlite3*
