@@ -14,7 +14,7 @@ GRPCURL_VERSION := v1.9.4
 export PATH := $(BIN):$(TOOLS):$(PATH)
 
 # With an external broker named, `make run` starts everything but the local one.
-PROCESSES := $(if $(KAFKA_BOOTSTRAP_SERVERS),publisher web grpc worker announce,)
+PROCESSES := $(if $(KAFKA_BOOTSTRAP_SERVERS),publisher web grpc worker metrics announce,)
 
 # `make cluster`: Procfile.cluster on three local brokers (or the cluster KAFKA_BOOTSTRAP_SERVERS names), against
 # DATABASE_URL when set. Ports and the data dir may be overridden (the scale test does).
@@ -28,7 +28,7 @@ comma := ,
 space := $(subst ,, )
 CLUSTER_BOOTSTRAP := $(or $(KAFKA_BOOTSTRAP_SERVERS),$(subst $(space),$(comma),$(strip \
 	$(foreach port,$(subst $(comma), ,$(KAFKA_CLUSTER_PORTS)),127.0.0.1:$(port)))))
-CLUSTER_PROCESSES := $(if $(KAFKA_BOOTSTRAP_SERVERS),web1 web2 grpc1 grpc2 publisher1 publisher2 worker1 worker2 announce,)
+CLUSTER_PROCESSES := $(if $(KAFKA_BOOTSTRAP_SERVERS),web1 web2 grpc1 grpc2 publisher1 publisher2 worker1 worker2 metrics announce,)
 
 .PHONY: run cluster test test-postgres kafka proto install jars tools migrate check clean
 
