@@ -68,7 +68,8 @@ def percentile(ordered: list[float], fraction: float) -> float | None:
 
 
 def distribution(points: Iterable[tuple[int, float]], since_ns: int, now_ns: int, bucket_seconds: int) -> dict:
-    """The window's count and percentiles, and p50 and p99 per bucket of time (null where a bucket has none)."""
+    """The window's count and percentiles, and p50 and p99 per bucket of time (null where a bucket has none), each
+    at its bucket's middle."""
     points = list(points)
     every = sorted(ms for _, ms in points)
     bucket_ns = bucket_seconds * 1_000_000_000
@@ -87,7 +88,7 @@ def distribution(points: Iterable[tuple[int, float]], since_ns: int, now_ns: int
         "p90": rounded(percentile(every, 0.90)),
         "p99": rounded(percentile(every, 0.99)),
         "max": rounded(every[-1] if every else None),
-        "t": [round((since_ns + (i + 1) * bucket_ns) / 1e9, 3) for i in range(len(buckets))],
+        "t": [round((since_ns + (i + 0.5) * bucket_ns) / 1e9, 3) for i in range(len(buckets))],
         "series": {
             "p50": [rounded(percentile(bucket, 0.50)) for bucket in buckets],
             "p99": [rounded(percentile(bucket, 0.99)) for bucket in buckets],

@@ -6,6 +6,7 @@
 
 import { getJSON } from "../api.js";
 import { $, config, el, poller, writeText } from "../dom.js";
+import { currentView } from "../router.js";
 
 const POLL_MS = 5000;
 const COLOURS = 6;
@@ -39,6 +40,8 @@ const CHARTS = [
 function latencyChart(id, key) {
   return {
     id, url: () => config.metrics_latency_url, unit: "ms", key,
+    // At most 30 points: each is drawn, so a lone bucket with clicks shows even where its neighbours have none.
+    points: { show: true, size: 6 },
     series: (data) => Object.entries(data[key].series),
     figures: (data) => {
       const d = data[key];
@@ -59,6 +62,9 @@ function sizeOf(box) {
   return { width: Math.max(box.clientWidth, 200), height: narrow.matches ? 180 : 220 };
 }
 
+// The time axis in the page's local 24-hour clock, minutes only (the window is 15 of them).
+const clock = (u, splits) => splits.map((at) => new Date(at * 1000).toTimeString().slice(0, 5));
+
 function options(chart, names, box, window) {
   const ink = themeColour("--muted");
   const grid = themeColour("--line");
@@ -67,10 +73,10 @@ function options(chart, names, box, window) {
     ...sizeOf(box),
     // The window is the last 15 minutes, whatever was sampled in it.
     scales: { x: { time: true, range: () => window }, y: { range: (u, min, max) => [0, Math.max(max ?? 0, 1) * 1.1] } },
-    axes: [axis, { ...axis, label: chart.unit, size: 56 }],
+    axes: [{ ...axis, values: clock }, { ...axis, label: chart.unit, size: 56 }],
     cursor: { drag: { x: false, y: false } },
     series: [{}, ...names.map((name, index) => ({
-      label: name, stroke: colour(index), width: 2, spanGaps: false,
+      label: name, stroke: colour(index), width: 2, spanGaps: false, ...(chart.points ? { points: chart.points } : {}),
       value: (u, value) => (value === null ? "–" : `${number(value)} ${chart.unit}`),
     }))],
   };
@@ -96,8 +102,8 @@ function draw(chart, data, window) {
 
 function tabulate(chart, data) {
   const rows = chart.figures(data);
-  const body = $(chart.id).querySelector("tbody");
-  const columns = $(chart.id).querySelectorAll("thead th").length;
+  const body = $(chart.id).querySelector(".chart-figures tbody");
+  const columns = $(chart.id).querySelectorAll(".chart-figures th").length;
   body.replaceChildren(...(rows.length ? rows : [["nothing sampled yet", ...Array(columns - 1).fill("")]])
     .map((cells) => el("tr", {}, ...cells.map((text) => el("td", { text })))));
 }
@@ -134,7 +140,7 @@ export const chartsView = {
   start() {
     new ResizeObserver(resize).observe($("charts"));
     // A theme switch redraws with the other theme's colours (draw() compares the theme it drew with).
-    new MutationObserver(() => { if (plots.size) refresh(); })
+    new MutationObserver(() => { if (currentView() === "charts") refresh(); })
       .observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"] });
   },
   enter() { charts.start(); },
