@@ -22,17 +22,17 @@ MAX_SPANS = 5_000
 BROWSER = "browser"
 
 
-def produce_consume(since_ns: int) -> list[tuple[int, float]]:
-    """(the send's start in ns, milliseconds until a member started on the record), one per record."""
+def produce_consume(topic: str, since_ns: int) -> list[tuple[int, float]]:
+    """(the send's start in ns, milliseconds until a member started on the record), one per record of `topic`."""
     newest_sends = (
-        SpanRecord.objects.filter(kind="PRODUCER", name__startswith="publish ", start_ns__gte=since_ns)
+        SpanRecord.objects.filter(kind="PRODUCER", name=f"publish {topic}", start_ns__gte=since_ns)
         .order_by("-start_ns")
         .values_list("trace_id", "span_id", "start_ns")[:MAX_SPANS]
     )
     sends = {(trace_id, span_id): start for trace_id, span_id, start in newest_sends}
     first_read: dict[tuple[str, str], int] = {}
     for trace_id, parent, start in (
-        SpanRecord.objects.filter(kind="CONSUMER", name__startswith="process ", start_ns__gte=since_ns)
+        SpanRecord.objects.filter(kind="CONSUMER", name=f"process {topic}", start_ns__gte=since_ns)
         .order_by("-start_ns")
         .values_list("trace_id", "parent_span_id", "start_ns")[:MAX_SPANS]
     ):

@@ -6,6 +6,7 @@ import secrets
 import time
 
 import pytest
+from django.core.cache import cache
 
 from metrics import latency
 from tracing.models import SpanRecord
@@ -52,7 +53,7 @@ def test_produce_to_consume_is_the_first_delivery_after_the_send_started():
     record_sent_and_read(now - 60_000 * MS, 12)
     record_sent_and_read(now - 30_000 * MS, 40, 31_000)  # redelivered after a member was killed: the first counts
     record_sent_and_read(now - 10_000 * MS)  # not read yet
-    assert [ms for _, ms in latency.produce_consume(now - 900_000 * MS)] == [12.0, 40.0]
+    assert [ms for _, ms in latency.produce_consume("orders", now - 900_000 * MS)] == [12.0, 40.0]
 
 
 def test_produce_to_consume_leaves_out_spans_before_the_window_and_records_with_no_send():
@@ -60,7 +61,7 @@ def test_produce_to_consume_leaves_out_spans_before_the_window_and_records_with_
     record_sent_and_read(now - 1000_000 * MS, 5)
     trace_id = secrets.token_hex(16)  # a record from the console producer: its delivery has no send
     span(trace_id, "process orders", "worker", "CONSUMER", now - MS, now)
-    assert latency.produce_consume(now - 900_000 * MS) == []
+    assert latency.produce_consume("orders", now - 900_000 * MS) == []
 
 
 def test_click_to_shown_is_the_last_shown_end_minus_the_click():
@@ -90,7 +91,16 @@ def test_an_empty_window_has_no_figures():
     assert answer["series"]["p99"] == [None, None]
 
 
-def test_the_latency_endpoint_answers_both_distributions(client):
+def test_produce_to_consume_counts_only_the_charts_topic():
+    now = time.time_ns()
+    record_sent_and_read(now - MS * 1000, 7, topic="orders")
+    record_sent_and_read(now - MS * 1000, 9, topic="elsewhere")
+    assert [ms for _, ms in latency.produce_consume("elsewhere", now - 900_000 * MS)] == [9.0]
+
+
+def test_the_latency_endpoint_answers_both_distributions(client, settings):
+    settings.KAFKA_ORDERS_TOPIC = "orders"
+    cache.clear()
     now = time.time_ns()
     for index in range(10):
         record_sent_and_read(now - (100 + index) * 1000 * MS, 10 + index)
