@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections, transaction
+from django.db import DatabaseError, close_old_connections, connection, transaction
 from django.utils import timezone
 
 from dashboard.fulfilment_panel import consumer_groups
@@ -74,7 +74,8 @@ def sample_once(topic: str | None = None, now: datetime | None = None) -> Sample
 
 
 class Sampler:
-    """Samples every `interval` seconds until stop(); a database or Kafka error skips one sample, never the loop."""
+    """Samples every `interval` seconds until stop(); any error skips one sample (a gap in the charts), never the
+    loop."""
 
     def __init__(self, interval: float | None = None, topic: str | None = None):
         self.interval = interval or settings.METRICS_SAMPLE_SECONDS
@@ -92,11 +93,17 @@ class Sampler:
             self._stopping.wait(max(self.interval - (time.monotonic() - started), 0.0))
 
     def _sample(self) -> None:
-        close_old_connections()
+        # A connection the database dropped is replaced before the next sample; inside a test's transaction, kept.
+        if connection.get_autocommit():
+            close_old_connections()
         try:
             error = sample_once(self.topic).error
         except DatabaseError as exc:
             error = f"the database refused the sample: {exc}"
+        except Exception as exc:
+            # Any other failure is a gap too: honcho stops all of `make run` when one of its processes exits.
+            logger.exception("the sample failed")
+            error = f"{type(exc).__name__}: {exc}"
         if error != self._last_error:
             if error:
                 logger.warning("no sample (a gap in the charts): %s", error)

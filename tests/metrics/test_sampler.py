@@ -111,3 +111,20 @@ def test_the_endpoints_answer_the_configured_topics_series(client, settings):
     assert rates["series"]["0"][-1] == pytest.approx(4.0, rel=0.01)
     assert client.get("/metrics/lag").json()["series"] == {"fulfilment": [7, 3]}
     assert client.post("/metrics/lag").status_code == 405
+
+
+def test_the_loop_takes_a_failed_sample_as_a_gap_and_goes_on(monkeypatch):
+    """honcho stops every process of `make run` when one exits: a sampler that died on one bad answer would."""
+    answers = iter([RuntimeError("a broker answer nobody expected"), snapshot([3], {"fulfilment": 1})])
+
+    def snapshot_or_raise(topic):
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        loop.stop()  # after this sample
+        return answer
+
+    monkeypatch.setattr(sampler.consumer_groups, "snapshot", snapshot_or_raise)
+    loop = sampler.Sampler(interval=0.01, topic=TOPIC)
+    loop.run()
+    assert list(PartitionSample.objects.values_list("log_end", flat=True)) == [3]
