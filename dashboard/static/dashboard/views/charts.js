@@ -52,7 +52,7 @@ function latencyChart(id, key) {
 }
 
 let uPlot = null;
-const plots = new Map();  // chart id → {plot, names, theme}
+const plots = new Map();  // chart id → {plot, names, theme, window: the x range it draws, moved in place}
 
 const colour = (index) => getComputedStyle(document.documentElement)
   .getPropertyValue(`--chart-${(index % COLOURS) + 1}`).trim();
@@ -77,7 +77,7 @@ function options(chart, names, box, window) {
     cursor: { drag: { x: false, y: false } },
     series: [{}, ...names.map((name, index) => ({
       label: name, stroke: colour(index), width: 2, spanGaps: false, ...(chart.points ? { points: chart.points } : {}),
-      value: (u, value) => (value === null ? "–" : `${number(value)} ${chart.unit}`),
+      value: (u, value) => (value === null || value === undefined ? "–" : `${number(value)} ${chart.unit}`),
     }))],
   };
 }
