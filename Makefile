@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 INSTALLED := $(VENV)/.installed
+# The page's browser libraries (uPlot), from the npm registry at the versions package-lock.json pins; served by Django.
+NODE_INSTALLED := node_modules/.installed
 JARS := .kafka/lib/.fetched-from
 # Go tools the tests run as a learner would (grpcurl), built from the Go module proxy into .tools/.
 TOOLS := $(CURDIR)/.tools
@@ -14,7 +16,7 @@ JAEGER := $(TOOLS)/jaeger
 export PATH := $(BIN):$(TOOLS):$(PATH)
 
 # With an external broker named, `make run` starts everything but the local one.
-PROCESSES := $(if $(KAFKA_BOOTSTRAP_SERVERS),publisher web grpc worker announce,)
+PROCESSES := $(if $(KAFKA_BOOTSTRAP_SERVERS),publisher web grpc worker metrics announce,)
 
 # `make cluster`: Procfile.cluster on three local brokers (or the cluster KAFKA_BOOTSTRAP_SERVERS names), against
 # DATABASE_URL when set. Ports and the data dir may be overridden (the scale test does).
@@ -28,7 +30,7 @@ comma := ,
 space := $(subst ,, )
 CLUSTER_BOOTSTRAP := $(or $(KAFKA_BOOTSTRAP_SERVERS),$(subst $(space),$(comma),$(strip \
 	$(foreach port,$(subst $(comma), ,$(KAFKA_CLUSTER_PORTS)),127.0.0.1:$(port)))))
-CLUSTER_PROCESSES := $(if $(KAFKA_BOOTSTRAP_SERVERS),web1 web2 grpc1 grpc2 publisher1 publisher2 worker1 worker2 announce,)
+CLUSTER_PROCESSES := $(if $(KAFKA_BOOTSTRAP_SERVERS),web1 web2 grpc1 grpc2 publisher1 publisher2 worker1 worker2 metrics announce,)
 
 .PHONY: run cluster test test-postgres kafka proto install jars tools migrate check clean
 
@@ -56,12 +58,16 @@ kafka: install jars
 proto: install
 	python -m grpc_bridge.codegen
 
-install: $(INSTALLED)
+install: $(INSTALLED) $(NODE_INSTALLED)
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+$(NODE_INSTALLED): package.json package-lock.json
+	npm ci --no-audit --no-fund
 	touch $@
 
 tools: $(GRPCURL) $(JAEGER)
@@ -90,4 +96,4 @@ check: install
 		python manage.py check --deploy
 
 clean:
-	rm -rf $(VENV) .kafka .tools db.sqlite3* test-db.sqlite3*
+	rm -rf $(VENV) .kafka .tools node_modules db.sqlite3* test-db.sqlite3*

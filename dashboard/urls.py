@@ -15,6 +15,7 @@ urlpatterns = [
     path("traces/<str:name>", dashboard, name="dashboard-trace"),
     path("groups", dashboard, name="dashboard-groups"),
     path("map", dashboard, name="dashboard-map"),
+    path("charts", dashboard, name="dashboard-charts"),
     path("rest", dashboard, name="dashboard-rest"),
     path("grpc", dashboard, name="dashboard-grpc"),
     path("dashboard/grpc/create", grpc_create, name="grpc-create"),

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.csrf import ensure_csrf_cookie
 
@@ -46,6 +47,11 @@ def dashboard(request, name: str = ""):
         "bootstrap_servers": settings.KAFKA_BOOTSTRAP_SERVERS if settings.PLAYGROUND_LOCAL else "<bootstrap servers>",
         "topic": settings.KAFKA_ORDERS_TOPIC,
         "newest_per_partition": 20,
+        # The charts (metrics/): their series, and the chart library this server serves (node_modules, no CDN).
+        "metrics_rates_url": reverse("metrics-rates"),
+        "metrics_lag_url": reverse("metrics-lag"),
+        "metrics_latency_url": reverse("metrics-latency"),
+        "uplot_url": static("uplot/uPlot.esm.js"),
     }
     return render(
         request,

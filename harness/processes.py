@@ -28,6 +28,7 @@ COMMANDS = {
     "grpc": lambda stack: ["rungrpc", stack.grpc_target],
     "publisher": lambda stack: ["publish_outbox"],
     "worker": lambda stack: ["fulfil_orders"],
+    "metrics": lambda stack: ["sample_metrics"],
 }
 
 

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "tracing",
     "topics",
     "system_map",
+    "metrics",
 ]
 
 MIDDLEWARE = [
@@ -169,8 +170,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / ".staticfiles"
-# The project's own files (the site icon); the apps' come from their static/ folders.
-STATICFILES_DIRS = [BASE_DIR / "playground" / "static"]
+# The project's own files (the site icon), and the page's chart library as `make install` put it in node_modules
+# (npm ci, pinned by package-lock.json): served from /static/uplot/, never from a CDN. The apps' files come from their
+# static/ folders.
+STATICFILES_DIRS = [BASE_DIR / "playground" / "static", ("uplot", BASE_DIR / "node_modules" / "uplot" / "dist")]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -279,12 +282,17 @@ RELAY_FRAME_FIELD_MAX_BYTES = int(os.environ.get("RELAY_FRAME_FIELD_MAX_BYTES", 
 TRACING = env_bool("TRACING", True)
 TRACING_MAX_SPANS = int(os.environ.get("TRACING_MAX_SPANS", 200_000))
 TRACING_EXCLUDED_URLS = os.environ.get(
-    "TRACING_EXCLUDED_URLS", "static/,health,favicon.ico,fulfilment/state,tracing/,kafka/,system/"
+    "TRACING_EXCLUDED_URLS", "static/,health,favicon.ico,fulfilment/state,tracing/,kafka/,system/,metrics/"
 )
 # The map's presence registry (system_map/): each named process writes its heartbeat this often; a row not seen
 # for SYSTEM_PRESENCE_GONE_BEATS beats is shown as gone, and one not seen for an hour is deleted.
 SYSTEM_PRESENCE_SECONDS = float(os.environ.get("SYSTEM_PRESENCE_SECONDS", 2.0))
 SYSTEM_PRESENCE_GONE_BEATS = 3
+# The charts (metrics/): `manage.py sample_metrics` reads the orders topic's end offsets and each group's lag every
+# METRICS_SAMPLE_SECONDS and keeps the last METRICS_WINDOW_SECONDS of them (older samples are deleted); the latency
+# charts read the spans of the same window.
+METRICS_SAMPLE_SECONDS = float(os.environ.get("METRICS_SAMPLE_SECONDS", 2))
+METRICS_WINDOW_SECONDS = int(os.environ.get("METRICS_WINDOW_SECONDS", 15 * 60))
 # Searching a topic on the server (/ws/search/, topic_search/): searches one web process runs at once, and the
 # ceilings of each search's bounds (a search that names no bound gets the ceiling): records and bytes scanned,
 # seconds spent, matches sent.

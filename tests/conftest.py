@@ -2,10 +2,10 @@
 
 Where a new test goes: in the folder of the component it tests (tests/orders for the domain, tests/rest_api,
 tests/grpc_bridge, tests/live, tests/topic_search, tests/outbox, tests/fulfilment for the worker, tests/messaging,
-tests/dashboard for the page and its endpoints (gateway, workbench, fulfilment panel), tests/playground,
-tests/localkafka, tests/localpg, tests/bench); tests/contract for what must hold across transports, tests/stack for
-the whole set of processes. Helpers shared by several folders go in tests/support (the process runner used by
-benchmarks too is harness/).
+tests/dashboard for the page and its endpoints (gateway, workbench, fulfilment panel), tests/metrics for the charts'
+sampler and series, tests/playground, tests/localkafka, tests/localpg, tests/bench); tests/contract for what must
+hold across transports, tests/stack for the whole set of processes. Helpers shared by several folders go in
+tests/support (the process runner used by benchmarks too is harness/).
 
 Levels are markers, so `pytest -m "not kafka"` runs the fast part without a broker:
 - kafka: needs the real broker (set here on every test that uses `kafka_broker`, directly or through a fixture);

@@ -6,6 +6,7 @@ import { register, startRouter } from "./router.js";
 import { relay } from "./socket.js";
 import { startStatus } from "./status.js";
 import { startTheme } from "./theme.js";
+import { chartsView } from "./views/charts.js";
 import { groupsView } from "./views/groups.js";
 import { grpcView } from "./views/grpc.js";
 import { liveView } from "./views/live.js";
@@ -22,8 +23,8 @@ startStatus();
 startFeed();
 startOrders();
 startWire();
-for (const view of [liveView, topicView, topicsView, topicDetailsView, groupsView, restView, grpcView, traceView,
-  mapView]) {
+for (const view of [liveView, topicView, topicsView, topicDetailsView, groupsView, mapView, chartsView, restView, grpcView,
+  traceView]) {
   register(view);
 }
 startRouter();
