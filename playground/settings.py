@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "dashboard",
     "tracing",
     "topics",
+    "labs",
 ]
 
 MIDDLEWARE = [

@@ -8,6 +8,7 @@ import { startStatus } from "./status.js";
 import { startTheme } from "./theme.js";
 import { groupsView } from "./views/groups.js";
 import { grpcView } from "./views/grpc.js";
+import { labsView } from "./views/labs.js";
 import { liveView } from "./views/live.js";
 import { restView } from "./views/rest.js";
 import { topicView } from "./views/topic.js";
@@ -21,7 +22,8 @@ startStatus();
 startFeed();
 startOrders();
 startWire();
-for (const view of [liveView, topicView, topicsView, topicDetailsView, groupsView, restView, grpcView, traceView]) {
+for (const view of [liveView, topicView, topicsView, topicDetailsView, groupsView, restView, grpcView, traceView,
+  labsView]) {
   register(view);
 }
 startRouter();
