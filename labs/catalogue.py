@@ -10,7 +10,7 @@ import shlex
 from django.conf import settings
 
 from labs.checks import KAFKA_KEYS, KAFKA_PARTITIONS
-from labs.learners import created_by, topic_name
+from labs.learners import created_by, group_name, topic_name
 from topics import changes
 
 
@@ -147,5 +147,38 @@ def kafka_lab(learner: str) -> dict:
     }
 
 
+def groups_lab(learner: str) -> dict:
+    topic, group = topic_name(learner), group_name(learner)
+    servers = changes.shown_bootstrap_servers()
+    consumer = f".venv/bin/python -m localkafka console-consumer --bootstrap-server {servers} --topic {topic}"
+    groups_tool = f".venv/bin/python -m localkafka consumer-groups --bootstrap-server {servers} --group {group}"
+    return {
+        "id": "groups",
+        "title": "Consumer groups: commits, lag, members, reset",
+        "goal": f"Read the Kafka lab's topic `{topic}` in a group of your own, `{group}`: commit part of it, see "
+        "the lag, add members and watch them share the partitions, then reset the offsets.",
+        "minutes": 6,
+        "steps": [
+            step("Do the Kafka basics lab first: this lab reads its topic."),
+            step(
+                "Read 3 records in your group; on exit the consumer commits how far it got:",
+                f"{consumer} --group {group} --from-beginning --max-messages 3",
+            ),
+            step("Describe the group: committed offset, log end and lag per partition:", f"{groups_tool} --describe"),
+            step(
+                "Start this in two terminals (Ctrl-C to stop), describe again and see the partitions shared between "
+                "the members, then stop both:",
+                f"{consumer} --group {group}",
+            ),
+            step(
+                "Reset the group's offsets with the Reset button (the group must be empty), or with Kafka's tool:",
+                f"{groups_tool} --topic {topic} --reset-offsets --to-earliest --execute",
+            ),
+        ],
+        "watch": {"text": "the topic's partitions and log ends", "link": f"/topics/{topic}"},
+        "check_reads": "the group's committed offsets, lag and members on the topic, as the groups panel reads them",
+    }
+
+
 def labs_for(learner: str, base_url: str) -> list[dict]:
-    return [rest_lab(learner, base_url), grpc_lab(learner), kafka_lab(learner)]
+    return [rest_lab(learner, base_url), grpc_lab(learner), kafka_lab(learner), groups_lab(learner)]

@@ -7,13 +7,16 @@ what it saw. One function per lab, each returning {"passed", "seen", "details"}.
 - gRPC: orders by the lab's name whose event says they came over gRPC.
 - Kafka: the lab's topic on the broker, its partitions, and its records: each key asked for is there, and every
   record of a key sits on the partition Kafka's default partitioner (murmur2) gives it.
+- Consumer groups: the learner's group on the Kafka lab's topic, its committed offsets and lag per partition, as
+  the groups panel reads them (dashboard.fulfilment_panel.consumer_groups).
 """
 
 from __future__ import annotations
 
 import json
 
-from labs.learners import created_by, topic_name
+from dashboard.fulfilment_panel import consumer_groups
+from labs.learners import created_by, group_name, topic_name
 from orders import selectors
 from outbox.selectors import events_for_key
 from topics import browse, inventory, keys
@@ -138,4 +141,47 @@ def check_kafka(learner: str) -> dict:
     )
 
 
-CHECKS = {"rest": check_rest, "grpc": check_grpc, "kafka": check_kafka}
+def check_groups(learner: str) -> dict:
+    topic, group = topic_name(learner), group_name(learner)
+    read = consumer_groups.snapshot(topic)
+    if read.get("error"):
+        return result(False, f"`{topic}` cannot be read ({read['error']}): do the Kafka basics lab first.", topic=topic)
+    found = next((g for g in read["groups"] if g["group_id"] == group), None)
+    if found is None:
+        return result(False, f"no group `{group}` has read `{topic}` yet: run the console consumer with --group.")
+    starts = {p["partition"]: p["log_start"] for p in read["partitions"]}
+    done = {
+        row["partition"]: row["committed"] - starts[row["partition"]]
+        for row in found["partitions"]
+        if row["committed"] is not None
+    }
+    total = sum(p["records"] for p in read["partitions"])
+    per_partition = ", ".join(
+        f"partition {row['partition']}: "
+        + (
+            f"{done[row['partition']]} of {row['log_end'] - starts[row['partition']]}"
+            if row["partition"] in done
+            else "none"
+        )
+        for row in found["partitions"]
+    )
+    committed = sum(done.values())
+    seen = (
+        f"your consumer group `{group}` committed {committed} of {total} record(s) ({per_partition}); lag "
+        f"{found['lag']}; {len(found['members'])} member(s) now, state {found['state']}."
+    )
+    return result(
+        committed > 0,
+        seen,
+        group=group,
+        topic=topic,
+        committed=committed,
+        records=total,
+        lag=found["lag"],
+        partitions=found["partitions"],
+        members=found["members"],
+        state=found["state"],
+    )
+
+
+CHECKS = {"rest": check_rest, "grpc": check_grpc, "kafka": check_kafka, "groups": check_groups}

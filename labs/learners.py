@@ -36,3 +36,8 @@ def created_by(lab: str, learner: str) -> str:
 def topic_name(learner: str) -> str:
     """The Kafka lab's topic: `lab-kafka-a1b2c3d4` (letters, digits and "-": a valid topic name)."""
     return f"lab-kafka-{learner}"
+
+
+def group_name(learner: str) -> str:
+    """The consumer groups lab's group: `lab-learners-a1b2c3d4`, a group of the learner's own."""
+    return f"lab-learners-{learner}"

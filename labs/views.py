@@ -1,7 +1,8 @@
 """The labs' JSON endpoints under /labs/: the labs for a learner, and each lab's Check and Reset.
 
 Answers: 400 {field: [messages]} for a body without a valid learner id, 404 {"detail"} for a lab that does not exist,
-403 while the controls are off (Reset only), 503 {"detail": "Kafka: …"} while the broker cannot be asked.
+403 while the controls are off (Reset only), 409 for a group's Reset while the group has members, 503
+{"detail": "Kafka: …"} while the broker cannot be asked.
 """
 
 from django.conf import settings
@@ -11,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dashboard.errors import field_errors_as_400
+from dashboard.fulfilment_panel.offset_reset import GroupActive
 from dashboard.switches import SettingSwitch
 from labs import catalogue, checks, resets
 from labs.learners import parse_learner
@@ -83,3 +85,5 @@ class LabReset(LabView):
             return Response({"lab": lab, **reset(parse_learner(request.data))})
         except changes.DeleteRefused as exc:
             raise InvalidInput({"learner": [str(exc)]}) from exc
+        except GroupActive as exc:
+            return Response({"detail": str(exc)}, status=409)

@@ -118,3 +118,27 @@ def test_the_order_labs_reset_starts_a_new_round_and_keeps_the_orders(lab_stack,
     assert status == 200
     assert reset["seen"] == f"1 order(s) by `lab-rest-{learner}` stay as history; your next round uses a new name."
     assert "no order by" in check(lab_stack, "rest", f"{learner}-2")["seen"]
+
+
+def test_the_groups_lab_sees_the_groups_commits_and_reset_rewinds_them(lab_stack, learner):
+    group = f"lab-learners-{learner}"
+    for command in commands(lab_of(lab_stack, "kafka", learner)):
+        run_step(command)
+    assert check(lab_stack, "groups", learner)["seen"] == (
+        f"no group `{group}` has read `lab-kafka-{learner}` yet: run the console consumer with --group."
+    )
+    read_three, describe, member, kafka_reset = commands(lab_of(lab_stack, "groups", learner))
+    run_step(read_three)
+    assert group in run_step(describe).stdout
+    seen = check(lab_stack, "groups", learner)
+    assert seen["passed"], seen
+    assert seen["seen"].startswith(f"your consumer group `{group}` committed 3 of 6 record(s) (partition 0: ")
+    assert "lag 3; 0 member(s) now, state Empty." in seen["seen"]
+
+    status, reset = post_json(lab_stack.base_url, "/labs/groups/reset", {"learner": learner})
+    assert status == 200 and reset["undone"] == [f"offsets of {group}"], reset
+    rewound = poll_until(
+        lambda: (seen := check(lab_stack, "groups", learner))["details"].get("committed") == 0 and seen, timeout=10
+    )
+    assert rewound and not rewound["passed"] and "committed 0 of 6 record(s)" in rewound["seen"]
+    assert "--reset-offsets --to-earliest --execute" in kafka_reset and member.endswith(f"--group {group}")

@@ -18,7 +18,7 @@ def open_labs(browser, stack, width=1440, theme="light", storage=None):
     page = context.new_page()
     page.goto(stack.base_url + "/labs")
     expect(page.locator("html")).to_have_attribute("data-theme", theme)
-    expect(page.locator("#labs-list article.lab")).to_have_count(3)
+    expect(page.locator("#labs-list article.lab")).to_have_count(4)
     return context, page
 
 
@@ -36,12 +36,13 @@ def test_a_check_fails_then_passes_and_progress_survives_a_reload(browser, lab_s
             "1. REST: call the API and read a 400",
             "2. gRPC: generated code, clients, types and defaults",
             "3. Kafka basics: a topic, producers, consumers, keys",
+            "4. Consumer groups: commits, lag, members, reset",
         ]
     )
     rest = page.locator("#lab-rest")
     learner = page.evaluate("() => JSON.parse(localStorage.getItem('labs:learner'))")
     expect(rest.locator("code.cmd").first).to_contain_text(f"lab-rest-{learner}")
-    expect(page.locator("#labs-progress")).to_have_text("0 of 3 labs done in this browser.")
+    expect(page.locator("#labs-progress")).to_have_text("0 of 4 labs done in this browser.")
     rest.get_by_role("button", name="Check").click()
     expect(rest.locator(".lab-seen")).to_contain_text(f"Not yet: no order by lab-rest-{learner} has come over REST yet")
     expect(rest.locator(".lab-state")).to_have_text("not yet")
@@ -59,13 +60,13 @@ def test_a_check_fails_then_passes_and_progress_survives_a_reload(browser, lab_s
         page.wait_for_timeout(500)
     expect(rest.locator(".lab-seen")).to_contain_text(f"Passed: 1 order(s) by lab-rest-{learner} came over REST")
     expect(rest.locator(".lab-state")).to_have_text("passed")
-    expect(page.locator("#labs-progress")).to_have_text("1 of 3 labs done in this browser: REST.")
+    expect(page.locator("#labs-progress")).to_have_text("1 of 4 labs done in this browser: REST.")
     storage = context.storage_state()
 
     page.reload()
     expect(page.locator("#lab-rest .lab-state")).to_have_text("passed")
     expect(page.locator("#lab-rest .lab-seen")).to_contain_text("Passed: 1 order(s)")
-    expect(page.locator("#labs-progress")).to_have_text("1 of 3 labs done in this browser: REST.")
+    expect(page.locator("#labs-progress")).to_have_text("1 of 4 labs done in this browser: REST.")
     context.close()
 
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -78,12 +79,13 @@ def test_a_check_fails_then_passes_and_progress_survives_a_reload(browser, lab_s
         context.close()
 
 
-@pytest.mark.parametrize("lab", ["grpc", "kafka"])
+@pytest.mark.parametrize("lab", ["grpc", "kafka", "groups"])
 def test_reset_starts_a_new_round_with_new_names(browser, lab_stack, lab):
     context, page = open_labs(browser, lab_stack)
     learner = page.evaluate("() => JSON.parse(localStorage.getItem('labs:learner'))")
     card = page.locator(f"#lab-{lab}")
     card.get_by_role("button", name="Reset").click()
     expect(card.locator(".lab-seen")).to_contain_text("Reset: ")
-    expect(page.locator(f"#lab-{lab}")).to_contain_text(f"lab-{lab}-{learner}-2")
+    name = {"grpc": "lab-grpc", "kafka": "lab-kafka", "groups": "lab-learners"}[lab]
+    expect(page.locator(f"#lab-{lab}")).to_contain_text(f"{name}-{learner}-2")
     context.close()

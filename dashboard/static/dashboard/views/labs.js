@@ -120,7 +120,7 @@ function labCard(lab, index) {
 // The labs, each as its learner id (per lab, for its round) names its evidence.
 async function load() {
   try {
-    const ids = ["rest", "grpc", "kafka"];
+    const ids = ["rest", "grpc", "kafka", "groups"];
     const answers = new Map();
     for (const learner of new Set(ids.map(learnerOf))) {
       answers.set(learner, await getJSON(`${config.labs_url}?learner=${encodeURIComponent(learner)}`));
