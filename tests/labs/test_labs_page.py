@@ -89,3 +89,34 @@ def test_reset_starts_a_new_round_with_new_names(browser, lab_stack, lab):
     name = {"grpc": "lab-grpc", "kafka": "lab-kafka", "groups": "lab-learners"}[lab]
     expect(page.locator(f"#lab-{lab}")).to_contain_text(f"{name}-{learner}-2")
     context.close()
+
+
+def click_check_until_passed(page, lab: str) -> None:
+    card = page.locator(f"#lab-{lab}")
+    for _ in range(20):
+        card.get_by_role("button", name="Check").click()
+        expect(card.locator(".lab-seen")).not_to_have_text("Checking…")
+        if card.locator(".lab-seen").text_content().startswith("Passed"):
+            return
+        page.wait_for_timeout(500)
+    raise AssertionError(card.locator(".lab-seen").text_content())
+
+
+def test_every_lab_passes_on_the_page_after_its_steps(browser, lab_stack):
+    context, page = open_labs(browser, lab_stack)
+    learner = page.evaluate("() => JSON.parse(localStorage.getItem('labs:learner'))")
+    do_the_rest_lab(lab_stack, learner)
+    grpc_steps = [step["command"] for step in lab_of(lab_stack, "grpc", learner)["steps"] if step["command"]]
+    run_step(grpc_steps[1])
+    for step in lab_of(lab_stack, "kafka", learner)["steps"]:
+        run_step(step["command"])
+    run_step(next(step["command"] for step in lab_of(lab_stack, "groups", learner)["steps"] if step["command"]))
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for lab in ("rest", "grpc", "kafka", "groups"):
+        click_check_until_passed(page, lab)
+        expect(page.locator(f"#lab-{lab} .lab-state")).to_have_text("passed")
+        page.locator(f"#lab-{lab}").screenshot(path=str(SHOTS / f"lab-{lab}-passed.png"))
+    expect(page.locator("#labs-progress")).to_have_text(
+        "4 of 4 labs done in this browser: REST, gRPC, Kafka basics, Consumer groups."
+    )
+    context.close()
