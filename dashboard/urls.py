@@ -18,6 +18,7 @@ urlpatterns = [
     path("charts", dashboard, name="dashboard-charts"),
     path("rest", dashboard, name="dashboard-rest"),
     path("grpc", dashboard, name="dashboard-grpc"),
+    path("labs", dashboard, name="dashboard-labs"),
     path("dashboard/grpc/create", grpc_create, name="grpc-create"),
     path("fulfilment/", include("dashboard.fulfilment_panel.urls")),
     path("workbench/", include("dashboard.workbench.urls")),

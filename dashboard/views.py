@@ -36,6 +36,8 @@ def dashboard(request, name: str = ""):
         "produce_url": reverse("workbench-produce"),
         # Every topic's endpoints: the list, and with a topic's name after it its details (and /records).
         "topics_url": reverse("topics-list"),
+        # The labs' endpoints: the list, and with a lab's id after it its /check and /reset (labs/).
+        "labs_url": reverse("labs-list"),
         "schema_url": reverse("schema") + "?format=json",
         "grpc_services_url": reverse("workbench-grpc-services"),
         "grpc_call_url": reverse("workbench-grpc-call"),

@@ -16,8 +16,8 @@ from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from rest_framework.response import Response as DrfResponse
 
 # The REST API and its schema, /health, and the page's JSON endpoints (dashboard/urls.py): its gRPC gateway, the
-# fulfilment panel's and the workbench's, and every topic's (topics/urls.py).
-API_PATH_PREFIXES = ("/api/", "/health", "/dashboard/", "/fulfilment/", "/workbench/", "/kafka/")
+# fulfilment panel's and the workbench's, every topic's (topics/urls.py) and the labs' (labs/urls.py).
+API_PATH_PREFIXES = ("/api/", "/health", "/dashboard/", "/fulfilment/", "/workbench/", "/kafka/", "/labs/")
 # Headers of the replaced response that describe its body; every other one (Allow, the security headers) is kept.
 BODY_HEADERS = {"content-type", "content-length", "content-disposition"}
 

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "topics",
     "system_map",
     "metrics",
+    "labs",
 ]
 
 MIDDLEWARE = [

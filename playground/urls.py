@@ -12,6 +12,7 @@ from playground.health import health
 urlpatterns = [
     path("", include("dashboard.urls")),
     path("kafka/topics/", include("topics.urls")),
+    path("labs/", include("labs.urls")),
     path("health", health, name="health"),
     path("favicon.ico", favicon, name="favicon"),
     path("api/", include("rest_api.urls")),

@@ -9,6 +9,7 @@ import { startTheme } from "./theme.js";
 import { chartsView } from "./views/charts.js";
 import { groupsView } from "./views/groups.js";
 import { grpcView } from "./views/grpc.js";
+import { labsView } from "./views/labs.js";
 import { liveView } from "./views/live.js";
 import { mapView } from "./views/map.js";
 import { restView } from "./views/rest.js";
@@ -24,7 +25,7 @@ startFeed();
 startOrders();
 startWire();
 for (const view of [liveView, topicView, topicsView, topicDetailsView, groupsView, mapView, chartsView, restView, grpcView,
-  traceView]) {
+  traceView, labsView]) {
   register(view);
 }
 startRouter();

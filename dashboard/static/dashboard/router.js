@@ -4,7 +4,7 @@
 
 const ROUTES = {
   "/": "live", "/topic": "topic", "/topics": "topics", "/groups": "groups", "/map": "map", "/charts": "charts", "/rest": "rest",
-  "/grpc": "grpc",
+  "/grpc": "grpc", "/labs": "labs",
 };
 const PREFIXES = [["/topics/", "topic-details"], ["/traces/", "trace"]];
 const views = new Map();

@@ -1,0 +1,11 @@
+"""Routes of the labs' endpoints, under /labs/ (the page's view itself is /labs, served by dashboard/)."""
+
+from django.urls import path
+
+from labs import views
+
+urlpatterns = [
+    path("", views.LabList.as_view(), name="labs-list"),
+    path("<str:lab>/check", views.LabCheck.as_view(), name="labs-check"),
+    path("<str:lab>/reset", views.LabReset.as_view(), name="labs-reset"),
+]
