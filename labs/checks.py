@@ -46,11 +46,12 @@ def orders_by_transport(name: str) -> dict[str, list[str]]:
 
 def rest_statuses(marker: str) -> list[int]:
     """The status codes the web server answered to POSTs of the orders whose URL carries `?lab=<marker>`."""
-    spans = SpanRecord.objects.filter(kind="SERVER", name__startswith="POST api/orders/computers")
+    spans = SpanRecord.objects.filter(kind="SERVER", name="POST /api/orders/computers")
     statuses = []
     for attributes in spans.order_by("-id").values_list("attributes", flat=True)[:SPANS_LOOKED_AT]:
-        url = str(attributes.get("http.url", ""))
-        if f"lab={marker}" in url.partition("?")[2].split("&"):
+        # ASGI's instrumentation keeps the query in `http.url` (old conventions) or `url.query` (new ones).
+        query = str(attributes.get("url.query") or str(attributes.get("http.url", "")).partition("?")[2])
+        if f"lab={marker}" in query.split("&"):
             statuses.append(attributes.get("http.status_code") or attributes.get("http.response.status_code"))
     return statuses
 
