@@ -2,8 +2,9 @@
 // bound, filters and export. One table serves the Live and the Topic views; it keeps filling while another view shows.
 
 import { $, clockTime, config, el, olderRowsNote, roving, shortId, writeText } from "./dom.js";
+import { recordShown } from "./browser_spans.js";
 import { relay, subscribe } from "./socket.js";
-import { handMadeBadge, verdictFlag } from "./verdicts.js";
+import { handMadeBadge, orderingFlag, verdictFlag } from "./verdicts.js";
 import { fromBase64, hexView } from "./widgets/hex_view.js";
 import { jsonView } from "./widgets/json_view.js";
 
@@ -94,6 +95,7 @@ export const feed = {
   drawnMatching: 0,  // of those, the ones the filters let through
   drawnLimit: DRAWN_STEP,
   duplicatesHidden: 0,
+  outOfOrder: 0,  // records drawn that the server flagged as out of their key's order, since the last clear
   clearOnReplay: false,  // a chosen start is waiting for the server's "replaying" before the table starts over
   untrimmed: false,  // rows were placed since the last trim: the socket's batch trims once, when it is all placed
   limit() { return Number($("buffer-size").value); },
@@ -122,7 +124,8 @@ export const feed = {
     cells[4].textContent = event ? event.type : frame.value_format === "null" ? "(tombstone)" : `(${frame.value_format})`;
     cells[5].append(event ? event.source : "", ...handMadeBadge(frame));
     cells[6].append(event ? event.order.status + (duplicate ? " (duplicate)" : "") : String(frame.value).slice(0, 60),
-      ...verdictFlag(frame));
+      ...verdictFlag(frame), ...orderingFlag(frame));
+    if (frame.out_of_order) row.dataset.outOfOrder = "";
     const toggle = cells[7].firstChild;
     toggle.setAttribute("aria-label", `payload of ${placeOf(frame)}`);
     row.frame = frame;
@@ -182,6 +185,8 @@ export const feed = {
     rows.splice(low, 0, row);
     if (!row.hidden) this.matching += 1;
     this.untrimmed = true;
+    recordShown(frame, relay.receivedAt);
+    if (frame.out_of_order) this.countOutOfOrder(1);
   },
   // Draw the leading rows up to drawnLimit matching ones, and no more: usually one row crosses the line.
   settle() {
@@ -251,7 +256,13 @@ export const feed = {
     writeText($("feed-count"), `${this.count} record${this.count === 1 ? "" : "s"}`);
     writeText($("filter-count"), this.matching === this.count ? "" : `${this.matching} of ${this.count} match`);
   },
+  countOutOfOrder(more) {
+    this.outOfOrder = more ? this.outOfOrder + more : 0;
+    $("ordering-count").hidden = !this.outOfOrder;
+    $("ordering-count").textContent = `${this.outOfOrder} out of order`;
+  },
   clear() {
+    this.countOutOfOrder(0);
     $("feed").replaceChildren();
     this.rows = [];
     this.matching = 0;
