@@ -15,8 +15,9 @@ from orders.events import ORDER_ID_PATTERN
 from tracing.models import SpanRecord
 
 SERVICE = "browser"
-# What each name may be: its kind, whether it has a parent, and the attributes it may carry (name -> check).
-KINDS = {"click": "CLIENT", "shown": "INTERNAL"}
+# The names a page's span may have, and the kind each is stored with (both are the page's own work: a click's
+# request is the web server's SERVER span, a child of the click).
+KINDS = {"click": "INTERNAL", "shown": "INTERNAL"}
 MAX_BODY_BYTES = 64 * 1024
 MAX_SPANS = 100
 # A span's times: within this of the server's clock (a page's clock may be off a little, or a batch sent late),

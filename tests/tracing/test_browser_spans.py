@@ -53,7 +53,7 @@ def test_a_good_batch_is_stored_as_browser_spans_of_its_trace_and_order():
     assert (response.status_code, response.json()) == (202, {"stored": 2})
     kept = store.trace(first["trace_id"])
     assert [(s.name, s.kind, s.service, s.parent_span_id) for s in kept] == [
-        ("click", "CLIENT", "browser", ""),
+        ("click", "INTERNAL", "browser", ""),
         ("shown", "INTERNAL", "browser", second["parent_span_id"]),
     ]
     assert kept[0].start_ns == first["start_ns"] and kept[1].attributes["messaging.kafka.offset"] == 41
