@@ -114,4 +114,3 @@ def test_records_out_of_their_orders_sequence_are_flagged_by_the_worker_and_the_
         page.goto(f"{stack.base_url}/groups")
         expect(page.locator("#ordering-flags tr")).to_have_count(2, timeout=15_000)
         expect(page.locator("#ordering-summary")).to_contain_text("2 flagged")
-
