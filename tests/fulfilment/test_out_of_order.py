@@ -114,3 +114,6 @@ def test_records_out_of_their_orders_sequence_are_flagged_by_the_worker_and_the_
         page.goto(f"{stack.base_url}/groups")
         expect(page.locator("#ordering-flags tr")).to_have_count(2, timeout=15_000)
         expect(page.locator("#ordering-summary")).to_contain_text("2 flagged")
+        assert_accessible(page)
+        page.locator("#ordering-flags").scroll_into_view_if_needed()
+        page.screenshot(path=str(SHOTS / "panel-out-of-order-1440-dark.png"))

@@ -106,7 +106,8 @@ export const feed = {
       $("paused-count").textContent = String(this.held.length);
       return;
     }
-    this.render(frame);
+    // A "shown" span for what is drawn as it arrives (not for what a pause held back: its arrival is long past).
+    if (this.render(frame)) recordShown(frame, relay.receivedAt);
   },
   row(frame, event, duplicate) {
     const row = RECORD_ROW.cloneNode(true);
@@ -147,6 +148,7 @@ export const feed = {
     detail.hidden = !detail.hidden;
     row.toggle.setAttribute("aria-expanded", String(!detail.hidden));
   },
+  // Place a record's row; false when it is not placed (a hidden duplicate, or older than a full feed's last row).
   render(frame) {
     const event = frame.value_format === "json-event" ? frame.value : null;
     const duplicate = event && this.seenEvents.has(event.event_id);
@@ -156,7 +158,7 @@ export const feed = {
       this.duplicatesHidden += 1;
       $("duplicates-count").textContent = String(this.duplicatesHidden);
       $("duplicates-note").hidden = false;
-      return;
+      return false;
     }
     // Binary search for the row's place: a live record goes on top at once, a chunk of history lands among the
     // rows by its timestamps, and a record older than a full feed's last row is not built at all.
@@ -171,7 +173,7 @@ export const feed = {
         else low = middle + 1;
       }
     }
-    if (low >= this.limit()) return;
+    if (low >= this.limit()) return false;
     const row = this.row(frame, event, duplicate);
     row.hidden = !matches(frame, filterOf());
     const next = rows[low] || null;
@@ -185,8 +187,8 @@ export const feed = {
     rows.splice(low, 0, row);
     if (!row.hidden) this.matching += 1;
     this.untrimmed = true;
-    recordShown(frame, relay.receivedAt);
     if (frame.out_of_order) this.countOutOfOrder(1);
+    return true;
   },
   // Draw the leading rows up to drawnLimit matching ones, and no more: usually one row crosses the line.
   settle() {
