@@ -9,6 +9,8 @@ JARS := .kafka/lib/.fetched-from
 TOOLS := $(CURDIR)/.tools
 GRPCURL := $(TOOLS)/grpcurl
 GRPCURL_VERSION := v1.9.4
+# Jaeger's all-in-one, the OTLP receiver the tracing tests export to (docs/tracing.md); pinned by its go.mod and go.sum.
+JAEGER := $(TOOLS)/jaeger
 export PATH := $(BIN):$(TOOLS):$(PATH)
 
 # With an external broker named, `make run` starts everything but the local one.
@@ -62,10 +64,13 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-tools: $(GRPCURL)
+tools: $(GRPCURL) $(JAEGER)
 
 $(GRPCURL):
 	GOBIN=$(TOOLS) go install github.com/fullstorydev/grpcurl/cmd/grpcurl@$(GRPCURL_VERSION)
+
+$(JAEGER): tracing/jaeger/go.mod tracing/jaeger/go.sum
+	cd tracing/jaeger && go build -trimpath -o $@ github.com/jaegertracing/jaeger/cmd/jaeger
 
 jars: $(JARS)
 

@@ -14,6 +14,7 @@ urlpatterns = [
     path("topics/<str:name>", dashboard, name="dashboard-topic-details"),
     path("traces/<str:name>", dashboard, name="dashboard-trace"),
     path("groups", dashboard, name="dashboard-groups"),
+    path("map", dashboard, name="dashboard-map"),
     path("rest", dashboard, name="dashboard-rest"),
     path("grpc", dashboard, name="dashboard-grpc"),
     path("dashboard/grpc/create", grpc_create, name="grpc-create"),

@@ -159,24 +159,27 @@ class GroupMember:
             step_delay_ms=control.step_delay_ms,
             failure_rate=control.failure_rate,
         )
-        with self._delivery_span(record, event) as span:
+        self._delivery_span("receive", record, event).end()
+        with trace.use_span(self._delivery_span("process", record, event), end_on_exit=True) as span:
             outcome = self._work(work)
             span.set_attribute("fulfilment.outcome", outcome)
             return outcome
 
-    def _delivery_span(self, record, event: OrderEvent):
-        """This member's delivery of the record: a child of the send that wrote it, linked to the record (a
-        redelivery is a second such span in the order's trace, at the same offset)."""
+    def _delivery_span(self, operation: str, record, event: OrderEvent) -> trace.Span:
+        """This member's `receive` (ended as the record is taken) or `process` (the work) of the record: a child of
+        the send that wrote it, linked to the record. The receive is exported within a second, so a member killed
+        mid-order still leaves it: a redelivery is a second receive of the same offset in the order's trace."""
         produced = trace_context.span_context_of(record.headers)
         where = {"messaging.destination.partition.id": str(record.partition), "messaging.kafka.offset": record.offset}
-        return tracer.start_as_current_span(
-            f"process {record.topic}",
+        return tracer.start_span(
+            f"{operation} {record.topic}",
             context=trace_context.extract(record.headers),
             kind=SpanKind.CONSUMER,
             links=[Link(produced, where)] if produced else [],
             attributes={
                 **where,
                 "messaging.system": "kafka",
+                "messaging.operation.type": operation,
                 "messaging.consumer.group.name": settings.FULFILMENT_GROUP,
                 "fulfilment.member": self.name,
                 "order.id": event.key,

@@ -23,12 +23,13 @@ from playground import library_internals  # noqa: E402
 from playground.request_limits import RequestLimits  # noqa: E402
 from playground.websocket_origin import SameOriginValidator  # noqa: E402
 from topic_search.routing import websocket_urlpatterns as search_routes  # noqa: E402
+from tracing import setup as tracing  # noqa: E402
 
 library_internals.screen_daphne_requests(RequestLimits.from_settings())
 
 # runserver serves /static/ under DEBUG only; a local playground serves it with DEBUG off too (the page's scripts and
 # styles), with the same handler.
-http_application = (
+http_application = tracing.asgi(
     ASGIStaticFilesHandler(django_application)
     if settings.PLAYGROUND_LOCAL and not settings.DEBUG
     else django_application

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "dashboard",
     "tracing",
     "topics",
+    "system_map",
 ]
 
 MIDDLEWARE = [
@@ -278,8 +279,12 @@ RELAY_FRAME_FIELD_MAX_BYTES = int(os.environ.get("RELAY_FRAME_FIELD_MAX_BYTES", 
 TRACING = env_bool("TRACING", True)
 TRACING_MAX_SPANS = int(os.environ.get("TRACING_MAX_SPANS", 200_000))
 TRACING_EXCLUDED_URLS = os.environ.get(
-    "TRACING_EXCLUDED_URLS", "static/,health,favicon.ico,fulfilment/state,tracing/,kafka/"
+    "TRACING_EXCLUDED_URLS", "static/,health,favicon.ico,fulfilment/state,tracing/,kafka/,system/"
 )
+# The map's presence registry (system_map/): each named process writes its heartbeat this often; a row not seen
+# for SYSTEM_PRESENCE_GONE_BEATS beats is shown as gone, and one not seen for an hour is deleted.
+SYSTEM_PRESENCE_SECONDS = float(os.environ.get("SYSTEM_PRESENCE_SECONDS", 2.0))
+SYSTEM_PRESENCE_GONE_BEATS = 3
 # Searching a topic on the server (/ws/search/, topic_search/): searches one web process runs at once, and the
 # ceilings of each search's bounds (a search that names no bound gets the ceiling): records and bytes scanned,
 # seconds spent, matches sent.

@@ -16,6 +16,7 @@ urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),
     path("api/", include("rest_api.urls")),
     path("tracing/", include("tracing.urls")),
+    path("system/", include("system_map.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file (?script), not inline, so no script exception is
     # needed. Its page has one inline <style> and its stylesheet draws icons as data: SVG images: those two only.

@@ -15,8 +15,8 @@ Levels are markers, so `pytest -m "not kafka"` runs the fast part without a brok
 - database: touches the database, in this process (the django_db marker or a db fixture) or through real processes
   started by `make_stack` (which then get a fresh database of their own on the same server).
 
-`make test` runs the suite on SQLite, then the `database` tests again on a throwaway PostgreSQL
-(`python -m localpg exec pytest --database-tests-on=postgresql`, which is `make test-postgres`).
+`make test` runs the suite on SQLite, then the `database` tests that drive no browser again on a throwaway
+PostgreSQL (`python -m localpg exec pytest --database-tests-on=postgresql`, which is `make test-postgres`).
 """
 
 import contextlib
@@ -58,7 +58,7 @@ def pytest_addoption(parser):
         "--database-tests-on",
         metavar="VENDOR",
         choices=["sqlite", "postgresql"],
-        help="run only the tests marked `database`, and fail unless the database is VENDOR's",
+        help="run only the tests marked `database` and not `browser`, and fail unless the database is VENDOR's",
     )
 
 
@@ -79,9 +79,16 @@ def pytest_collection_modifyitems(config, items):
         if item.get_closest_marker("django_db") or DATABASE_FIXTURES.intersection(item.fixturenames):
             item.add_marker("database")
     if config.getoption("database_tests_on"):
-        deselected = [item for item in items if not item.get_closest_marker("database")]
-        items[:] = [item for item in items if item.get_closest_marker("database")]
-        config.hook.pytest_deselected(items=deselected)
+        kept = [item for item in items if again_on_another_database(item)]
+        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+        items[:] = kept
+
+
+def again_on_another_database(item) -> bool:
+    """A test the database pass runs again: one that touches the database, unless it drives the browser. The page
+    reads the same endpoints and sockets whatever the database, and those are checked on it by the other tests; the
+    browser tests ran on the first pass."""
+    return bool(item.get_closest_marker("database")) and not item.get_closest_marker("browser")
 
 
 @pytest.fixture(scope="session")

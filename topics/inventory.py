@@ -45,7 +45,7 @@ def list_topics() -> list[dict]:
     admin = open_admin()
     try:
         described = [topic for topic in admin.describe_topics() if not topic["error_code"]]
-        partitions = {topic["name"]: _partitions(topic) for topic in described}
+        partitions = {topic["name"]: partition_rows(topic) for topic in described}
         _add_offsets(admin, partitions)
         _add_sizes(admin, partitions, None)
     finally:
@@ -61,7 +61,7 @@ def describe_topic(name: str) -> dict:
     admin = open_admin()
     try:
         topic = describe_one(admin, name)
-        partitions = {name: _partitions(topic)}
+        partitions = {name: partition_rows(topic)}
         _add_offsets(admin, partitions)
         _add_sizes(admin, partitions, [name])
         configs = _configs(admin, name)
@@ -94,7 +94,7 @@ def describe_one(admin: KafkaAdminClient, name: str) -> dict:
     return topic
 
 
-def _partitions(topic: dict) -> list[dict]:
+def partition_rows(topic: dict) -> list[dict]:
     return [
         {
             "partition": p["partition_index"],

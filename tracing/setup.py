@@ -1,6 +1,11 @@
 """Tracing for one process: OpenTelemetry's SDK with its spans kept in the shared database (tracing.store), also
-sent over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, and the ecosystem's instrumentations switched on: Django
-(every HTTP request and its `traceparent`) and gRPC (server and client, `traceparent` in the metadata).
+sent over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, and the ecosystem's instrumentations switched on: ASGI
+(every HTTP request and its `traceparent`, wrapped around the web application by `asgi`) and gRPC (server and client,
+`traceparent` in the metadata).
+
+Why ASGI's and not Django's middleware: Django's is sync-only, so under daphne each request hopped from the event
+loop to a thread for it and back to the loop for the async middlewares below it, then to a thread again for the
+view: +2.7 ms of the web process's CPU per REST create (bench/tracing_cost.py). ASGI's runs on the loop.
 
 The playground's own hops (the outbox, the publisher, the worker, the relay) use only OpenTelemetry's API, which
 does nothing until a provider is set here: code that runs untraced pays almost nothing.
@@ -68,11 +73,37 @@ def _batch(exporter) -> BatchSpanProcessor:
     )
 
 
+def asgi(application):
+    """The HTTP application, traced when this process traces: a server span per request, its parent the caller's
+    `traceparent`. The page's own polls and the static files are left out: they would drown the orders' traces."""
+    if _provider is None:
+        return application
+    from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+
+    return OpenTelemetryMiddleware(
+        application,
+        excluded_urls=settings.TRACING_EXCLUDED_URLS,
+        default_span_details=span_details,
+        # One span per request, not one more per ASGI message of its body and answer.
+        exclude_spans=["receive", "send"],
+    )
+
+
+def span_details(scope: dict) -> tuple[str, dict]:
+    """`POST api/orders/computers/<str:pk>`: the request's method and Django route, so that every order's request
+    has the same name (its path is in the attributes)."""
+    from django.urls import Resolver404, resolve
+
+    method, path = scope.get("method", "HTTP"), scope.get("path", "")
+    try:
+        route = resolve(path).route or path
+    except Resolver404:
+        route = path
+    return f"{method} {route}", {"http.route": route}
+
+
 def _instrument() -> None:
-    from opentelemetry.instrumentation.django import DjangoInstrumentor
     from opentelemetry.instrumentation.grpc import GrpcInstrumentorClient, GrpcInstrumentorServer
 
-    # The page's own polls and the static files would drown the orders' traces.
-    DjangoInstrumentor().instrument(excluded_urls=settings.TRACING_EXCLUDED_URLS)
     GrpcInstrumentorServer().instrument()
     GrpcInstrumentorClient().instrument()

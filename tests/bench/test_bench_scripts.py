@@ -25,6 +25,7 @@ SCRIPTS = [
     "tracing_cost",
     "topics_browse",
     "topic_search",
+    "map_fps",
 ]
 
 

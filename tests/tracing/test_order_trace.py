@@ -4,6 +4,7 @@ relay add their spans to it, in the right parent and link structure."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import secrets
@@ -24,8 +25,8 @@ from tests.support.waiting import poll_until
 SERVICES = ("web", "grpc", "publisher", "worker")
 SHOTS = ARTIFACTS / "tracing"
 # The spans an order that completes leaves: its three records (created, PROCESSING, COMPLETED) each published and
-# relayed; the created one processed, in two steps.
-EXPECTED = {"publish": 3, "relay": 3, "process": 1, "step": 2}
+# relayed; the created one received and processed by a member, in two steps.
+EXPECTED = {"publish": 3, "relay": 3, "receive": 1, "process": 1, "step": 2}
 # The waterfall of an order placed on the page: the browser's click, the web request, every hop, and the browser's
 # shown under each relay (one page open).
 WATERFALL_ROWS = 2 + sum(EXPECTED.values()) + EXPECTED["relay"]
@@ -59,24 +60,39 @@ def complete_trace(stack, trace_id: str, servers: tuple[str, ...] = ("web",)) ->
     return spans
 
 
-@pytest.fixture
-def traced_stack(make_stack, kafka_broker):
-    stack = make_stack(
-        kafka_broker.bootstrap_servers, services=SERVICES, FULFILMENT_STEP_DELAY_MS="50", FULFILMENT_FAILURE_RATE="0"
-    )
-    # The relay reads the topic while a socket is open; from "live" on it relays every new record.
+@contextlib.contextmanager
+def relaying(stack):
+    """A socket open on the stack's relay: it reads the topic while one is, and from "live" on relays every record."""
     with connect(stack.base_url.replace("http://", "ws://") + "/ws/orders/", origin=stack.base_url) as socket:
         socket.send(json.dumps({"action": "replay", "from": "latest"}))
         while (frame := json.loads(socket.recv(timeout=30))).get("state") != "live":
             assert frame["type"] != "error", frame
+        yield
+
+
+def start_traced_stack(make_stack, kafka_broker, **extra_env):
+    return make_stack(
+        kafka_broker.bootstrap_servers,
+        services=SERVICES,
+        FULFILMENT_STEP_DELAY_MS="50",
+        FULFILMENT_FAILURE_RATE="0",
+        **extra_env,
+    )
+
+
+@pytest.fixture
+def traced_stack(make_stack, kafka_broker):
+    stack = start_traced_stack(make_stack, kafka_broker)
+    with relaying(stack):
         yield stack
 
 
 def assert_hops(spans: list[dict], entry: dict) -> None:
-    """From the entry span on: publish ← entry or a worker step; process ← the created record's publish, linked
-    to it; step ← process; relay ← each publish."""
+    """From the entry span on: publish ← entry or a worker step; receive, then process ← the created record's
+    publish, each linked to it; step ← process; relay ← each publish."""
     by_id = {span["span_id"]: span for span in spans}
     publishes = [span for span in spans if span["name"].startswith("publish ")]
+    [receive] = [span for span in spans if span["name"].startswith("receive ")]
     [process] = [span for span in spans if span["name"].startswith("process ")]
     steps = [span for span in spans if span["name"].startswith("step ")]
     relays = [span for span in spans if span["name"].startswith("relay ")]
@@ -87,6 +103,10 @@ def assert_hops(spans: list[dict], entry: dict) -> None:
     created = by_id[process["parent_span_id"]]
     assert created in publishes and created["parent_span_id"] == entry["span_id"], "created ← the click's request"
     assert [link["span_id"] for link in process["links"]] == [created["span_id"]]
+    assert (receive["service"], receive["parent_span_id"]) == ("worker", created["span_id"])
+    assert [link["span_id"] for link in receive["links"]] == [created["span_id"]]
+    assert receive["attributes"]["fulfilment.member"] == process["attributes"]["fulfilment.member"]
+    assert receive["end_ns"] <= process["start_ns"], "a member takes the record, then works on it"
     assert sorted(step["name"] for step in steps) == ["step COMPLETED", "step PROCESSING"]
     assert {step["parent_span_id"] for step in steps} == {process["span_id"]}
     assert {span["parent_span_id"] for span in publishes} == {entry["span_id"], *(step["span_id"] for step in steps)}
@@ -204,10 +224,11 @@ def test_the_trace_view_draws_the_orders_waterfall_at_every_width(traced_stack, 
         expect(page.locator('#trace-rows tr[data-hop="shown"]').first).to_contain_text("the relay's hand-off")
         publishes = page.locator('#trace-rows tr[data-hop="publish"]')
         expect(publishes.first).to_contain_text("ms waited in the outbox")
-        process = page.locator('#trace-rows tr[data-hop="process"]')
+        receive = page.locator('#trace-rows tr[data-hop="receive"]')
         # A member may read the record before the publisher's span ends (it still records the acknowledgement).
-        expect(process).to_contain_text(re.compile(r"ms on the topic before a member took it|read at once"))
-        expect(process).to_contain_text("linked to publisher publish")
+        expect(receive).to_contain_text(re.compile(r"ms on the topic before a member took it|read at once"))
+        expect(receive).not_to_contain_text("redelivery")
+        expect(page.locator('#trace-rows tr[data-hop="process"]')).to_contain_text("linked to publisher publish")
         depths = rows.evaluate_all("rows => rows.map(r => [r.dataset.hop, Number(r.dataset.depth)])")
         assert depths[:2] == [["click", 0], ["POST", 1]], depths
         assert max(depth for _, depth in depths) >= 6, depths  # step → publish → relay → shown

@@ -9,6 +9,7 @@ import { startTheme } from "./theme.js";
 import { groupsView } from "./views/groups.js";
 import { grpcView } from "./views/grpc.js";
 import { liveView } from "./views/live.js";
+import { mapView } from "./views/map.js";
 import { restView } from "./views/rest.js";
 import { topicView } from "./views/topic.js";
 import { topicDetailsView } from "./views/topic_details.js";
@@ -21,7 +22,8 @@ startStatus();
 startFeed();
 startOrders();
 startWire();
-for (const view of [liveView, topicView, topicsView, topicDetailsView, groupsView, restView, grpcView, traceView]) {
+for (const view of [liveView, topicView, topicsView, topicDetailsView, groupsView, restView, grpcView, traceView,
+  mapView]) {
   register(view);
 }
 startRouter();

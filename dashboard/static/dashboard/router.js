@@ -2,7 +2,7 @@
 // button and the one live socket all keep working. A view may own a path prefix ("/topics/<name>"): the same view
 // at another path is entered again, so it shows what its path names.
 
-const ROUTES = { "/": "live", "/topic": "topic", "/topics": "topics", "/groups": "groups", "/rest": "rest", "/grpc": "grpc" };
+const ROUTES = { "/": "live", "/topic": "topic", "/topics": "topics", "/groups": "groups", "/map": "map", "/rest": "rest", "/grpc": "grpc" };
 const PREFIXES = [["/topics/", "topic-details"], ["/traces/", "trace"]];
 const views = new Map();
 let current = null;

@@ -40,8 +40,8 @@ function gapBefore(span, parent) {
   if (hop(span) === "publish" && span.attributes["outbox.waited_ms"] !== undefined) {
     return { ms: span.attributes["outbox.waited_ms"], text: "waited in the outbox" };
   }
-  if (parent && hop(parent) === "publish" && ["process", "relay"].includes(hop(span))) {
-    return { ms: ms(span.start_ns - parent.end_ns), text: hop(span) === "process" ? "on the topic before a member took it" : "on the topic before the relay read it",
+  if (parent && hop(parent) === "publish" && ["receive", "relay"].includes(hop(span))) {
+    return { ms: ms(span.start_ns - parent.end_ns), text: hop(span) === "receive" ? "on the topic before a member took it" : "on the topic before the relay read it",
       early: "read at once, while the publisher still recorded its send" };
   }
   if (parent && hop(parent) === "relay" && hop(span) === "shown") {
@@ -85,10 +85,12 @@ function draw(trace) {
     if (hop(span) === "click") notes.push(`the click on the page, until its ${span.attributes["order.transport"] || ""} answer (${span.attributes["order.outcome"] || "?"})`);
     if (hop(span) === "shown") notes.push("the record's row drawn in a browser's feed");
     if (where(span)) notes.push(where(span));
-    if (hop(span) === "process") {
+    if (hop(span) === "receive") {
+      // Each member's taking of a record is a receive; a second one of the same offset is a redelivery.
       const key = where(span);
       deliveries.set(key, (deliveries.get(key) || 0) + 1);
-      if (deliveries.get(key) > 1) notes.push(`redelivery (delivery ${deliveries.get(key)} of this record)`);
+      const member = span.attributes["fulfilment.member"];
+      if (deliveries.get(key) > 1) notes.push(`redelivery (delivery ${deliveries.get(key)} of this record, to ${member})`);
     }
     for (const link of span.links) {
       const linked = byId.get(link.span_id);
