@@ -221,7 +221,10 @@ def test_the_trace_view_draws_the_orders_waterfall_at_every_width(traced_stack, 
         expect(rows).to_have_count(WATERFALL_ROWS, timeout=15_000)
         expect(rows.first).to_have_attribute("data-service", "browser")
         expect(rows.first).to_have_attribute("data-hop", "click")
-        expect(page.locator('#trace-rows tr[data-hop="shown"]').first).to_contain_text("the relay's hand-off")
+        # The sockets may send a frame before the relay's thread ends its span: then it was received at once.
+        expect(page.locator('#trace-rows tr[data-hop="shown"]').first).to_contain_text(
+            re.compile(r"ms from the relay's hand-off to the browser|received at once")
+        )
         publishes = page.locator('#trace-rows tr[data-hop="publish"]')
         expect(publishes.first).to_contain_text("ms waited in the outbox")
         receive = page.locator('#trace-rows tr[data-hop="receive"]')

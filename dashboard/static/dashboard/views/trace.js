@@ -46,7 +46,7 @@ function gapBefore(span, parent) {
   }
   if (parent && hop(parent) === "relay" && hop(span) === "shown") {
     return { ms: ms(span.start_ns - parent.end_ns), text: "from the relay's hand-off to the browser",
-      early: "received as the relay handed it over (or the browser's clock is behind)" };
+      early: "received at once (the relay's span ends after its hand-off, and the sockets may send first)" };
   }
   return null;
 }
