@@ -1,7 +1,7 @@
 """What judging every record costs the relay: a record frame with its verdict (parse, ledger, frame, JSON) against
-the same frame with a fixed verdict (parse, frame, JSON: the work the relay did before records were judged); then
-the warm-up a relay or a `Watch` from the end does (judging the last 5,000 records of 3 partitions unseen), and the
-ledger's size at its order bound.
+the same frame with a fixed verdict (parse, frame, JSON: the work the relay did before records were judged), and
+with the ordering check too (messaging.ordering); then the warm-up a relay or a `Watch` from the end does (judging
+the last 5,000 records of 3 partitions unseen), and the ledger's and the ordering checker's sizes at their bounds.
 
     .venv/bin/python -m bench.judging [--orders 5000] [--rounds 3]
 
@@ -67,7 +67,7 @@ def main() -> None:
 
     django.setup()
     from live import relay
-    from messaging import judging
+    from messaging import judging, ordering
 
     records = order_records(args.orders)
     fixed = judging.Judged("accepted")
@@ -76,6 +76,11 @@ def main() -> None:
         ledger = judging.Ledger(PARTITIONS)
         for record in batch:
             relay.pack(record, ledger.judge)
+
+    def judged_and_checked(batch):
+        ledger, checker = judging.Ledger(PARTITIONS), ordering.OrderingChecker()
+        for record in batch:
+            relay.pack(record, ledger.judge, checker)
 
     def unjudged(batch):
         for record in batch:
@@ -88,11 +93,13 @@ def main() -> None:
 
     ours, baseline = per_record_us(judged, records, args.rounds), per_record_us(unjudged, records, args.rounds)
     warm = per_record_us(warm_up_only, records, args.rounds)
+    checked = per_record_us(judged_and_checked, records, args.rounds)
     load = " / ".join(f"{value:.2f}" for value in os.getloadavg())
     print(f"\nJudging records  (cores: {os.cpu_count()}, load: {load}, records: {len(records)})")
     print(f"{'relay frame with its verdict':<44} {ours:>8.1f} us/record")
     print(f"{'relay frame with a fixed verdict (before)':<44} {baseline:>8.1f} us/record")
     print(f"{'ratio':<44} {ours / baseline:>8.2f}")
+    print(f"{'relay frame with its verdict and order check':<44} {checked:>8.1f} us/record")
     lookback = judging.LOOKBACK_RECORDS * PARTITIONS
     print(f"{'warm-up: judging only':<44} {warm:>8.1f} us/record = {warm * lookback / 1e6:.2f} s for {lookback}")
 
@@ -107,6 +114,13 @@ def main() -> None:
         f"{'ledger of ' + str(len(ledger)) + ' orders':<44} counted {ledger.bytes / 1024:.0f} KiB, "
         f"allocated {held / 1024:.0f} KiB (bound: {judging.MAX_ORDERS} orders, {judging.MAX_BYTES // 2**20} MiB)"
     )
+    tracemalloc.start()
+    checker = ordering.OrderingChecker()
+    for record in many:
+        checker.check(record.partition, record.offset, judging.read_event(record.value, record.key)[0])
+    held = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    print(f"{'ordering checker at its bound':<44} {len(checker)} keys, allocated {held / 1024:.0f} KiB")
 
 
 if __name__ == "__main__":

@@ -23,10 +23,11 @@ from kafka.structs import OffsetAndMetadata
 from opentelemetry import trace
 from opentelemetry.trace import Link, SpanKind
 
-from fulfilment import controls
+from fulfilment import controls, ordering
 from fulfilment.models import DeliveryMode, Member
 from fulfilment.processing import Work, fulfil
 from messaging import clients, trace_context
+from messaging.ordering import OrderingChecker
 from messaging.readers import poll_stepping_past
 from orders.events import ORDER_CREATED, EventParseError, OrderEvent
 
@@ -50,6 +51,8 @@ class GroupMember:
         self.beat_at = 0.0
         self.paused = False
         self.positions: dict[str, int | None] = {}
+        # Per key, the last record this member read in order (a new consumer starts with a fresh one).
+        self.ordering = OrderingChecker()
 
     def stop(self) -> None:
         self.stopping.set()
@@ -81,6 +84,7 @@ class GroupMember:
             max_poll_interval_ms=60_000,
             reconnect_backoff_max_ms=1_000,
         )
+        self.ordering = OrderingChecker()
         try:
             consumer.subscribe([settings.KAFKA_ORDERS_TOPIC])
             while not self.stopping.is_set():
@@ -117,10 +121,17 @@ class GroupMember:
                 self._handle(consumer, tp, record, control)
 
     def _handle(self, consumer: KafkaConsumer, tp: TopicPartition, record, control) -> None:
+        try:
+            event = OrderEvent.from_record(record.value, record.key)
+        except EventParseError as exc:
+            event, problem = None, f"not an order event ({str(exc)[:200]}): skipped"
+        else:
+            problem = ""
+            self._check_order(record, event)
         before = control.delivery_mode == DeliveryMode.AT_MOST_ONCE
         if before:
             self._commit(consumer, tp, record.offset + 1)
-        outcome = self._fulfil(record, control)
+        outcome = self._fulfil(record, event, control) if event is not None else problem
         logger.info("%s: %d@%d %s", self.name, tp.partition, record.offset, outcome)
         if outcome == "retry":
             consumer.seek(tp, record.offset)
@@ -128,11 +139,15 @@ class GroupMember:
         elif outcome != "handed back" and not before:
             self._commit(consumer, tp, record.offset + 1)
 
-    def _fulfil(self, record, control) -> str:
-        try:
-            event = OrderEvent.from_record(record.value, record.key)
-        except EventParseError as exc:
-            return f"not an order event ({str(exc)[:200]}): skipped"
+    def _check_order(self, record, event: OrderEvent) -> None:
+        """Flag a record read out of its order's sequence (messaging.ordering) for the panel; it is handled all
+        the same: the order rules, not the arrival order, decide what its work does."""
+        reason = self.ordering.check(record.partition, record.offset, event)
+        if reason:
+            logger.warning("%s: %d@%d out of order: %s", self.name, record.partition, record.offset, reason)
+            ordering.flag(self.name, record.partition, record.offset, event, reason)
+
+    def _fulfil(self, record, event: OrderEvent, control) -> str:
         if event.type != ORDER_CREATED:
             return f"{event.type}: nothing to do"
         work = Work(

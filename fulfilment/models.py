@@ -74,3 +74,23 @@ class ProcessedEvent(models.Model):
     def __str__(self) -> str:
         verb = "skipped" if self.skipped else "did"
         return f"{self.member} {verb} {self.step} of {self.order_id} ({self.partition}@{self.offset})"
+
+
+class OrderingFlag(models.Model):
+    """A record a member read out of its order's sequence (messaging.ordering), for the panel: the newest
+    fulfilment.ordering.MAX_FLAGS are kept."""
+
+    member = models.CharField(max_length=100)
+    key = models.CharField(max_length=36)
+    partition = models.IntegerField()
+    offset = models.BigIntegerField()
+    event_type = models.CharField(max_length=40)
+    status = models.CharField(max_length=20)
+    reason = models.CharField(max_length=200)
+    flagged_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.member}: {self.key} {self.partition}@{self.offset} {self.reason}"

@@ -19,6 +19,11 @@ shown as text, any other bytes as base64 with the reason. Fields (protocol: live
   order rules applied in log order), with ``verdict_reason`` unless accepted; ``hand_made``: true when the record
   was produced from the page (its ``hand-made`` header). Only an accepted record moves an order on the page.
 
+The shared reader and a replay add, when they apply: ``out_of_order``, why a record is out of its key's sequence
+(messaging.ordering: another partition, a lower offset, an event that goes back), and ``relay_span``
+(``{"trace_id", "span_id"}``, only on live frames while tracing records): the relay's span of the record, which the
+page's "shown" span continues (docs/tracing.md).
+
 A record the client library cannot decode at all gets ``unreadable_frame``: a record frame with
 ``value_format`` "unreadable", ``error``, and null key and value, so a client's resume offsets pass it too.
 """

@@ -35,12 +35,13 @@ from django.conf import settings
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanKind, format_span_id, format_trace_id
 
 from live import frames
 from live.broadcast import Broadcast
 from live.stream import PackedRecord
 from messaging import clients, judging, readers, trace_context
+from messaging.ordering import OrderingChecker
 from orders import events
 
 logger = logging.getLogger(__name__)
@@ -63,14 +64,30 @@ BROKER_WATCH_SECONDS = 0.25
 Judge = Callable[[Any, events.OrderEvent | None, str], judging.Judged]
 
 
-def pack(record, judge: Judge) -> PackedRecord:
+def pack(record, judge: Judge, ordering: OrderingChecker | None = None, span: trace.Span | None = None) -> PackedRecord:
     """(partition, offset, the record frame with its verdict as JSON text), encoded once for every socket.
 
     Encoding it once instead of once per socket halved fan-out latency at 200 sockets (bench/fanout.py); the
-    broadcast copies nothing, and every socket sends this same text.
+    broadcast copies nothing, and every socket sends this same text. With `ordering`, a record out of its key's
+    sequence carries why (messaging.ordering); with the relay's `span` (recording), the frame names it, so the page's
+    "shown" span is its child.
     """
     judged = judge(record, *judging.read_event(record.value, record.key))
-    return record.partition, record.offset, frames.pack_frame(frames.record_frame(record, judged))
+    frame = frames.record_frame(record, judged)
+    event = judged.event
+    if (
+        ordering is not None
+        and event is not None
+        and (reason := ordering.check(record.partition, record.offset, event))
+    ):
+        frame["out_of_order"] = reason
+    if span is not None and span.is_recording():
+        context = span.get_span_context()
+        frame["relay_span"] = {
+            "trace_id": format_trace_id(context.trace_id),
+            "span_id": format_span_id(context.span_id),
+        }
+    return record.partition, record.offset, frames.pack_frame(frame)
 
 
 def pack_unreadable(topic: str, unreadable: readers.Unreadable) -> PackedRecord:
@@ -79,18 +96,30 @@ def pack_unreadable(topic: str, unreadable: readers.Unreadable) -> PackedRecord:
     return unreadable.partition, unreadable.offset, frames.pack_frame(frame)
 
 
-def pack_polled(topic: str, polled: readers.Polled, judge: Judge) -> list[PackedRecord]:
-    """A poll's records (judged in offset order per partition) and unreadable offsets as packed frames, in offset
-    order per partition."""
-    packed = [pack(record, judge) for records in polled.records.values() for record in records]
+def pack_polled(
+    topic: str,
+    polled: readers.Polled,
+    judge: Judge,
+    ordering: OrderingChecker | None = None,
+    spans: dict[tuple[int, int], trace.Span] | None = None,
+) -> list[PackedRecord]:
+    """A poll's records (judged and checked in offset order per partition) and unreadable offsets as packed frames,
+    in offset order per partition; `spans`: the relay's span of each record, by (partition, offset)."""
+    spans = spans or {}
+    packed = [
+        pack(record, judge, ordering, spans.get((record.partition, record.offset)))
+        for records in polled.records.values()
+        for record in records
+    ]
     packed += [pack_unreadable(topic, unreadable) for unreadable in polled.unreadable]
     return sorted(packed, key=lambda item: (item[0], item[1]))
 
 
-def relay_spans(polled: readers.Polled) -> list[trace.Span]:
-    """The relay's hop of each record, a child of the send that wrote it (a record written with no trace context
-    starts a trace of its own): from the reader's poll to the hand-off to this process's sockets."""
-    spans = []
+def relay_spans(polled: readers.Polled) -> dict[tuple[int, int], trace.Span]:
+    """The relay's hop of each record, by (partition, offset), a child of the send that wrote it (a record written
+    with no trace context starts a trace of its own): from the reader's poll to the hand-off to this process's
+    sockets."""
+    spans = {}
     for records in polled.records.values():
         for record in records:
             attributes = {
@@ -101,7 +130,9 @@ def relay_spans(polled: readers.Polled) -> list[trace.Span]:
             if record.key is not None and events.ORDER_ID_PATTERN.fullmatch(key := record.key.decode(errors="replace")):
                 attributes["order.id"] = key
             context = trace_context.extract(record.headers)
-            spans.append(tracer.start_span(f"relay {record.topic}", context, SpanKind.CONSUMER, attributes))
+            spans[record.partition, record.offset] = tracer.start_span(
+                f"relay {record.topic}", context, SpanKind.CONSUMER, attributes
+            )
     return spans
 
 
@@ -135,6 +166,8 @@ class Relay:
         # What the reader accepted, per order: every frame's verdict, and a replay's (live.replay) below the cut.
         # Replaced (never mutated from outside) when the reader starts over; None until its first warm-up.
         self.ledger: judging.Ledger | None = None
+        # Per key, the last record relayed in order: a record out of its key's sequence is flagged in its frame.
+        self.ordering = OrderingChecker()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="orders-relay-reader", daemon=True)
@@ -203,6 +236,7 @@ class Relay:
             ledger = self.ledger
             if ledger is None or ledger.partition_count != len(tps) or any(end[p] < known.get(p, 0) for p in end):
                 ledger = judging.Ledger(len(tps))
+                self.ordering = OrderingChecker()
                 # Where the warm-up stopped judging: the end, unless it ran out of time (the rest then comes live).
                 end = judging.warm_up(consumer, ledger)
                 known = {}
@@ -228,11 +262,11 @@ class Relay:
         while not self._stopping.is_set():
             # A record the client cannot decode is stepped past (an "unreadable" frame), never retried forever.
             polled = readers.poll_stepping_past(consumer, timeout_ms=POLL_TIMEOUT_MS, max_records=BATCH_MAX_RECORDS)
-            packed = pack_polled(self.topic, polled, self.ledger.judge)
+            spans = relay_spans(polled)
+            packed = pack_polled(self.topic, polled, self.ledger.judge, self.ordering, spans)
             if packed:
-                spans = relay_spans(polled)
                 self._deliver(packed)
-                for span in spans:
+                for span in spans.values():
                     span.end()
                 next_check = time.monotonic() + HEALTH_CHECK_SECONDS
             elif time.monotonic() >= next_check:

@@ -19,6 +19,7 @@ from kafka.errors import KafkaTimeoutError
 from live.relay import KAFKA_TIMEOUT_MS, POLL_TIMEOUT_MS, pack_polled
 from live.stream import PackedRecord
 from messaging import judging, readers
+from messaging.ordering import OrderingChecker
 from orders import events
 
 MAX_REPLAY_RECORDS_PER_PARTITION = 5_000
@@ -153,6 +154,8 @@ class HistoryReader:
         self.topic, self.bootstrap, self.until = topic, bootstrap, dict(until)
         self.shared = shared
         self._own: judging.Ledger | None = None
+        # Per key, the last history record in order: the history is checked as the live stream is (its own memory).
+        self._ordering = OrderingChecker()
         self._lock = threading.Lock()
         self._consumer: KafkaConsumer | None = None
         self._remaining: dict[TopicPartition, int] = {}
@@ -212,7 +215,7 @@ class HistoryReader:
             )
             until = {tp.partition: end for tp, end in self._remaining.items()}
             # A fetch returns whole batches, so it may run past the cut; those records come live.
-            packed = pack_polled(self.topic, polled, self._judge)
+            packed = pack_polled(self.topic, polled, self._judge, self._ordering)
             frames = [record for record in packed if record[1] < until.get(record[0], -1)]
             for tp, until in list(self._remaining.items()):
                 if (self._consumer.position(tp, KAFKA_TIMEOUT_MS) or 0) >= until:

@@ -243,3 +243,43 @@ def _order_problem(event: OrderEvent) -> str:
         # The one field left unchecked above that a \ud800 escape could still spoil.
         return "its event_id holds \\u escapes of lone surrogates, which UTF-8 cannot encode"
     return ""
+
+
+def goes_back(earlier: OrderEvent, later: OrderEvent) -> str:
+    """Why `later`, read after `earlier` for the same order, is out of its order's sequence ("" when it is not).
+
+    The order's life as the services write it: one `order.created`, then statuses only along rules.TRANSITIONS, each
+    event at or after the one before it. So `later` goes back when it is a second creation, when its status is one
+    the order passes through before `earlier`'s (it could become `earlier`'s status), or when it occurred earlier.
+    The same event read again (a redelivery) is not out of order.
+    """
+    if later.event_id == earlier.event_id:
+        return ""
+    before, now = earlier.order["status"], later.order["status"]
+    if later.type == ORDER_CREATED:
+        return f"an order.created read after its order's {earlier.type} ({before})"
+    if now != before and _leads_to(now, before):
+        return f"{now} read after {before}: {now} comes before {before} in an order's life"
+    then, at = _moment(earlier.occurred_at), _moment(later.occurred_at)
+    if then is not None and at is not None and at < then:
+        return f"occurred at {later.occurred_at}, before the event read before it ({earlier.occurred_at})"
+    return ""
+
+
+def _leads_to(start: str, goal: str) -> bool:
+    """Whether rules.TRANSITIONS can take an order from `start` to `goal` (TRANSITIONS has no cycle)."""
+    reachable, frontier = set(), [start]
+    while frontier:
+        for following in rules.TRANSITIONS.get(frontier.pop(), frozenset()):
+            if following not in reachable:
+                reachable.add(following)
+                frontier.append(following)
+    return goal in reachable
+
+
+def _moment(text: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

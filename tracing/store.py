@@ -8,6 +8,7 @@ write, rows older than the newest TRACING_MAX_SPANS are deleted, oldest first.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 
 from django.conf import settings
@@ -77,16 +78,12 @@ class DatabaseSpanExporter(SpanExporter):
 
     def __init__(self, max_spans: int | None = None):
         self.max_spans = max_spans or settings.TRACING_MAX_SPANS
-        self._since_trim = 0
+        self._trims = TrimCounter()
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         close_old_connections()
         try:
-            SpanRecord.objects.bulk_create([to_record(span) for span in spans])
-            self._since_trim += len(spans)
-            if self._since_trim >= TRIM_EVERY:
-                self._since_trim = 0
-                trim(self.max_spans)
+            keep([to_record(span) for span in spans], self.max_spans, self._trims)
         except DatabaseError as exc:
             logger.warning("dropped %d spans: the database refused them (%s)", len(spans), exc)
             return SpanExportResult.FAILURE
@@ -96,6 +93,34 @@ class DatabaseSpanExporter(SpanExporter):
 
     def shutdown(self) -> None:
         close_old_connections()
+
+
+class TrimCounter:
+    """Counts the spans written since the last trim, across threads: trimming costs a query, done every TRIM_EVERY."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._since = 0
+
+    def due(self, written: int) -> bool:
+        with self._lock:
+            self._since += written
+            if self._since < TRIM_EVERY:
+                return False
+            self._since = 0
+            return True
+
+
+# The spans the page sends (tracing.browser) are counted here, all requests of the process together.
+browser_trims = TrimCounter()
+
+
+def keep(records: list[SpanRecord], max_spans: int, trims: TrimCounter) -> None:
+    """Write `records` in one INSERT, then trim the table to the newest `max_spans` when `trims` says it is due:
+    the one way spans go into the table, from the SDK's exporter and from the page alike."""
+    SpanRecord.objects.bulk_create(records)
+    if trims.due(len(records)):
+        trim(max_spans)
 
 
 def trim(max_spans: int) -> int:

@@ -1,14 +1,24 @@
-"""The spans the page draws: one trace, or every trace that touched an order (its waterfall)."""
+"""The spans the page draws: one trace, or every trace that touched an order (its waterfall); and the page's own
+spans, which it sends here."""
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 
+from django.conf import settings
+from django.db import DatabaseError
 from django.http import JsonResponse
+from django.utils.decorators import decorator_from_middleware
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
 
-from tracing import store
+from playground.library_internals import CsrfCheck
+from tracing import browser, store
 from tracing.models import SpanRecord
 
+logger = logging.getLogger(__name__)
 TRACE_ID = re.compile(r"[0-9a-f]{32}")
 
 
@@ -47,3 +57,47 @@ def order_traces(request, order_id) -> JsonResponse:
         for trace_id in store.traces_of_order(str(order_id))
     ]
     return JsonResponse({"order_id": str(order_id), "traces": traces})
+
+
+class _JsonCsrfCheck(CsrfCheck):
+    """Django's CSRF check (the page's X-CSRFToken, as every write of api.js sends it), refusing in JSON."""
+
+    def process_view(self, request, callback, callback_args, callback_kwargs):
+        reason = super().process_view(request, callback, callback_args, callback_kwargs)
+        if reason is None:
+            return None
+        return JsonResponse({"detail": f"CSRF Failed: {reason.rstrip('.')}."}, status=403)
+
+
+@csrf_exempt
+@require_POST
+@decorator_from_middleware(_JsonCsrfCheck)
+def browser_spans(request) -> JsonResponse:
+    """POST {"spans": [...]}: the page's own spans (tracing.browser), stored with the others; 400 with the field
+    errors for anything else, storing nothing."""
+    if request.content_type != "application/json":
+        return JsonResponse({"non_field_errors": ["Send application/json."]}, status=400)
+    too_big = {"non_field_errors": [f"The body is over {browser.MAX_BODY_BYTES} bytes."]}
+    try:
+        if int(request.META.get("CONTENT_LENGTH") or 0) > browser.MAX_BODY_BYTES:
+            return JsonResponse(too_big, status=400)
+    except ValueError:
+        return JsonResponse({"non_field_errors": ["A bad Content-Length."]}, status=400)
+    body = request.read(browser.MAX_BODY_BYTES + 1)
+    if len(body) > browser.MAX_BODY_BYTES:
+        return JsonResponse(too_big, status=400)
+    try:
+        payload = json.loads(body)
+    except (ValueError, RecursionError):
+        # JSONDecodeError and UnicodeDecodeError are ValueErrors; RecursionError is deeply nested JSON.
+        return JsonResponse({"non_field_errors": ["Malformed JSON."]}, status=400)
+    try:
+        records = browser.records(payload)
+    except browser.Refused as refused:
+        return JsonResponse(refused.errors, status=400)
+    try:
+        store.keep(records, settings.TRACING_MAX_SPANS, store.browser_trims)
+    except DatabaseError:
+        logger.exception("the page's spans could not be stored")
+        return JsonResponse({"detail": "The spans could not be stored now; they are dropped."}, status=503)
+    return JsonResponse({"stored": len(records)}, status=202)

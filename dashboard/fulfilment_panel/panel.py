@@ -1,5 +1,5 @@
-"""Everything the fulfilment panel shows, in one JSON-ready dict: the group, its members, lag, counters, controls
-and the stuck orders.
+"""Everything the fulfilment panel shows, in one JSON-ready dict: the group, its members, lag, counters, controls,
+the stuck orders and the records its members read out of order.
 
 The page polls it every second; `manage.py fulfilment status --json` prints the same.
 """
@@ -13,7 +13,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from dashboard.fulfilment_panel import consumer_groups, local_broker
-from fulfilment import controls, counters, stuck
+from fulfilment import controls, counters, ordering, stuck
 from fulfilment.models import DeliveryMode, Member, ProcessedEvent
 from localkafka.broker import DEFAULT_HOME
 
@@ -37,6 +37,7 @@ def state() -> dict:
         "counters": counters.counters(control, committed),
         "marked": marked(committed),
         "stuck": stuck_state(),
+        "ordering": ordering.state(),
         "broker": broker,
         "commands": commands(control, broker),
     }

@@ -18,7 +18,7 @@ from websockets.sync.client import connect
 
 from grpc_bridge.generated import orders_pb2, orders_pb2_grpc
 from tests.conftest import ARTIFACTS, open_dashboard
-from tests.dashboard.test_dashboard import place_order
+from tests.dashboard.test_dashboard import place_order, wait_live
 from tests.support.page_checks import assert_accessible, assert_no_sideways_scroll
 from tests.support.waiting import poll_until
 
@@ -27,6 +27,9 @@ SHOTS = ARTIFACTS / "tracing"
 # The spans an order that completes leaves: its three records (created, PROCESSING, COMPLETED) each published and
 # relayed; the created one received and processed by a member, in two steps.
 EXPECTED = {"publish": 3, "relay": 3, "receive": 1, "process": 1, "step": 2}
+# The waterfall of an order placed on the page: the browser's click, the web request, every hop, and the browser's
+# shown under each relay (one page open).
+WATERFALL_ROWS = 2 + sum(EXPECTED.values()) + EXPECTED["relay"]
 
 
 def browser_traceparent() -> tuple[str, str, str]:
@@ -168,16 +171,60 @@ def test_the_click_on_the_page_starts_the_trace(traced_stack, browser, transport
         assert_hops(spans, servers[0])
 
 
+def browser_spans_of(stack, trace_id: str) -> tuple[dict, list[dict], list[dict]]:
+    """The trace once the page's own spans landed too: its click, its shown spans and all its spans."""
+
+    def landed():
+        spans = spans_of(stack, trace_id)
+        clicks = [span for span in spans if span["name"] == "click"]
+        shown = [span for span in spans if span["name"] == "shown"]
+        return clicks and len(shown) >= EXPECTED["relay"] and (clicks[0], shown, spans)
+
+    found = poll_until(landed, timeout=30)
+    assert found, f"the page's spans: {sorted((s['service'], s['name']) for s in spans_of(stack, trace_id))}"
+    return found
+
+
+def test_the_trace_starts_with_the_browsers_click_and_ends_with_shown_under_each_relay(traced_stack, browser):
+    with open_dashboard(browser, traced_stack.base_url) as page:
+        wait_live(page)  # the page draws the records live, as the relay hands them over
+        place_order(page, "shown", ["MOUSE"], "rest")
+        trace_id = page.locator("#order-trace").inner_text()
+        spans = complete_trace(traced_stack, trace_id)
+        click, shown, spans = browser_spans_of(traced_stack, trace_id)
+    by_id = {span["span_id"]: span for span in spans}
+    [entry] = [span for span in spans if span["kind"] == "SERVER"]
+    assert (click["service"], click["parent_span_id"]) == ("browser", None) and click["order_id"], click
+    assert entry["parent_span_id"] == click["span_id"], "the click is the root: the request's span is its child"
+    # From the click to the answer: it holds the request (the page's clock and the server's may differ a little).
+    assert click["end_ns"] - click["start_ns"] >= entry["end_ns"] - entry["start_ns"]
+    assert_hops(spans, entry)
+    relays = {span["span_id"]: span for span in spans if span["name"].startswith("relay ")}
+    assert {span["parent_span_id"] for span in shown} == set(relays), "one shown under each relay span"
+    for span in shown:
+        relayed = by_id[span["parent_span_id"]]
+        assert span["service"] == "browser" and span["end_ns"] >= span["start_ns"]
+        assert span["attributes"]["messaging.kafka.offset"] == relayed["attributes"]["messaging.kafka.offset"]
+
+
 def test_the_trace_view_draws_the_orders_waterfall_at_every_width(traced_stack, browser):
     with open_dashboard(browser, traced_stack.base_url) as page:
+        wait_live(page)
         place_order(page, "waterfall", ["MOUSE"], "rest")
         trace_id = page.locator("#order-trace").inner_text()
         complete_trace(traced_stack, trace_id)
         page.locator("#order-trace").click()
         expect(page).to_have_url(f"{traced_stack.base_url}/traces/{trace_id}")
+        browser_spans_of(traced_stack, trace_id)
         rows = page.locator("#trace-rows tr")
-        expect(rows).to_have_count(1 + sum(EXPECTED.values()), timeout=15_000)  # the request, then every hop
-        expect(rows.first).to_have_attribute("data-service", "web")
+        # The click, the request, every hop, and a shown under each relay.
+        expect(rows).to_have_count(WATERFALL_ROWS, timeout=15_000)
+        expect(rows.first).to_have_attribute("data-service", "browser")
+        expect(rows.first).to_have_attribute("data-hop", "click")
+        # The sockets may send a frame before the relay's thread ends its span: then it was received at once.
+        expect(page.locator('#trace-rows tr[data-hop="shown"]').first).to_contain_text(
+            re.compile(r"ms from the relay's hand-off to the browser|received at once")
+        )
         publishes = page.locator('#trace-rows tr[data-hop="publish"]')
         expect(publishes.first).to_contain_text("ms waited in the outbox")
         receive = page.locator('#trace-rows tr[data-hop="receive"]')
@@ -186,16 +233,35 @@ def test_the_trace_view_draws_the_orders_waterfall_at_every_width(traced_stack, 
         expect(receive).not_to_contain_text("redelivery")
         expect(page.locator('#trace-rows tr[data-hop="process"]')).to_contain_text("linked to publisher publish")
         depths = rows.evaluate_all("rows => rows.map(r => [r.dataset.hop, Number(r.dataset.depth)])")
-        assert depths[0] == ["POST", 0] and max(depth for _, depth in depths) >= 4, depths  # step → publish → relay
+        assert depths[:2] == [["click", 0], ["POST", 1]], depths
+        assert max(depth for _, depth in depths) >= 6, depths  # step → publish → relay → shown
     for width, theme in [(390, "light"), (390, "dark"), (1440, "light"), (1440, "dark")]:
         context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=theme)
         page = context.new_page()
         try:
             page.goto(f"{traced_stack.base_url}/traces/{trace_id}")
-            expect(page.locator("#trace-rows tr")).to_have_count(1 + sum(EXPECTED.values()), timeout=15_000)
+            expect(page.locator("#trace-rows tr")).to_have_count(WATERFALL_ROWS, timeout=15_000)
             assert_no_sideways_scroll(page, f"the trace view at {width}")
             assert_accessible(page)
             SHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SHOTS / f"trace-{width}-{theme}.png"), full_page=True)
         finally:
             context.close()
+
+
+def test_each_order_row_links_to_its_trace_at_every_width(traced_stack, browser):
+    with open_dashboard(browser, traced_stack.base_url) as page:
+        wait_live(page)
+        place_order(page, "linked", ["MOUSE"], "rest")
+        order_id = page.locator("#orders tr").first.get_attribute("data-order-id")
+        trace_id = page.locator("#order-trace").inner_text()
+        complete_trace(traced_stack, trace_id)
+        for width in (390, 1440):
+            page.set_viewport_size({"width": width, "height": 900})
+            link = page.get_by_role("link", name=f"trace of order {order_id[:8]}")
+            expect(link).to_have_attribute("href", f"/traces/{order_id}")
+            assert_no_sideways_scroll(page, f"the orders table at {width}")
+        link.click()
+        expect(page).to_have_url(f"{traced_stack.base_url}/traces/{order_id}")
+        expect(page.locator("#trace-id")).to_have_text(trace_id, timeout=15_000)
+        expect(page.locator('#trace-rows tr[data-hop="process"]')).to_have_count(1)

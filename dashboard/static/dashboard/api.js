@@ -30,8 +30,10 @@ export function problemOf(status, payload) {
   return { status, fieldErrors, message };
 }
 
-// fetch() with the CSRF header on writes, a timeout (0: none) and the caller's own abort signal.
-export async function send(url, { method = "GET", body = null, headers = {}, signal = null, timeoutMs = DEFAULT_TIMEOUT_MS } = {}) {
+// fetch() with the CSRF header on writes, a timeout (0: none) and the caller's own abort signal; `keepalive` lets a
+// small request outlive the page (sent as it is hidden or left).
+export async function send(url, { method = "GET", body = null, headers = {}, signal = null, timeoutMs = DEFAULT_TIMEOUT_MS,
+  keepalive = false } = {}) {
   const controller = new AbortController();
   const timer = timeoutMs ? setTimeout(() => controller.abort(new DOMException("timed out", "TimeoutError")), timeoutMs) : null;
   const onAbort = () => controller.abort(signal.reason);
@@ -41,7 +43,7 @@ export async function send(url, { method = "GET", body = null, headers = {}, sig
   }
   const writes = !["GET", "HEAD"].includes(method);
   try {
-    return await fetch(url, { method, body, signal: controller.signal,
+    return await fetch(url, { method, body, signal: controller.signal, keepalive,
       headers: { ...headers, ...(writes ? { "X-CSRFToken": csrfToken() } : {}) } });
   } catch (error) {
     const reason = controller.signal.reason;

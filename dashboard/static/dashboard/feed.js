@@ -2,8 +2,9 @@
 // bound, filters and export. One table serves the Live and the Topic views; it keeps filling while another view shows.
 
 import { $, clockTime, config, el, olderRowsNote, roving, shortId, writeText } from "./dom.js";
+import { recordShown } from "./browser_spans.js";
 import { relay, subscribe } from "./socket.js";
-import { handMadeBadge, verdictFlag } from "./verdicts.js";
+import { handMadeBadge, orderingFlag, verdictFlag } from "./verdicts.js";
 import { fromBase64, hexView } from "./widgets/hex_view.js";
 import { jsonView } from "./widgets/json_view.js";
 
@@ -94,6 +95,7 @@ export const feed = {
   drawnMatching: 0,  // of those, the ones the filters let through
   drawnLimit: DRAWN_STEP,
   duplicatesHidden: 0,
+  outOfOrder: 0,  // records drawn that the server flagged as out of their key's order, since the last clear
   clearOnReplay: false,  // a chosen start is waiting for the server's "replaying" before the table starts over
   untrimmed: false,  // rows were placed since the last trim: the socket's batch trims once, when it is all placed
   limit() { return Number($("buffer-size").value); },
@@ -104,7 +106,8 @@ export const feed = {
       $("paused-count").textContent = String(this.held.length);
       return;
     }
-    this.render(frame);
+    // A "shown" span for what is drawn as it arrives (not for what a pause held back: its arrival is long past).
+    if (this.render(frame)) recordShown(frame, relay.receivedAt);
   },
   row(frame, event, duplicate) {
     const row = RECORD_ROW.cloneNode(true);
@@ -122,7 +125,8 @@ export const feed = {
     cells[4].textContent = event ? event.type : frame.value_format === "null" ? "(tombstone)" : `(${frame.value_format})`;
     cells[5].append(event ? event.source : "", ...handMadeBadge(frame));
     cells[6].append(event ? event.order.status + (duplicate ? " (duplicate)" : "") : String(frame.value).slice(0, 60),
-      ...verdictFlag(frame));
+      ...verdictFlag(frame), ...orderingFlag(frame));
+    if (frame.out_of_order) row.dataset.outOfOrder = "";
     const toggle = cells[7].firstChild;
     toggle.setAttribute("aria-label", `payload of ${placeOf(frame)}`);
     row.frame = frame;
@@ -144,6 +148,7 @@ export const feed = {
     detail.hidden = !detail.hidden;
     row.toggle.setAttribute("aria-expanded", String(!detail.hidden));
   },
+  // Place a record's row; false when it is not placed (a hidden duplicate, or older than a full feed's last row).
   render(frame) {
     const event = frame.value_format === "json-event" ? frame.value : null;
     const duplicate = event && this.seenEvents.has(event.event_id);
@@ -153,7 +158,7 @@ export const feed = {
       this.duplicatesHidden += 1;
       $("duplicates-count").textContent = String(this.duplicatesHidden);
       $("duplicates-note").hidden = false;
-      return;
+      return false;
     }
     // Binary search for the row's place: a live record goes on top at once, a chunk of history lands among the
     // rows by its timestamps, and a record older than a full feed's last row is not built at all.
@@ -168,7 +173,7 @@ export const feed = {
         else low = middle + 1;
       }
     }
-    if (low >= this.limit()) return;
+    if (low >= this.limit()) return false;
     const row = this.row(frame, event, duplicate);
     row.hidden = !matches(frame, filterOf());
     const next = rows[low] || null;
@@ -182,6 +187,8 @@ export const feed = {
     rows.splice(low, 0, row);
     if (!row.hidden) this.matching += 1;
     this.untrimmed = true;
+    if (frame.out_of_order) this.countOutOfOrder(1);
+    return true;
   },
   // Draw the leading rows up to drawnLimit matching ones, and no more: usually one row crosses the line.
   settle() {
@@ -251,7 +258,13 @@ export const feed = {
     writeText($("feed-count"), `${this.count} record${this.count === 1 ? "" : "s"}`);
     writeText($("filter-count"), this.matching === this.count ? "" : `${this.matching} of ${this.count} match`);
   },
+  countOutOfOrder(more) {
+    this.outOfOrder = more ? this.outOfOrder + more : 0;
+    $("ordering-count").hidden = !this.outOfOrder;
+    $("ordering-count").textContent = `${this.outOfOrder} out of order`;
+  },
   clear() {
+    this.countOutOfOrder(0);
     $("feed").replaceChildren();
     this.rows = [];
     this.matching = 0;

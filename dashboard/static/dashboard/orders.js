@@ -23,10 +23,11 @@ let openWire = () => {};
 export const onWire = (handler) => { openWire = handler; };
 
 // Every row is a copy of this one (a clone costs a fraction of building its nodes one by one); one listener on the
-// table serves every row's "wire" button.
+// table serves every row's "wire" button; its "trace" link opens the order's newest trace (views/trace.js).
 const ROW = el("tr", {},
   el("td", {}, el("code"), " ", el("button", { type: "button", className: "link wire", tabindex: "-1", "data-rove": "",
-    "aria-expanded": "false", "aria-controls": "wire-card", text: "wire" })),
+    "aria-expanded": "false", "aria-controls": "wire-card", text: "wire" }), " ",
+  el("a", { className: "trace-link", tabindex: "-1", "data-rove": "", "data-route": "", text: "trace" })),
   el("td"), el("td"), el("td", { className: "state" }, el("span", { className: "status" }), el("span", { className: "marks" })),
   el("td", { className: "steps" }), el("td", { className: "created-at" }), el("td"));
 
@@ -96,7 +97,10 @@ export const orders = {
     const id = row.firstChild;
     id.title = orderId;
     id.firstChild.textContent = shortId(orderId);
-    id.lastChild.setAttribute("aria-label", `wire: order ${shortId(orderId)}'s bytes on each wire`);
+    const [wire, trace] = id.querySelectorAll("button.wire, a.trace-link");
+    wire.setAttribute("aria-label", `wire: order ${shortId(orderId)}'s bytes on each wire`);
+    trace.href = `/traces/${orderId}`;
+    trace.setAttribute("aria-label", `trace of order ${shortId(orderId)}`);
     row.children[3].lastChild.append(...markCell(orderId));
     this.rows.set(orderId, row);
     $("orders").prepend(row);
@@ -177,7 +181,7 @@ const marks = poller(async () => {
 }, 3000);
 
 export function startOrders() {
-  roving($("orders"), "tr:not(.beyond) button[data-rove]");
+  roving($("orders"), "tr:not(.beyond) [data-rove]");
   $("orders").addEventListener("click", (event) => {
     const button = event.target.closest("button.wire");
     if (button) openWire(button.closest("tr").dataset.orderId, button);

@@ -47,6 +47,8 @@ export const relay = {
   retryMs: 500,
   measured: 0,  // BATCH_MEASURE entries since the last clear
   pending: [],  // the text of messages not parsed yet, oldest first
+  arrivals: [],  // when each of them arrived (ms since the epoch)
+  receivedAt: 0,  // when the message whose frames are handed on now arrived: a "shown" span starts there
   pendingChars: 0,
   frames: [],  // the frames of the last message parsed; those from `next` on are not handed on yet
   next: 0,
@@ -76,6 +78,7 @@ export const relay = {
   },
   queue(data) {
     this.pending.push(data);
+    this.arrivals.push(performance.timeOrigin + performance.now());
     this.pendingChars += data.length;
     if (this.pendingChars > MAX_PENDING_CHARS) this.flush(Infinity);
     else this.schedule();
@@ -99,6 +102,7 @@ export const relay = {
           this.receive(this.frames[this.next++]);
         } else if (this.pending.length) {
           const data = this.pending.shift();
+          this.receivedAt = this.arrivals.shift();
           this.pendingChars -= data.length;
           messages += 1;
           const message = JSON.parse(data);

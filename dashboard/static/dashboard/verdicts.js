@@ -1,5 +1,6 @@
-// What the server believes of a record: each record frame's verdict (docs/protocol.md). The rules themselves stay on
-// the server (orders/events.py judge); the page only shows the verdict and applies what was accepted.
+// What the server believes of a record: each record frame's verdict, and whether it came out of its key's order
+// (docs/protocol.md). The rules themselves stay on the server (orders/events.py judge and goes_back); the page only
+// shows the verdict and applies what was accepted.
 
 import { el } from "./dom.js";
 
@@ -11,6 +12,13 @@ export function verdictFlag(frame) {
   if (!frame.verdict || frame.verdict === "accepted") return [];
   return [el("span", { className: `flag flag-${frame.verdict}`, text: frame.verdict }),
     el("span", { className: "flag-reason", text: frame.verdict_reason || "" })];
+}
+
+// A record the server read out of its key's sequence (messaging/ordering.py): a badge, then why.
+export function orderingFlag(frame) {
+  if (!frame.out_of_order) return [];
+  return [el("span", { className: "flag flag-out-of-order", text: "out of order" }),
+    el("span", { className: "flag-reason", text: frame.out_of_order })];
 }
 
 // A record produced from this page's produce form (its "hand-made" header).

@@ -100,6 +100,18 @@ function showDeliveryHint() {
   $("delivery-mode-hint").textContent = chosen ? chosen.title : "";
 }
 
+// The records the members read out of order (messaging/ordering.py): how many are kept, the newest listed.
+function renderOrdering(ordering) {
+  $("ordering-summary").textContent = `${ordering.flagged} flagged (the newest ${ordering.kept_at_most} are kept)`;
+  const row = (flag) => el("tr", { "data-key": flag.key },
+    el("td", { title: flag.key }, el("code", { text: shortId(flag.key) })),
+    el("td", { text: `${flag.partition}@${flag.offset}` }),
+    el("td", { text: `${flag.event_type} ${flag.status}` }),
+    el("td", { text: flag.reason }),
+    el("td", { text: flag.member }));
+  $("ordering-flags").replaceChildren(...(ordering.recent.length ? ordering.recent.map(row) : [emptyRow(5, "none")]));
+}
+
 function renderControls(state) {
   const control = state.control;
   const modes = $("delivery-mode");
@@ -149,6 +161,7 @@ async function poll() {
     renderOthers(state);
     renderResets(state);
     renderStuck(state.stuck);
+    renderOrdering(state.ordering);
     renderControls(state);
     markOrders(state.marked);
   } catch (error) {

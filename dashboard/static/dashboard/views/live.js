@@ -2,6 +2,7 @@
 // orders table beside it fill from the socket.
 
 import { ApiError, newTrace, postJSON } from "../api.js";
+import { nowMs, recordClick } from "../browser_spans.js";
 import { $, clockTime, config, el, shellQuote } from "../dom.js";
 import { onStep, orders, ordersFromRecord } from "../orders.js";
 import { subscribe } from "../socket.js";
@@ -75,13 +76,16 @@ async function placeOrder(event) {
   const button = $("place-order");
   button.disabled = true;
   const trace = newTrace();
+  const clickedAt = nowMs();
   const trip = timeline.start(transport, commandForOrder(transport, body), trace.traceId);
   try {
     const result = await (transport === "grpc" ? placeOverGrpc(body, trace) : placeOverRest(body, trace));
+    recordClick(trace, clickedAt, nowMs(), { orderId: result.order && result.order.order_id, transport, outcome: result.status });
     timeline.responded(trip, result);
     showFieldErrors(result.errors);
     if (result.ok) orders.upsert(result.order, transport);
   } catch (error) {
+    recordClick(trace, clickedAt, nowMs(), { transport, outcome: "no answer" });
     timeline.responded(trip, { ok: false, status: error.message });
   } finally {
     button.disabled = false;

@@ -1,6 +1,7 @@
 // The Trace view (/traces/<trace id or order id>): one order's trace as a waterfall of the real spans every process
-// kept (tracing/), by hop and process, with the gaps between hops named (waiting in the outbox, on the topic before
-// a member took it), the links of a delivery to its record, and a redelivery marked. Polled while it shows: the
+// kept (tracing/) and the browser's own (browser_spans.js: the click at the top, "shown" under each relay), by hop and
+// process, with the gaps between hops named (waiting in the outbox, on the topic before a member took it, on the way
+// to the browser), the links of a delivery to its record, and a redelivery marked. Polled while it shows: the
 // processes export their spans about once a second.
 
 import { describe, getJSON } from "../api.js";
@@ -40,7 +41,12 @@ function gapBefore(span, parent) {
     return { ms: span.attributes["outbox.waited_ms"], text: "waited in the outbox" };
   }
   if (parent && hop(parent) === "publish" && ["receive", "relay"].includes(hop(span))) {
-    return { ms: ms(span.start_ns - parent.end_ns), text: hop(span) === "receive" ? "on the topic before a member took it" : "on the topic before the relay read it" };
+    return { ms: ms(span.start_ns - parent.end_ns), text: hop(span) === "receive" ? "on the topic before a member took it" : "on the topic before the relay read it",
+      early: "read at once, while the publisher still recorded its send" };
+  }
+  if (parent && hop(parent) === "relay" && hop(span) === "shown") {
+    return { ms: ms(span.start_ns - parent.end_ns), text: "from the relay's hand-off to the browser",
+      early: "received at once (the relay's span ends after its hand-off, and the sockets may send first)" };
   }
   return null;
 }
@@ -75,7 +81,9 @@ function draw(trace) {
     const notes = [];
     const gap = gapBefore(span, parent);
     // A delivery can start before its send's span ends: the publisher still records the acknowledgement then.
-    if (gap) notes.push(gap.ms >= 0 ? `${gap.ms.toFixed(1)} ms ${gap.text}` : "read at once, while the publisher still recorded its send");
+    if (gap) notes.push(gap.ms >= 0 || !gap.early ? `${gap.ms.toFixed(1)} ms ${gap.text}` : gap.early);
+    if (hop(span) === "click") notes.push(`the click on the page, until its ${span.attributes["order.transport"] || ""} answer (${span.attributes["order.outcome"] || "?"})`);
+    if (hop(span) === "shown") notes.push("the record's row drawn in a browser's feed");
     if (where(span)) notes.push(where(span));
     if (hop(span) === "receive") {
       // Each member's taking of a record is a receive; a second one of the same offset is a redelivery.
