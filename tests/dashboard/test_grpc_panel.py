@@ -157,6 +157,7 @@ def test_watch_streams_each_order_linked_to_its_feed_row_until_cancelled(make_st
         feed_row = page.locator(f'#feed tr.record[data-key="{order_id}"]')
         expect(feed_row).to_have_attribute("data-partition", item.get_attribute("data-partition"), timeout=10_000)
         expect(feed_row).to_have_attribute("data-offset", item.get_attribute("data-offset"))
+        expect(item.locator("a.trace-link")).to_have_attribute("href", f"/traces/{order_id}")
         expect(page.locator("#grpc-send")).to_be_disabled()  # one stream per tab: no second Watch while it runs
 
         page.click("#grpc-cancel")

@@ -19,6 +19,7 @@ from websockets.sync.client import connect
 from grpc_bridge.generated import orders_pb2, orders_pb2_grpc
 from tests.conftest import ARTIFACTS, open_dashboard
 from tests.dashboard.test_dashboard import place_order, wait_live
+from tests.dashboard.test_viewers import open_payload
 from tests.support.page_checks import assert_accessible, assert_no_sideways_scroll
 from tests.support.waiting import poll_until
 
@@ -159,6 +160,10 @@ def test_the_click_on_the_page_starts_the_trace(traced_stack, browser, transport
         expect(page.locator("#order-trace")).to_have_count(1)
         trace_id = page.locator("#order-trace").inner_text()
         spans = complete_trace(traced_stack, trace_id, servers=("web", "grpc") if transport == "grpc" else ("web",))
+        # Each of the order's records in the feed leads to the same trace (its traceparent header names it).
+        order_id = next(span["order_id"] for span in spans if span["order_id"])
+        detail = open_payload(page, f'#feed tr.record[data-key="{order_id}"]')
+        expect(detail.locator("a.trace-link")).to_have_attribute("href", f"/traces/{trace_id}")
     servers = [span for span in spans if span["kind"] == "SERVER"]
     assert servers[0]["service"] == "web" and servers[0]["parent_span_id"], "the page's span is the web span's parent"
     if transport == "grpc":

@@ -20,6 +20,20 @@ const DRAWN_STEP = 25;
 // Builders of extra controls under a record's payload (the Topic view adds copy-as commands and re-produce).
 export const recordExtras = [];
 
+const TRACEPARENT = /^00-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
+const ORDER_KEY = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+// Where a record's trace is drawn: the trace its `traceparent` header names, or else its order's latest trace (a
+// record produced with no context started one of its own where it was read).
+function traceLink(frame) {
+  const traceId = TRACEPARENT.exec(frame.headers?.traceparent || "")?.[1];
+  const target = traceId || (ORDER_KEY.test(frame.key || "") ? frame.key : "");
+  if (!target) return [];
+  const text = traceId ? `its trace, ${traceId}` : `the traces of order ${shortId(frame.key)}`;
+  return [el("p", { className: "record-trace" }, "Follow this record across the processes: ",
+    el("a", { className: "trace-link", href: `/traces/${target}`, "data-route": "", text }))];
+}
+
 // What the filters ask for; a record is shown when it matches all of them.
 function filterOf() {
   return { partition: $("filter-partition").value, key: $("filter-key").value, type: $("filter-type").value,
@@ -139,7 +153,8 @@ export const feed = {
     if (!row.detail) {
       const detail = DETAIL_ROW.cloneNode(true);
       detail.id = `record-detail-${detailIds += 1}`;
-      detail.firstChild.append(...payloadView(row.frame, placeOf(row.frame)), ...recordExtras.map((extra) => extra(row.frame)));
+      detail.firstChild.append(...payloadView(row.frame, placeOf(row.frame)), ...traceLink(row.frame),
+        ...recordExtras.map((extra) => extra(row.frame)));
       row.after(detail);
       row.detail = detail;
       row.toggle.setAttribute("aria-controls", detail.id);

@@ -234,8 +234,11 @@ const grpc = {
       const where = [message.partition ?? 0, message.offset ?? 0];
       const link = el("button", { type: "button", className: "link", text: `feed row ${where[0]}@${where[1]}` });
       link.addEventListener("click", () => { navigate("/"); showFeedRow(...where); });
+      const trace = el("a", { className: "trace-link", href: `/traces/${encodeURIComponent(order.id || "")}`, "data-route": "",
+        text: "trace", "aria-label": `trace of order ${shortId(order.id)}` });
       entry = el("li", { "data-order-id": order.id || "", "data-partition": String(where[0]), "data-offset": String(where[1]) },
-        at, el("span", { text: `${message.type || ""} ${shortId(order.id)} ${order.status || "QUEUED"} via ${message.source || ""} ` }), link);
+        at, el("span", { text: `${message.type || ""} ${shortId(order.id)} ${order.status || "QUEUED"} via ${message.source || ""} ` }), link,
+        " ", trace);
     } else {
       entry = el("li", { "data-message-type": this.current().output }, at,
         el("span", { text: `${this.current().output} ${JSON.stringify(message)}` }));
