@@ -105,6 +105,10 @@ class GroupMember:
             return
         consumer.resume(*consumer.paused())
         polled = poll_stepping_past(consumer, timeout_ms=300, max_records=1)
+        if polled.records:
+            # The record is worked under the controls as they are now, not as they were when the poll began: a mode
+            # set while the poll waited applies to the record it returned.
+            control = controls.current()
         for unreadable in polled.unreadable:
             logger.warning(
                 "%s: stepped past unreadable record %d@%d: %s",
