@@ -110,7 +110,9 @@ def start_server(transactional_db):
         def start(**options):
             running = build_server("127.0.0.1:0", **{"max_workers": WORKERS, **options})
             stack.callback(lambda: running.stop(grace=1).wait(5))
-            return running, stack.enter_context(grpc.insecure_channel(f"127.0.0.1:{running.port}"))
+            # A connection of its own: a channel on the shared pool could take over a connection that an earlier
+            # test's server on the same (reused) port left failing, and answer UNAVAILABLE "Connection refused".
+            return running, stack.enter_context(own_connection(running))
 
         yield start
 
