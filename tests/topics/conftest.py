@@ -1,6 +1,7 @@
 """Every topic's endpoints against the real broker; the page's views in Chromium against the real processes."""
 
 import json
+import time
 import uuid
 
 import pytest
@@ -41,8 +42,13 @@ def make_topic(bootstrap: str, name: str, partitions: int = 3, configs: dict | N
 
 
 def produce(bootstrap: str, topic: str, records: list[tuple[int, bytes | None, bytes | None, list]]) -> None:
-    """Each (partition, key, value, headers) in order, acknowledged before this returns."""
+    """Each (partition, key, value, headers) in order, acknowledged before this returns. Each record's time is a
+    millisecond after the one before: sent back to back, several would share a millisecond, and the newest-first
+    order would break their tie by partition, not by the order they were sent in."""
     producer = KafkaProducer(bootstrap_servers=bootstrap, max_request_size=2 * 1024 * 1024)
-    for partition, key, value, headers in records:
-        producer.send(topic, key=key, value=value, partition=partition, headers=headers).get(timeout=10)
+    start = time.time_ns() // 1_000_000
+    for index, (partition, key, value, headers) in enumerate(records):
+        producer.send(
+            topic, key=key, value=value, partition=partition, headers=headers, timestamp_ms=start + index
+        ).get(timeout=10)
     producer.close()
