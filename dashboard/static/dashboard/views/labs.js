@@ -117,17 +117,19 @@ function labCard(lab, index) {
   return node;
 }
 
-// The labs, each as its learner id (per lab, for its round) names its evidence.
+// The labs in the server's order, each as its learner id (per lab, for its round) names its evidence: the browser's
+// id first, then once more for each other round a Reset started.
 async function load() {
   try {
-    const ids = ["rest", "grpc", "kafka", "groups"];
     const answers = new Map();
-    for (const learner of new Set(ids.map(learnerOf))) {
-      answers.set(learner, await getJSON(`${config.labs_url}?learner=${encodeURIComponent(learner)}`));
-    }
-    const first = answers.values().next().value;
+    const answerFor = async (learner) => {
+      if (!answers.has(learner)) answers.set(learner, await getJSON(`${config.labs_url}?learner=${encodeURIComponent(learner)}`));
+      return answers.get(learner);
+    };
+    const first = await answerFor(browserId());
     controls = first.controls;
-    labs = ids.map((id) => answers.get(learnerOf(id)).labs.find((lab) => lab.id === id));
+    labs = [];
+    for (const { id } of first.labs) labs.push((await answerFor(learnerOf(id))).labs.find((lab) => lab.id === id));
     $("labs-error").textContent = "";
     $("labs-list").replaceChildren(...labs.map(labCard));
     renderSummary();
