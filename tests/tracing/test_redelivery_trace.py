@@ -1,5 +1,6 @@
 """A redelivery is a second delivery in the order's trace: a member killed mid-order leaves the receive it had
-already exported, the member that takes the record over adds its own, and the waterfall names the second one."""
+already exported, the member that takes the record over adds its own, and the waterfall names the second one. The
+map, open through it all, shows the killed member gone and the one the supervisor started in its place."""
 
 from __future__ import annotations
 
@@ -42,13 +43,28 @@ def test_a_member_killed_mid_order_shows_as_a_redelivery_in_the_trace(make_stack
         FULFILMENT_RECOVERY_SECONDS="0",
     )
     assert poll_until(lambda: stack.fulfilment()["members"], timeout=30), "no member joined the group"
-    trace_id, _, traceparent = browser_traceparent()
-    order_id = post(
-        stack, "/api/orders/computers", {"created_by": "killed", "equipment": ["MOUSE"]}, {"traceparent": traceparent}
-    )["order_id"]
-    post(stack, "/fulfilment/kill", {})
-    killed = poll_until(lambda: stack.fulfilment()["control"]["last_kill"].get("order_id"), timeout=30)
-    assert killed == order_id, stack.fulfilment()["control"]["last_kill"]
+    with open_dashboard(browser, stack.base_url, "/map") as map_page:
+        members = map_page.locator('#map-svg .map-node[data-node^="member:"]')
+        expect(members).to_have_count(1, timeout=15_000)
+        first_member = members.first.get_attribute("data-node")
+        trace_id, _, traceparent = browser_traceparent()
+        order_id = post(
+            stack,
+            "/api/orders/computers",
+            {"created_by": "killed", "equipment": ["MOUSE"]},
+            {"traceparent": traceparent},
+        )["order_id"]
+        post(stack, "/fulfilment/kill", {})
+        killed = poll_until(lambda: stack.fulfilment()["control"]["last_kill"].get("order_id"), timeout=30)
+        assert killed == order_id, stack.fulfilment()["control"]["last_kill"]
+        # Gone within three heartbeats, and still drawn (for a minute) beside the member started in its place.
+        expect(map_page.locator(f'#map-svg [data-node="{first_member}"]')).to_have_attribute(
+            "data-state", "gone", timeout=30_000
+        )
+        replacement = map_page.locator(f'#map-svg .map-node[data-node^="member:"]:not([data-node="{first_member}"])')
+        expect(replacement).to_have_attribute("data-state", "up", timeout=60_000)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        map_page.screenshot(path=str(SHOTS / "map-member-killed-1440.png"), full_page=True)
 
     both = poll_until(lambda: len(found := receives(stack, trace_id)) >= 2 and found, timeout=60)
     assert both, f"the trace's receives: {receives(stack, trace_id)}"
