@@ -11,6 +11,7 @@ the web process runs (DEBUG off). The first `--warmup` seconds are not counted.
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
 
 from bench.report import Figure, print_table
 from bench.ws import (
@@ -25,7 +26,21 @@ from bench.ws import (
 )
 
 
-def measure(stack, rate: float, seconds: float, warmup: float) -> None:
+@dataclass
+class RelayRun:
+    """One run's figures: the websocket's, the raw consumer's on the same records, the web process's CPU share."""
+
+    websocket: Figure
+    raw: Figure
+    web_cpu_share: float
+
+    @property
+    def added_p50_ms(self) -> float:
+        """What the relay adds to a plain consumer's p50: the like-for-like figure, whatever else loads the cores."""
+        return self.websocket.p50 - self.raw.p50
+
+
+def measure(stack, rate: float, seconds: float, warmup: float) -> RelayRun:
     count = int(rate * (warmup + seconds))
     client = ClientProcesses(stack.web_port, 1, grace=10).start()
     consumer = raw_consumer(stack.bootstrap_servers, stack.topic)
@@ -39,16 +54,19 @@ def measure(stack, rate: float, seconds: float, warmup: float) -> None:
     window = measured(keys, rate, warmup)
     ours = delivered_latencies(window, socket.received, socket.timestamps)
     floor = raw_latencies(window, raw)
-    print_table(
-        f"Relay latency at {rate:g} records/s (record timestamp → received)",
+    run = RelayRun(
         Figure("websocket /ws/orders/ (runserver relay)", len(ours) / seconds, ours),
         Figure("raw kafka-python consumer (poll)", len(floor) / seconds, floor),
-        unit="records/s",
+        cpu,
+    )
+    print_table(
+        f"Relay latency at {rate:g} records/s (record timestamp → received)", run.websocket, run.raw, "records/s"
     )
     print(
         f"  received {len(ours)} / {len(window)} on the websocket ({socket.duplicates} duplicates), "
         f"{len(floor)} / {len(window)} by the raw consumer; web process CPU {cpu:.0%} of a core"
     )
+    return run
 
 
 def main() -> None:
