@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 
 from dashboard.fulfilment_panel import consumer_groups
-from labs import semantics
+from labs import compare, semantics
 from labs.learners import created_by, group_name, topic_name
 from orders import selectors
 from outbox.selectors import events_for_key
@@ -192,4 +192,5 @@ CHECKS = {
     "kafka": check_kafka,
     "groups": check_groups,
     "semantics": lambda learner: semantics.check(learner),
+    "compare": lambda learner: compare.check(learner),
 }

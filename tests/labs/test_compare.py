@@ -1,0 +1,78 @@
+"""The internal-against-external lab: its comparison run for real against a stack's web and rungrpc processes with the
+command the page shows (bytes counted on the wire, reads timed), its Check failing before and passing after in
+Chromium, and Reset deleting the run; the command's bad input."""
+
+import subprocess
+
+import pytest
+from django.core.management import CommandError, call_command
+from playwright.sync_api import expect
+
+from labs import compare
+from labs.models import TransportRun
+from tests.conftest import ARTIFACTS
+from tests.labs.conftest import ROOT, check, lab_of, post_json
+from tests.labs.test_labs_page import SIZES, open_labs
+
+SHOTS = ARTIFACTS / "labs"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--learner", "NOT-AN-ID"], "--learner: Give the learner id"),
+        (["--learner", "abcdef12", "--calls", "0"], "--calls: use 1 to 1000."),
+        (["--learner", "abcdef12", "--calls", "1001"], "--calls: use 1 to 1000."),
+    ],
+)
+def test_the_command_refuses_bad_input_and_records_nothing(arguments, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("lab_compare", *arguments)
+    assert not TransportRun.objects.exists()
+
+
+def test_the_comparison_run_for_real_fills_the_table_and_passes_the_check_in_the_page(browser, lab_stack):
+    context, page = open_labs(browser, lab_stack)
+    card = page.locator("#lab-compare")
+    learner = page.evaluate("() => JSON.parse(localStorage.getItem('labs:learner'))")
+    card.get_by_role("button", name="Check").click()
+    expect(card.locator(".lab-seen")).to_contain_text("Not yet: no comparison run of yours yet")
+
+    run = next(step["command"] for step in lab_of(lab_stack, "compare", learner)["steps"] if step["command"])
+    assert f"--calls {compare.DEFAULT_CALLS}" in run and lab_stack.grpc_target in run
+    printed = subprocess.run(
+        run, shell=True, cwd=ROOT, env=lab_stack.env(), check=True, capture_output=True, text=True, timeout=120
+    ).stdout
+    assert "200 reads: p50, ms" in printed and "Recorded for the Check" in printed
+
+    figures = check(lab_stack, "compare", learner)["details"]["figures"]
+    rest, grpc = figures["rest"], figures["grpc"]
+    assert rest["create_body"][0] > grpc["create_body"][0], "the same order is larger as JSON than as protobuf"
+    for side in (rest, grpc):
+        assert side["create_wire"][0] > side["create_body"][0], "headers and framing travel besides the body"
+        assert side["read_wire"][1] > side["read_body"][1]
+        assert 0 < side["p50_ms"] <= side["p99_ms"] and side["calls_per_second"] > 0
+        assert side["server_pid"] and side["server_cpu_ms"] > 0 and side["client_cpu_ms"] > 0
+    assert rest["server_pid"] != grpc["server_pid"], "REST is timed on the web process, gRPC on rungrpc"
+    statuses, listed = post_json(lab_stack.base_url, "/labs/compare/check", {"learner": learner})
+    assert statuses == 200 and listed["passed"]
+
+    card.get_by_role("button", name="Check").click()
+    expect(card.locator(".lab-state")).to_have_text("passed")
+    expect(card.locator(".lab-seen")).to_contain_text(
+        f"Passed: your run of 200 reads each (order {figures['order_id'][:8]})"
+    )
+    storage = context.storage_state()
+    context.close()
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for width, theme in SIZES:
+        context, page = open_labs(browser, lab_stack, width, theme, storage)
+        expect(page.locator("#lab-compare .lab-state")).to_have_text("passed")
+        page.screenshot(path=str(SHOTS / f"labs-compare-passed-{width}-{theme}.png"), full_page=True)
+        context.close()
+
+    status, reset = post_json(lab_stack.base_url, "/labs/compare/reset", {"learner": learner})
+    assert status == 200 and reset["undone"] == ["1 comparison run(s)"], reset
+    assert not check(lab_stack, "compare", learner)["passed"]
