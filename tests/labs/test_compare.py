@@ -13,6 +13,7 @@ from labs.models import TransportRun
 from tests.conftest import ARTIFACTS
 from tests.labs.conftest import ROOT, check, lab_of, post_json
 from tests.labs.test_labs_page import SIZES, open_labs
+from tests.support.page_checks import assert_accessible, assert_no_sideways_scroll
 
 SHOTS = ARTIFACTS / "labs"
 
@@ -70,6 +71,10 @@ def test_the_comparison_run_for_real_fills_the_table_and_passes_the_check_in_the
     for width, theme in SIZES:
         context, page = open_labs(browser, lab_stack, width, theme, storage)
         expect(page.locator("#lab-compare .lab-state")).to_have_text("passed")
+        expect(page.locator("#lab-compare table.lab-compare tbody tr")).to_have_count(13)
+        expect(page.locator("#lab-compare table.lab-compare")).to_contain_text(f"{rest['p50_ms']:g}")
+        assert_no_sideways_scroll(page, f"the Labs view with lab 8's table at {width} px, {theme}")
+        assert_accessible(page)
         page.screenshot(path=str(SHOTS / f"labs-compare-passed-{width}-{theme}.png"), full_page=True)
         context.close()
 

@@ -5,7 +5,7 @@ import { el } from "../dom.js";
 
 export function comparisonTable(rows) {
   const [head, ...body] = rows;
-  return el("div", { className: "table-scroll lab-extra" },
+  return el("div", { className: "table-scroll lab-extra", tabindex: "0", role: "region", "aria-label": "REST against gRPC, your run" },
     el("table", { className: "lab-compare" },
       el("caption", { text: "Your run: REST against gRPC for the same order" }),
       el("thead", {}, el("tr", {}, ...head.map((text, index) => el("th", { scope: "col", text: index ? text : "measured" })))),
