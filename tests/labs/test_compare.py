@@ -33,6 +33,42 @@ def test_the_command_refuses_bad_input_and_records_nothing(arguments, message):
     assert not TransportRun.objects.exists()
 
 
+def side(p50: float, server_cpu: float | None) -> dict:
+    return {
+        "create_body": [94, 199],
+        "create_wire": [313, 683],
+        "read_body": [0, 199],
+        "read_wire": [203, 580],
+        "p50_ms": p50,
+        "p99_ms": p50 * 4,
+        "calls_per_second": 1000 / p50,
+        "client_cpu_ms": 0.5,
+        "server_cpu_ms": server_cpu,
+        "server_pid": 1 if server_cpu else None,
+    }
+
+
+@pytest.mark.django_db
+def test_the_check_reads_the_learners_newest_run_and_reset_deletes_the_runs():
+    assert compare.check("abcdef12")["seen"] == "no comparison run of yours yet: run the first step's command."
+    older = {"order_id": "0" * 36, "calls": 10, "rest": side(9, 1), "grpc": side(9, 1)}
+    compare.record("abcdef12", older)
+    compare.record(
+        "abcdef12", {"order_id": "12345678" + "0" * 28, "calls": 200, "rest": side(2.5, 3), "grpc": side(1, None)}
+    )
+    seen = compare.check("abcdef12")
+    assert seen["passed"]
+    assert seen["seen"].startswith(
+        "your run of 200 reads each (order `12345678`): p50 2.5 ms over REST against 1 ms over gRPC, p99 10 against 4"
+    )
+    table = {row[0]: row[1:] for row in seen["details"]["table"]}
+    assert table["200 reads: p50, ms"] == ["2.5", "1"]
+    assert table["CPU per read, server, ms"] == ["3", "–"], "a server that is not a process here shows no figure"
+    assert not compare.check("other123")["passed"]
+    assert compare.reset("abcdef12")["undone"] == ["2 comparison run(s)"]
+    assert not compare.check("abcdef12")["passed"]
+
+
 def test_the_comparison_run_for_real_fills_the_table_and_passes_the_check_in_the_page(browser, lab_stack):
     context, page = open_labs(browser, lab_stack)
     card = page.locator("#lab-compare")
