@@ -4,6 +4,7 @@
 
 import { describe, getJSON, postJSON } from "../api.js";
 import { $, config, copyButton, el } from "../dom.js";
+import { comparisonTable } from "../widgets/lab_compare.js";
 
 const LEARNER_KEY = "labs:learner";
 const PROGRESS_KEY = "labs:progress";
@@ -52,6 +53,8 @@ function showResult(lab, node, state) {
   const seen = node.querySelector(".lab-seen");
   seen.replaceChildren(...(state ? [`${state.passed ? "Passed" : "Not yet"}: `, ...withCode(state.seen)] : []));
   if (state && state.at) seen.append(el("small", { className: "muted", text: ` (checked ${new Date(state.at).toLocaleTimeString()})` }));
+  node.querySelector(".lab-extra")?.remove();
+  if (state && state.table) node.append(comparisonTable(state.table));
 }
 
 async function check(lab, node) {
@@ -60,7 +63,7 @@ async function check(lab, node) {
   try {
     const { data } = await postJSON(`${config.labs_url}${lab.id}/check`, { learner: learnerOf(lab.id) }, { timeoutMs: 20000 });
     const all = progress();
-    all[lab.id] = { ...(all[lab.id] || {}), passed: data.passed, seen: data.seen, at: Date.now() };
+    all[lab.id] = { ...(all[lab.id] || {}), passed: data.passed, seen: data.seen, table: data.details.table, at: Date.now() };
     saveProgress(all);
     showResult(lab, node, all[lab.id]);
     renderSummary();
