@@ -11,6 +11,7 @@ from __future__ import annotations
 from kafka.errors import UnknownTopicOrPartitionError
 
 from dashboard.fulfilment_panel import offset_reset
+from labs import durable
 from labs.learners import created_by, group_name, topic_name
 from orders import selectors
 from orders.exceptions import InvalidInput
@@ -56,3 +57,4 @@ RESETS = {
     "kafka": reset_kafka,
     "groups": reset_groups,
 }
+RESETS["durable"] = durable.reset
