@@ -41,6 +41,7 @@ export function durablePanel(learner, controls) {
   const rows = el("tbody");
   const outbox = el("p", { className: "durable-outbox" });
   const publisherError = el("p", { className: "durable-error" });
+  const why = el("p", { className: "muted" });
   const orders = el("p", { className: "durable-orders" });
   const node = el("section", { className: "durable-panel", "aria-label": "The cluster, its partitions and the outbox" },
     brokers,
@@ -49,7 +50,7 @@ export function durablePanel(learner, controls) {
     el("div", { className: "table-scroll" }, el("table", { className: "durable-partitions" },
       el("thead", {}, el("tr", {}, ...["Partition", "Leader", "Replicas", "In sync", "acks=all writes"].map((text) => el("th", { text })))),
       rows)),
-    outbox, publisherError, orders, said);
+    outbox, publisherError, why, orders, said);
   let createdBy = "";
   let acknowledged = 0;
   if (!controls.enabled) { restart.disabled = true; restart.title = controls.reason; }
@@ -93,7 +94,11 @@ export function durablePanel(learner, controls) {
     }
     const box = state.outbox;
     writeText(outbox, `Outbox: ${box.waiting} event(s) waiting` + (box.waiting ? `, the oldest for ${box.oldest_waiting_seconds} s.` : "."));
+    const refused = kafka && kafka.partitions.some((row) => row.refuses_writes);
     writeText(publisherError, box.last_error ? `The publisher's last error (try ${box.attempts}): ${box.last_error}` : "");
+    // The leader answers NotEnoughReplicas; the producer retries that until its delivery timeout, then gives up.
+    writeText(why, box.last_error && refused ? "The leaders refused each try with NotEnoughReplicas; the producer "
+      + "retried until its delivery timeout, and the outbox keeps the event for its next try." : "");
     writeText(orders, `${state.orders} order(s) by ${createdBy}; the API acknowledged ${acknowledged} from this page.`);
   }
 
