@@ -36,7 +36,7 @@ from topics import inventory
 LAB = "durable"
 BROKERS = 3
 MAX_ORDERS_LOOKED_AT = 50
-READ_SECONDS = 8.0
+READ_SECONDS = 12.0
 # Records read back from one partition at most, from the lab's first order to its last.
 MAX_SPAN = 5_000
 SIGNALS = {"crash": signal.SIGKILL, "stop": signal.SIGTERM}
@@ -133,6 +133,7 @@ def records_on_topic(events: list) -> set[tuple[int, int]]:
         bootstrap_timeout_ms=inventory.BOOTSTRAP_TIMEOUT_MS,
         request_timeout_ms=inventory.REQUEST_TIMEOUT_MS,
         fetch_max_wait_ms=50,
+        reconnect_backoff_max_ms=1_000,
     )
     found: set[tuple[int, int]] = set()
     try:
@@ -215,7 +216,10 @@ def check(learner: str) -> dict:
     from labs.checks import result
 
     name = name_of(learner)
-    read = partitions()
+    try:
+        read = partitions()
+    except inventory.TopicNotFound as exc:
+        return result(False, f"{exc} The publisher creates it at its start: is `make cluster` running?")
     replicas = max((len(p["replicas"]) for p in read["partitions"]), default=0)
     if len(read["brokers_up"]) < BROKERS and replicas < BROKERS:
         return result(

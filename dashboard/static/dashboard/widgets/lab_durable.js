@@ -47,12 +47,14 @@ export function durablePanel(learner, controls) {
     brokers,
     el("div", { className: "controls" }, restart, order),
     minIsr,
-    el("div", { className: "table-scroll" }, el("table", { className: "durable-partitions" },
+    el("div", { className: "table-scroll", tabindex: "0", role: "region", "aria-label": "partitions of the orders topic" },
+      el("table", { className: "durable-partitions" },
       el("thead", {}, el("tr", {}, ...["Partition", "Leader", "Replicas", "In sync", "acks=all writes"].map((text) => el("th", { text })))),
       rows)),
     outbox, publisherError, why, orders, said);
   let createdBy = "";
   let acknowledged = 0;
+  order.disabled = true;  // until the first read names the lab's created_by
   if (!controls.enabled) { restart.disabled = true; restart.title = controls.reason; }
 
   async function act(body) {
