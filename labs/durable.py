@@ -241,7 +241,11 @@ def check(learner: str) -> dict:
     held = waits(events)
     parts = [cluster_part]
     if missing:
-        parts.append(f"{len(events) - len(missing)} of your {len(events)} orders are on the topic, {len(missing)} not")
+        unread = sum(1 for e in events if e.sent_at is not None and (e.partition, e.offset) not in on_topic)
+        parts.append(
+            f"{len(events) - len(missing)} of your {len(events)} orders are on the topic"
+            + (f" ({unread} acknowledged but not read back now)" if unread else "")
+        )
     else:
         parts.append(f"your {len(events)} order(s) are all on the topic")
     if held:

@@ -6,6 +6,8 @@ import { describe, getJSON, postJSON } from "../api.js";
 import { config, el, writeText } from "../dom.js";
 
 const POLL_MS = 1500;
+// A broker's state as the order statuses' badge colours: running green, starting amber, dead red.
+const BADGES = { running: "COMPLETED", starting: "PROCESSING", dead: "FAILED" };
 
 function brokerRow(broker, act, controls) {
   const running = broker.state === "running";
@@ -18,7 +20,7 @@ function brokerRow(broker, act, controls) {
   };
   return el("li", { "data-broker": String(broker.node), "data-state": broker.state },
     el("strong", { text: `Broker ${broker.node}` }), ` ${broker.address} `,
-    el("span", { className: `status ${running ? "status-COMPLETED" : "status-FAILED"}`, text: broker.state }), " ",
+    el("span", { className: `status status-${BADGES[broker.state] || "FAILED"}`, text: broker.state }), " ",
     button("crash", "Crash"), " ", button("stop", "Stop"));
 }
 
