@@ -10,7 +10,15 @@ import sys
 from pathlib import Path
 
 from localkafka.broker import DEFAULT_HOME, LOG4J_CONFIG, BrokerError, env_path, fetch_jars, lib_dir, run_foreground
-from localkafka.cluster import DEFAULT_CONTROLLER_PORTS, DEFAULT_PORTS, parse_ports, run_cluster_foreground
+from localkafka.cluster import (
+    DEFAULT_CONTROLLER_PORTS,
+    DEFAULT_PORTS,
+    ClusterControlError,
+    parse_ports,
+    restart_dead_nodes,
+    run_cluster_foreground,
+    signal_node,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,6 +63,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     kill = commands.add_parser("kill-broker", help="SIGKILL node N of a running `make cluster`, as a crash")
     kill.add_argument("node", type=int, help="1, 2 or 3")
+    kill.add_argument(
+        "--controlled",
+        action="store_true",
+        help="SIGTERM instead: a controlled shutdown, the node hands its leaderships over and leaves the ISR first",
+    )
     commands.add_parser("restart-brokers", help="start again the nodes of a running `make cluster` that died")
     for name, tool in TOOLS.items():
         commands.add_parser(
@@ -75,9 +88,9 @@ def main(argv: list[str] | None = None) -> int:
                 options.data_dir, options.ports, options.controller_ports, options.control_file
             )
         if options.command == "kill-broker":
-            return _kill_node(cluster_file, options.node)
+            return _kill_node(cluster_file, options.node, options.controlled)
         if options.command == "restart-brokers":
-            return _signal_runner(cluster_file, signal.SIGUSR2, "python -m localkafka cluster", b"cluster")
+            return _restart_nodes(cluster_file)
         if options.command in ("stop-broker", "start-broker"):
             return _signal_runner(control_file, signal.SIGUSR1 if options.command == "stop-broker" else signal.SIGUSR2)
         fetch_jars()
@@ -103,54 +116,32 @@ TOOLS = {
 }
 
 
-def _signal_runner(
-    control_file: Path, signum: int, runner: str = "python -m localkafka run", command: bytes | None = None
-) -> int:
+def _signal_runner(control_file: Path, signum: int) -> int:
     try:
-        pid = json.loads(control_file.read_text())["pid"]
-        if command is not None and not (_runs(pid, b"localkafka") and _runs(pid, command)):
-            raise ValueError(f"pid {pid} is no `{runner}` any more (the file is stale)")
-        os.kill(pid, signum)
+        os.kill(json.loads(control_file.read_text())["pid"], signum)
     except (OSError, ValueError, KeyError) as exc:
-        print(f"no running `{runner}` found through {control_file}: {exc}", file=sys.stderr)
+        print(f"no running `python -m localkafka run` found through {control_file}: {exc}", file=sys.stderr)
         return 1
     return 0
 
 
-def _runs(pid: int, marker: bytes) -> bool:
-    """Whether `pid` still runs a command with the argument `marker`: a pid in a control file its runner could not
-    remove (it was SIGKILLed) may since belong to anything else."""
-    if not Path("/proc/self").exists():
-        return True  # no procfs (not Linux): trust the control file
+def _restart_nodes(control_file: Path) -> int:
     try:
-        return marker in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return False
+        restart_dead_nodes(control_file)
+    except ClusterControlError as exc:
+        print(exc, file=sys.stderr)
+        return exc.code
+    return 0
 
 
-def _kill_node(control_file: Path, number: int) -> int:
-    """SIGKILL one node's JVM itself (not its runner): no controlled shutdown, no flush, as when a machine dies."""
+def _kill_node(control_file: Path, number: int, controlled: bool) -> int:
     try:
-        nodes = {node["node"]: node for node in json.loads(control_file.read_text())["nodes"]}
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        print(f"no running `python -m localkafka cluster` found through {control_file}: {exc}", file=sys.stderr)
-        return 1
-    node = nodes.get(number)
-    if node is None:
-        print(f"no node {number}: the cluster has nodes {', '.join(map(str, sorted(nodes)))}", file=sys.stderr)
-        return 2
-    if node["state"] == "dead":
-        print(f"node {number} is already dead", file=sys.stderr)
-        return 1
-    if not _runs(node["pid"], b"kafka.Kafka"):
-        print(f"pid {node['pid']} is no Kafka node any more ({control_file} is stale)", file=sys.stderr)
-        return 1
-    try:
-        os.kill(node["pid"], signal.SIGKILL)
-    except OSError as exc:
-        print(f"could not kill node {number} (pid {node['pid']}): {exc}", file=sys.stderr)
-        return 1
-    print(f"SIGKILLed Kafka node {number} (pid {node['pid']}, {node['bootstrap_server']})")
+        node = signal_node(control_file, number, signal.SIGTERM if controlled else signal.SIGKILL)
+    except ClusterControlError as exc:
+        print(exc, file=sys.stderr)
+        return exc.code
+    how = "Stopping (controlled shutdown)" if controlled else "SIGKILLed"
+    print(f"{how} Kafka node {number} (pid {node['pid']}, {node['bootstrap_server']})")
     return 0
 
 

@@ -151,7 +151,10 @@ class LocalBroker:
         ]
 
     def format_storage(self) -> None:
-        """Format KRaft storage once; an already formatted directory is left as it is."""
+        """Format KRaft storage once; an already formatted directory is left as it is, without asking the JVM tool
+        (a node restarted into its old data starts seconds sooner on a busy machine)."""
+        if (self.data_dir / "logs" / "meta.properties").exists():
+            return
         cluster_file = self.data_dir / "cluster.id"
         if not cluster_file.exists():
             cluster_file.write_text(self.cluster_id or new_cluster_id())

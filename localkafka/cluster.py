@@ -238,3 +238,71 @@ class _ClusterControlFile:
 
 def read_control_file(path: Path) -> dict:
     return json.loads(path.read_text())
+
+
+class ClusterControlError(Exception):
+    """No running cluster through the control file, a stale file, or no such node; `code` is the command's exit
+    status (2: a node the cluster does not have)."""
+
+    def __init__(self, message: str, code: int = 1):
+        super().__init__(message)
+        self.code = code
+
+
+def runs_command(pid: int, marker: bytes) -> bool:
+    """Whether `pid` still runs a command with the argument `marker`: a pid in a control file its runner could not
+    remove (it was SIGKILLed) may since belong to anything else."""
+    if not Path("/proc/self").exists():
+        return True  # no procfs (not Linux): trust the control file
+    try:
+        return marker in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+
+
+def _control(control_file: Path) -> dict:
+    """The control file with its nodes by number; ClusterControlError when there is none or it is malformed."""
+    try:
+        control = read_control_file(control_file)
+        return {**control, "nodes": {node["node"]: node for node in control["nodes"]}}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        message = f"no running `python -m localkafka cluster` found through {control_file}: {exc}"
+        raise ClusterControlError(message) from exc
+
+
+def running_cluster(control_file: Path) -> dict:
+    """The control file of a `python -m localkafka cluster` that still runs, its nodes by number;
+    ClusterControlError otherwise."""
+    control = _control(control_file)
+    pid = control["pid"]
+    if not (runs_command(pid, b"localkafka") and runs_command(pid, b"cluster")):
+        raise ClusterControlError(f"pid {pid} is no `python -m localkafka cluster` any more ({control_file} is stale)")
+    return control
+
+
+def signal_node(control_file: Path, number: int, signum: int = signal.SIGKILL) -> dict:
+    """Signal node `number`'s JVM itself, not its runner: SIGKILL is a crash (no controlled shutdown, no flush, as
+    when a machine dies), SIGTERM a controlled shutdown (the node hands its leaderships over and leaves the in-sync
+    replicas first). Returns the node's entry of the control file."""
+    nodes = _control(control_file)["nodes"]
+    node = nodes.get(number)
+    if node is None:
+        raise ClusterControlError(f"no node {number}: the cluster has nodes {', '.join(map(str, sorted(nodes)))}", 2)
+    if node["state"] == "dead":
+        raise ClusterControlError(f"node {number} is already dead")
+    if not runs_command(node["pid"], b"kafka.Kafka"):
+        raise ClusterControlError(f"pid {node['pid']} is no Kafka node any more ({control_file} is stale)")
+    try:
+        os.kill(node["pid"], signum)
+    except OSError as exc:
+        raise ClusterControlError(f"could not signal node {number} (pid {node['pid']}): {exc}") from exc
+    return node
+
+
+def restart_dead_nodes(control_file: Path) -> None:
+    """Ask the runner to start again every node that died (SIGUSR2); it marks them starting, then running."""
+    pid = running_cluster(control_file)["pid"]
+    try:
+        os.kill(pid, signal.SIGUSR2)
+    except OSError as exc:
+        raise ClusterControlError(f"could not signal the cluster's runner (pid {pid}): {exc}") from exc

@@ -31,6 +31,13 @@ def backlog() -> Backlog:
     )
 
 
+def newest_waiting_error() -> OutboxEvent | None:
+    """The newest event still waiting that the broker did not take at its last try, with the reason in
+    `last_error`: the publisher's current trouble, as the durability lab shows it."""
+    waiting = OutboxEvent.objects.filter(sent_at__isnull=True, parked_at__isnull=True).exclude(last_error="")
+    return waiting.order_by("-id").first()
+
+
 def parked() -> QuerySet[OutboxEvent]:
     """Events the broker refused for good, oldest first, with their reason in `last_error`."""
     return OutboxEvent.objects.filter(sent_at__isnull=True, parked_at__isnull=False).order_by("id")

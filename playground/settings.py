@@ -268,6 +268,8 @@ WORKBENCH_PRODUCE = env_bool("WORKBENCH_PRODUCE", PLAYGROUND_LOCAL)
 WORKBENCH_GRPC = env_bool("WORKBENCH_GRPC", PLAYGROUND_LOCAL)
 # The local broker `make run` started writes its pid here; the page can stop and start only that one.
 LOCAL_KAFKA_PIDFILE = Path(os.environ.get("LOCAL_KAFKA_PIDFILE", BASE_DIR / ".kafka" / "run.json"))
+# `make cluster`'s three brokers write their pids here; the durability lab can crash, stop and restart only those.
+LOCAL_KAFKA_CLUSTER_FILE = Path(os.environ.get("LOCAL_KAFKA_CLUSTER_FILE", BASE_DIR / ".kafka" / "cluster.json"))
 
 # Websockets one web process serves at once; one more is accepted and closed with code 4029.
 RELAY_MAX_SOCKETS = int(os.environ.get("RELAY_MAX_SOCKETS", 500))

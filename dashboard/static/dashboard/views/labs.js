@@ -5,6 +5,7 @@
 import { describe, getJSON, postJSON } from "../api.js";
 import { $, config, copyButton, el } from "../dom.js";
 import { comparisonTable } from "../widgets/lab_compare.js";
+import { durablePanel } from "../widgets/lab_durable.js";
 
 const LEARNER_KEY = "labs:learner";
 const PROGRESS_KEY = "labs:progress";
@@ -34,6 +35,9 @@ function learnerOf(lab) {
 function withCode(text) {
   return String(text).split("`").map((part, index) => (index % 2 ? el("code", { text: part }) : part));
 }
+
+// A lab that needs more than steps, Check and Reset: its panel, given the lab's learner id and the controls' switch.
+const PANELS = { durable: durablePanel };
 
 let labs = [];
 let controls = { enabled: false, reason: "" };
@@ -114,6 +118,7 @@ function labCard(lab, index) {
     el("p", { className: "muted", text: `The Check reads ${lab.check_reads}.` }),
     el("div", { className: "controls" }, checkButton, resetButton),
     el("p", { className: "lab-seen", role: "status" }));
+  if (PANELS[lab.id]) node.querySelector(".controls").before(PANELS[lab.id](learnerOf(lab.id), controls));
   checkButton.addEventListener("click", () => check(lab, node));
   resetButton.addEventListener("click", () => reset(lab, node));
   showResult(lab, node, (progress()[lab.id] || {}).seen ? progress()[lab.id] : null);
