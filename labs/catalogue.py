@@ -9,6 +9,7 @@ import shlex
 
 from django.conf import settings
 
+from labs import evolve
 from labs.checks import KAFKA_KEYS, KAFKA_PARTITIONS
 from labs.learners import created_by, group_name, topic_name
 from topics import changes
@@ -181,4 +182,10 @@ def groups_lab(learner: str) -> dict:
 
 
 def labs_for(learner: str, base_url: str) -> list[dict]:
-    return [rest_lab(learner, base_url), grpc_lab(learner), kafka_lab(learner), groups_lab(learner)]
+    return [
+        rest_lab(learner, base_url),
+        grpc_lab(learner),
+        kafka_lab(learner),
+        groups_lab(learner),
+        evolve.lab(learner, base_url),
+    ]

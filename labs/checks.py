@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 
 from dashboard.fulfilment_panel import consumer_groups
+from labs import evolve
 from labs.learners import created_by, group_name, topic_name
 from orders import selectors
 from outbox.selectors import events_for_key
@@ -185,4 +186,10 @@ def check_groups(learner: str) -> dict:
     )
 
 
-CHECKS = {"rest": check_rest, "grpc": check_grpc, "kafka": check_kafka, "groups": check_groups}
+CHECKS = {
+    "rest": check_rest,
+    "grpc": check_grpc,
+    "kafka": check_kafka,
+    "groups": check_groups,
+    "evolve": evolve.check,
+}

@@ -11,6 +11,7 @@ from __future__ import annotations
 from kafka.errors import UnknownTopicOrPartitionError
 
 from dashboard.fulfilment_panel import offset_reset
+from labs import evolve
 from labs.learners import created_by, group_name, topic_name
 from orders import selectors
 from orders.exceptions import InvalidInput
@@ -55,4 +56,5 @@ RESETS = {
     "grpc": lambda learner: reset_orders("grpc", learner),
     "kafka": reset_kafka,
     "groups": reset_groups,
+    "evolve": evolve.reset,
 }
