@@ -15,6 +15,7 @@ import shutil
 from pathlib import Path
 
 from django.conf import settings
+from kafka.errors import CoordinatorNotAvailableError
 
 from labs.learners import created_by
 from messaging import clients
@@ -140,6 +141,8 @@ def committed_offsets(group: str) -> dict[int, int]:
     admin = clients.build_admin(client_id="labs-evolve")
     try:
         offsets = admin.list_group_offsets({group: None}).get(group, {})
+    except CoordinatorNotAvailableError:
+        return {}  # the broker has no offsets topic yet: no group ever committed
     finally:
         admin.close()
     topic = settings.KAFKA_ORDERS_TOPIC
