@@ -106,7 +106,7 @@ def lab(learner: str, base_url: str) -> dict:
                 broken_copy(learner, "s/string created_at = 4;/int64 created_at = 4;/"),
             ),
             step(
-                "The real v2 passes against the committed v1 (`make check` runs this):",
+                "The real v2 passes against the committed v1 (make check runs this too):",
                 buf_breaking("proto/orders.proto"),
             ),
         ],
