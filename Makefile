@@ -11,6 +11,10 @@ JARS := .kafka/lib/.fetched-from
 TOOLS := $(CURDIR)/.tools
 GRPCURL := $(TOOLS)/grpcurl
 GRPCURL_VERSION := v1.9.4
+# buf, for `buf breaking`: proto/orders.proto against the frozen v1 (proto/v1) in `make check`. No buf.yaml: a file
+# input each way keeps v1's copy of the same messages out of the module under test.
+BUF := $(TOOLS)/buf
+BUF_VERSION := v1.75.0
 # Jaeger's all-in-one, the OTLP receiver the tracing tests export to (docs/tracing.md); pinned by its go.mod and go.sum.
 JAEGER := $(TOOLS)/jaeger
 export PATH := $(BIN):$(TOOLS):$(PATH)
@@ -70,10 +74,13 @@ $(NODE_INSTALLED): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-tools: $(GRPCURL) $(JAEGER)
+tools: $(GRPCURL) $(JAEGER) $(BUF)
 
 $(GRPCURL):
 	GOBIN=$(TOOLS) go install github.com/fullstorydev/grpcurl/cmd/grpcurl@$(GRPCURL_VERSION)
+
+$(BUF):
+	GOBIN=$(TOOLS) go install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
 
 $(JAEGER): tracing/jaeger/go.mod tracing/jaeger/go.sum
 	cd tracing/jaeger && go build -trimpath -o $@ github.com/jaegertracing/jaeger/cmd/jaeger
@@ -86,8 +93,10 @@ $(JARS): localkafka/pom.xml | $(INSTALLED)
 migrate: install
 	python manage.py migrate --noinput
 
-# Lint and format (ruff, configured in pyproject.toml), Django's checks, and no model change without its migration.
-check: install
+# Lint and format (ruff, configured in pyproject.toml), Django's checks, no model change without its migration, and
+# no proto change that breaks a client of the committed v1 contract.
+check: install $(BUF)
+	buf breaking proto/orders.proto --against proto/v1/orders.proto
 	ruff check .
 	ruff format --check .
 	python manage.py check

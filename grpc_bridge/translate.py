@@ -131,6 +131,7 @@ def order_fields(message: orders_pb2.OrderMessage) -> dict:
         "status": status_name(message.status),
         "created_at": message.created_at or None,
         "equipment": equipment_names(message.equipment),
+        "delivery_note": message.delivery_note,
     }
 
 
@@ -145,6 +146,7 @@ def snapshot_to_proto(snapshot: dict) -> orders_pb2.OrderMessage:
         status=STATUS.Value(snapshot["status"]),
         created_at=snapshot["created_at"],
         equipment=[EQUIPMENT.Value(name) for name in snapshot["equipment"]],
+        delivery_note=snapshot.get("delivery_note", ""),
     )
 
 

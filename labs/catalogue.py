@@ -9,7 +9,7 @@ import shlex
 
 from django.conf import settings
 
-from labs import compare, durable, semantics
+from labs import compare, durable, evolve, semantics
 from labs.checks import KAFKA_KEYS, KAFKA_PARTITIONS
 from labs.learners import created_by, group_name, topic_name
 from topics import changes
@@ -189,5 +189,6 @@ def labs_for(learner: str, base_url: str) -> list[dict]:
         groups_lab(learner),
         semantics.lab(learner, base_url),
         durable.lab(learner, base_url),
+        evolve.lab(learner, base_url),
         compare.lab(learner, base_url),
     ]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 
 from dashboard.fulfilment_panel import consumer_groups
-from labs import compare, durable, semantics
+from labs import compare, durable, evolve, semantics
 from labs.learners import created_by, group_name, topic_name
 from orders import selectors
 from outbox.selectors import events_for_key
@@ -193,5 +193,6 @@ CHECKS = {
     "groups": check_groups,
     "semantics": lambda learner: semantics.check(learner),
     "durable": lambda learner: durable.check(learner),
+    "evolve": lambda learner: evolve.check(learner),
     "compare": lambda learner: compare.check(learner),
 }

@@ -11,7 +11,7 @@ from __future__ import annotations
 from kafka.errors import UnknownTopicOrPartitionError
 
 from dashboard.fulfilment_panel import offset_reset
-from labs import compare, durable, semantics
+from labs import compare, durable, evolve, semantics
 from labs.learners import created_by, group_name, topic_name
 from orders import selectors
 from orders.exceptions import InvalidInput
@@ -58,5 +58,6 @@ RESETS = {
     "groups": reset_groups,
     "semantics": lambda learner: semantics.reset(learner),
     "durable": lambda learner: durable.reset(learner),
+    "evolve": lambda learner: evolve.reset(learner),
     "compare": lambda learner: compare.reset(learner),
 }

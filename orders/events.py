@@ -4,8 +4,10 @@ Topic `orders` (setting KAFKA_ORDERS_TOPIC). Each record:
 
 - key: the order id, UTF-8, so all events of one order land in one partition, in order;
 - value: UTF-8 JSON ``{"event_id", "type", "occurred_at", "source", "order": {"order_id", "created_by",
-  "status", "created_at", "equipment"}}`` where type is ``order.created`` or ``order.status_changed``;
-- headers: ``event-type``, ``content-type`` (application/json), ``schema-version`` (1), ``source``, ``event-id``,
+  "status", "created_at", "equipment"}}`` where type is ``order.created`` or ``order.status_changed``; version 2
+  adds ``delivery_note`` to the order, present only when the order has one;
+- headers: ``event-type``, ``content-type`` (application/json), ``schema-version`` (2 when the order carries a
+  version-2 field, else 1: an order without one is written byte for byte as in version 1), ``source``, ``event-id``,
   and ``reason`` on a status change that has one (why the worker FAILED an order).
 
 What a reader believes of an event is ``judge``'s verdict: the order rules (orders.rules) applied to the topic's
@@ -29,10 +31,12 @@ from orders import rules
 ORDER_CREATED = "order.created"
 ORDER_STATUS_CHANGED = "order.status_changed"
 EVENT_TYPES = (ORDER_CREATED, ORDER_STATUS_CHANGED)
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION, SCHEMA_VERSION_2 = "1", "2"
 CONTENT_TYPE = "application/json"
 EVENT_FIELDS = ("event_id", "type", "occurred_at", "source", "order")
 ORDER_FIELDS = ("order_id", "created_by", "status", "created_at", "equipment")
+# Version 2's optional order fields: written only when set, so a version 1 reader sees an order without them unchanged.
+ORDER_FIELDS_V2 = ("delivery_note",)
 SOURCES = ("rest", "grpc", "worker")
 # str(uuid.UUID(...)): how every order id of ours is written, so an event's order id is a record key the page shows.
 ORDER_ID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -54,14 +58,17 @@ def format_timestamp(value: datetime) -> str:
 
 
 def order_snapshot(order) -> dict[str, Any]:
-    """The order as every transport shows it (REST body, Kafka payload)."""
-    return {
+    """The order as every transport shows it (REST body, Kafka payload); version 2's fields only when set."""
+    snapshot = {
         "order_id": str(order.order_id),
         "created_by": order.created_by,
         "status": order.status,
         "created_at": format_timestamp(order.created_at),
         "equipment": list(order.equipment),
     }
+    if order.delivery_note:
+        snapshot["delivery_note"] = order.delivery_note
+    return snapshot
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,10 @@ class OrderEvent:
     def key(self) -> str:
         return self.order["order_id"]
 
+    @property
+    def schema_version(self) -> str:
+        return SCHEMA_VERSION_2 if self.order.keys() & set(ORDER_FIELDS_V2) else SCHEMA_VERSION
+
     def to_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in EVENT_FIELDS}
 
@@ -90,7 +101,7 @@ class OrderEvent:
         return [
             ("event-type", self.type.encode()),
             ("content-type", CONTENT_TYPE.encode()),
-            ("schema-version", SCHEMA_VERSION.encode()),
+            ("schema-version", self.schema_version.encode()),
             ("source", self.source.encode()),
             ("event-id", self.event_id.encode()),
         ] + ([("reason", self.reason.encode())] if self.reason else [])
@@ -104,7 +115,7 @@ class OrderEvent:
             # RecursionError: deeply nested JSON, which is no event either (and must not stop a reader).
             raise EventParseError(f"value is not JSON: {type(exc).__name__}") from exc
         _require_exact_keys(data, EVENT_FIELDS, "event")
-        _require_exact_keys(data["order"], ORDER_FIELDS, "order")
+        _require_exact_keys(data["order"], ORDER_FIELDS, "order", optional=ORDER_FIELDS_V2)
         _require_values(data)
         event = cls(**data)
         if key is not None:
@@ -117,10 +128,10 @@ class OrderEvent:
         return event
 
 
-def _require_exact_keys(data: Any, expected: Iterable[str], what: str) -> None:
+def _require_exact_keys(data: Any, expected: Iterable[str], what: str, optional: Iterable[str] = ()) -> None:
     if not isinstance(data, dict):
         raise EventParseError(f"{what} is not a JSON object")
-    missing, unknown = set(expected) - data.keys(), data.keys() - set(expected)
+    missing, unknown = set(expected) - data.keys(), data.keys() - set(expected) - set(optional)
     if missing or unknown:
         raise EventParseError(f"{what} fields: missing {sorted(missing)}, unknown {sorted(unknown)}")
 
@@ -132,6 +143,8 @@ def _require_values(data: dict[str, Any]) -> None:
     texts += [order[name] for name in ("order_id", "created_by", "created_at")]
     if not all(isinstance(text, str) for text in texts):
         raise EventParseError("event and order fields must be strings")
+    if "delivery_note" in order and not (isinstance(order["delivery_note"], str) and order["delivery_note"]):
+        raise EventParseError("delivery_note, when present, is non-empty text (an order without one carries none)")
     if data["type"] not in EVENT_TYPES:
         raise EventParseError(f"unknown event type {data['type']!r}")
     if not rules.is_member(order["status"], rules.STATUS_VALUES):
@@ -178,13 +191,13 @@ class Verdict:
 
 
 # An order's fields that no event changes (no service edits them): only its status moves.
-FIXED_FIELDS = ("created_by", "created_at", "equipment")
+FIXED_FIELDS = ("created_by", "created_at", "equipment", "delivery_note")
 
 
 def fixed_fields_print(order: dict[str, Any]) -> int:
     """A fingerprint of the order's FIXED_FIELDS, for a reader to remember instead of the fields themselves. Only
     compared within one process: Python salts the hashes of strings per process."""
-    return hash((order["created_by"], order["created_at"], tuple(order["equipment"])))
+    return hash((order["created_by"], order["created_at"], tuple(order["equipment"]), order.get("delivery_note", "")))
 
 
 def judge(last_status: str | None, event: OrderEvent, last_print: int | None = None) -> Verdict:
@@ -233,6 +246,7 @@ def _order_problem(event: OrderEvent) -> str:
         equipment=order["equipment"],
         status=order["status"],
         created_at=order["created_at"] or None,
+        delivery_note=order.get("delivery_note", ""),
     )
     if not order["created_at"]:
         errors.setdefault("created_at", ["An event's order always has its created_at."])

@@ -5,7 +5,7 @@ import uuid
 from django.db import models
 from django.utils import timezone
 
-from orders.rules import MAX_CREATED_BY_LENGTH, Status
+from orders.rules import MAX_CREATED_BY_LENGTH, MAX_DELIVERY_NOTE_LENGTH, Status
 
 
 class Order(models.Model):
@@ -21,6 +21,8 @@ class Order(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     accepted_at = models.DateTimeField(default=timezone.now, editable=False)
     equipment = models.JSONField()
+    # Version 2 of the order (optional): "" is no note, and an order without one looks as in version 1 everywhere.
+    delivery_note = models.CharField(max_length=MAX_DELIVERY_NOTE_LENGTH, blank=True, default="")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -41,6 +41,8 @@ WHITESPACE = "\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u2
 # created_by: no NUL anywhere and at least one character that is not whitespace.
 CREATED_BY_PATTERN = f"^[^\\x00]*[^\\x00{WHITESPACE}][^\\x00]*$"
 MAX_EQUIPMENT_ITEMS = 20
+# Version 2 of the order: an optional note for the courier ("leave at reception"); "" means none.
+MAX_DELIVERY_NOTE_LENGTH = 120
 # Lists are paged: a page holds DEFAULT_PAGE_SIZE orders unless the caller asks for 1 to MAX_PAGE_SIZE.
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -84,11 +86,16 @@ def is_final(status: str) -> bool:
 def created_by_errors(created_by: object) -> list[str]:
     if not isinstance(created_by, str) or not created_by.strip():
         return ["This field may not be blank."]
-    if len(created_by) > MAX_CREATED_BY_LENGTH:
-        return [f"Ensure this field has no more than {MAX_CREATED_BY_LENGTH} characters."]
-    if "\x00" in created_by:
+    return text_errors(created_by, MAX_CREATED_BY_LENGTH)
+
+
+def text_errors(text: str, max_length: int) -> list[str]:
+    """What every text field of an order must be: bounded, no NUL, encodable (a database, UTF-8 and protobuf)."""
+    if len(text) > max_length:
+        return [f"Ensure this field has no more than {max_length} characters."]
+    if "\x00" in text:
         return ["Null characters are not allowed."]
-    if not is_unicode_text(created_by):
+    if not is_unicode_text(text):
         return ["Must be Unicode text; lone surrogates such as \\ud800 cannot be stored or sent."]
     return []
 
@@ -117,6 +124,13 @@ def equipment_errors(equipment: object) -> list[str]:
     return []
 
 
+def delivery_note_errors(delivery_note: object) -> list[str]:
+    """Optional: "" is no note. Otherwise short text that every transport and the event can carry."""
+    if not isinstance(delivery_note, str):
+        return ["Must be text."]
+    return text_errors(delivery_note, MAX_DELIVERY_NOTE_LENGTH)
+
+
 def status_errors(status: object) -> list[str]:
     if not is_member(status, STATUS_VALUES):
         return [f"Unknown status {shown(status) if status else '(empty)'}; use {', '.join(Status.values)}."]
@@ -131,13 +145,16 @@ def created_at_errors(created_at: object) -> list[str]:
     return []
 
 
-def order_errors(*, created_by: object, equipment: object, status: object, created_at: object) -> Errors:
+def order_errors(
+    *, created_by: object, equipment: object, status: object, created_at: object, delivery_note: object = ""
+) -> Errors:
     """Every broken rule of a new order, per field (empty when it is valid)."""
     errors = {
         "created_by": created_by_errors(created_by),
         "status": status_errors(status),
         "created_at": created_at_errors(created_at),
         "equipment": equipment_errors(equipment),
+        "delivery_note": delivery_note_errors(delivery_note),
     }
     return {field: messages for field, messages in errors.items() if messages}
 

@@ -56,13 +56,16 @@ def create_order(
     source: str,
     status: str = Status.QUEUED,
     created_at: str | datetime | None = None,
+    delivery_note: str = "",
 ) -> Order:
     """Store a new order and its `order.created` event; raise InvalidOrder with every broken rule.
 
     Outside a transaction, orders placed at the same moment on other threads commit with this one (group_commit);
     it returns once its own order is committed.
     """
-    errors = rules.order_errors(created_by=created_by, equipment=equipment, status=status, created_at=created_at)
+    errors = rules.order_errors(
+        created_by=created_by, equipment=equipment, status=status, created_at=created_at, delivery_note=delivery_note
+    )
     if errors:
         raise InvalidOrder(errors)
     created_at = rules.parse_created_at(created_at)
@@ -74,6 +77,7 @@ def create_order(
         status=status,
         created_at=created_at or accepted_at,
         accepted_at=accepted_at,
+        delivery_note=delivery_note,
     )
     created = (order, events.order_created(order, source=source))
     if transaction.get_connection().in_atomic_block:

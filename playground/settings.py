@@ -212,7 +212,7 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Message Passing Playground API",
     "DESCRIPTION": "Computer orders over REST; every change is also an event on the Kafka topic `orders`.",
-    "VERSION": "1.0.0",
+    "VERSION": "1.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # Served from drf-spectacular-sidecar: the docs work with no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",

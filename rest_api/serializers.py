@@ -104,6 +104,25 @@ class EquipmentListField(serializers.ListField):
         return value
 
 
+# Version 2 of the order. The pattern states what JSON Schema can of the rule (no NUL; "" is the other branch of the
+# oneOf drf-spectacular adds for blank text, so "+" keeps the two apart); orders.rules applies all of it.
+DELIVERY_NOTE_SCHEMA = {
+    "type": "string",
+    "maxLength": rules.MAX_DELIVERY_NOTE_LENGTH,
+    "pattern": "^[^\\x00]+$",
+    "example": "Leave it at reception, desk 4.",
+}
+DELIVERY_NOTE_HELP = (
+    f"Optional (version 2): up to {rules.MAX_DELIVERY_NOTE_LENGTH} characters for the courier; empty or left out "
+    "means none, and the order then looks exactly as in version 1."
+)
+
+
+@extend_schema_field(DELIVERY_NOTE_SCHEMA)
+class DeliveryNoteField(StrictCharField):
+    """Text as sent; orders.rules judges it, as it does for gRPC's delivery_note."""
+
+
 class OrderInputSerializer(serializers.Serializer):
     """The course's POST body. `order_id` is assigned by the server; unknown fields are refused."""
 
@@ -118,6 +137,7 @@ class OrderInputSerializer(serializers.Serializer):
         help_text=f"1 to {rules.MAX_EQUIPMENT_ITEMS} items; repeats allowed.",
         style={"template": "rest_api/equipment_field.html", "choices": Equipment.values, "slots": range(6)},
     )
+    delivery_note = DeliveryNoteField(required=False, help_text=DELIVERY_NOTE_HELP)
 
     def to_internal_value(self, data):
         unknown_errors = {}
@@ -137,11 +157,13 @@ class OrderSerializer(serializers.ModelSerializer):
     """An order as REST returns it: the same fields, names and timestamp text as the Kafka payload."""
 
     equipment = serializers.ListField(child=serializers.ChoiceField(choices=Equipment.choices))
+    # Not read-only only so the schema leaves it out of `required`: an order without a note has no such key.
+    delivery_note = DeliveryNoteField(required=False, help_text=DELIVERY_NOTE_HELP)
 
     class Meta:
         model = Order
-        fields = ["order_id", "created_by", "status", "created_at", "equipment"]
-        read_only_fields = fields
+        fields = ["order_id", "created_by", "status", "created_at", "equipment", "delivery_note"]
+        read_only_fields = fields[:-1]
 
     def to_representation(self, instance):
         # The fields above describe the schema; the body itself is the Kafka payload's order, byte for byte.

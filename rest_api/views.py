@@ -70,6 +70,16 @@ BROWSABLE_API_CSP = {"style-src": ["'self'", "'unsafe-inline'"]}
                 value={"created_by": "ana", "equipment": ["WEBCAM"]},
                 request_only=True,
             ),
+            OpenApiExample(
+                "Version 2: with a delivery note",
+                description="delivery_note is optional; the order's event then carries schema-version 2.",
+                value={
+                    "created_by": "ana",
+                    "equipment": ["MONITOR"],
+                    "delivery_note": "Leave it at reception, desk 4.",
+                },
+                request_only=True,
+            ),
         ],
         responses={
             201: OrderSerializer,

@@ -9,8 +9,8 @@ import sys
 
 import grpc
 
-from grpc_bridge.generated import orders_pb2 as pb
-from grpc_bridge.generated import orders_pb2_grpc
+from grpc_bridge.generated.v1 import orders_pb2 as pb
+from grpc_bridge.generated.v1 import orders_pb2_grpc
 
 
 def request_for(order_id: str) -> pb.OrderId:

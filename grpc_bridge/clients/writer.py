@@ -10,8 +10,8 @@ import sys
 import grpc
 from google.protobuf import json_format
 
-from grpc_bridge.generated import orders_pb2 as pb
-from grpc_bridge.generated import orders_pb2_grpc
+from grpc_bridge.generated.v1 import orders_pb2 as pb
+from grpc_bridge.generated.v1 import orders_pb2_grpc
 
 EQUIPMENT = pb.OrderMessage.Equipment
 

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"grpc_bridge/generated/orders.proto\"\xa3\x02\n\x0cOrderMessage\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\ncreated_by\x18\x02 \x01(\t\x12$\n\x06status\x18\x03 \x01(\x0e\x32\x14.OrderMessage.Status\x12\x12\n\ncreated_at\x18\x04 \x01(\t\x12*\n\tequipment\x18\x05 \x03(\x0e\x32\x17.OrderMessage.Equipment\"N\n\x06Status\x12\n\n\x06QUEUED\x10\x00\x12\x0e\n\nPROCESSING\x10\x01\x12\r\n\tCOMPLETED\x10\x02\x12\n\n\x06\x46\x41ILED\x10\x03\x12\r\n\tCANCELLED\x10\x04\"=\n\tEquipment\x12\x0c\n\x08KEYBOARD\x10\x00\x12\t\n\x05MOUSE\x10\x01\x12\n\n\x06WEBCAM\x10\x02\x12\x0b\n\x07MONITOR\x10\x03\"\x07\n\x05\x45mpty\"J\n\x10OrderMessageList\x12\x1d\n\x06orders\x18\x01 \x03(\x0b\x32\r.OrderMessage\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x15\n\x07OrderId\x12\n\n\x02id\x18\x01 \x01(\t\"~\n\x0bListRequest\x12)\n\x06status\x18\x01 \x01(\x0e\x32\x14.OrderMessage.StatusH\x00\x88\x01\x01\x12\x12\n\ncreated_by\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\tB\t\n\x07_status\";\n\x0cWatchRequest\x12\x16\n\x0e\x66rom_beginning\x18\x01 \x01(\x08\x12\x13\n\x0b\x61ll_records\x18\x02 \x01(\x08\"\x85\x01\n\rRecordVerdict\x12!\n\x04kind\x18\x01 \x01(\x0e\x32\x13.RecordVerdict.Kind\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x11\n\thand_made\x18\x03 \x01(\x08\".\n\x04Kind\x12\x0c\n\x08\x41\x43\x43\x45PTED\x10\x00\x12\x0b\n\x07REFUSED\x10\x01\x12\x0b\n\x07INVALID\x10\x02\"\xb3\x01\n\nOrderEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x13\n\x0boccurred_at\x18\x03 \x01(\t\x12\x0e\n\x06source\x18\x04 \x01(\t\x12\x1c\n\x05order\x18\x05 \x01(\x0b\x32\r.OrderMessage\x12\x11\n\tpartition\x18\x06 \x01(\x05\x12\x0e\n\x06offset\x18\x07 \x01(\x03\x12\x1f\n\x07verdict\x18\x08 \x01(\x0b\x32\x0e.RecordVerdict2\xf0\x01\n\x0cOrderService\x12&\n\x06\x43reate\x12\r.OrderMessage\x1a\r.OrderMessage\x12 \n\x03Get\x12\x06.Empty\x1a\x11.OrderMessageList\x12#\n\x08GetOrder\x12\x08.OrderId\x1a\r.OrderMessage\x12!\n\x06\x43\x61ncel\x12\x08.OrderId\x1a\r.OrderMessage\x12\'\n\x04List\x12\x0c.ListRequest\x1a\x11.OrderMessageList\x12%\n\x05Watch\x12\r.WatchRequest\x1a\x0b.OrderEvent0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"grpc_bridge/generated/orders.proto\"\xba\x02\n\x0cOrderMessage\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\ncreated_by\x18\x02 \x01(\t\x12$\n\x06status\x18\x03 \x01(\x0e\x32\x14.OrderMessage.Status\x12\x12\n\ncreated_at\x18\x04 \x01(\t\x12*\n\tequipment\x18\x05 \x03(\x0e\x32\x17.OrderMessage.Equipment\x12\x15\n\rdelivery_note\x18\x06 \x01(\t\"N\n\x06Status\x12\n\n\x06QUEUED\x10\x00\x12\x0e\n\nPROCESSING\x10\x01\x12\r\n\tCOMPLETED\x10\x02\x12\n\n\x06\x46\x41ILED\x10\x03\x12\r\n\tCANCELLED\x10\x04\"=\n\tEquipment\x12\x0c\n\x08KEYBOARD\x10\x00\x12\t\n\x05MOUSE\x10\x01\x12\n\n\x06WEBCAM\x10\x02\x12\x0b\n\x07MONITOR\x10\x03\"\x07\n\x05\x45mpty\"J\n\x10OrderMessageList\x12\x1d\n\x06orders\x18\x01 \x03(\x0b\x32\r.OrderMessage\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x15\n\x07OrderId\x12\n\n\x02id\x18\x01 \x01(\t\"~\n\x0bListRequest\x12)\n\x06status\x18\x01 \x01(\x0e\x32\x14.OrderMessage.StatusH\x00\x88\x01\x01\x12\x12\n\ncreated_by\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\tB\t\n\x07_status\";\n\x0cWatchRequest\x12\x16\n\x0e\x66rom_beginning\x18\x01 \x01(\x08\x12\x13\n\x0b\x61ll_records\x18\x02 \x01(\x08\"\x85\x01\n\rRecordVerdict\x12!\n\x04kind\x18\x01 \x01(\x0e\x32\x13.RecordVerdict.Kind\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x11\n\thand_made\x18\x03 \x01(\x08\".\n\x04Kind\x12\x0c\n\x08\x41\x43\x43\x45PTED\x10\x00\x12\x0b\n\x07REFUSED\x10\x01\x12\x0b\n\x07INVALID\x10\x02\"\xb3\x01\n\nOrderEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x13\n\x0boccurred_at\x18\x03 \x01(\t\x12\x0e\n\x06source\x18\x04 \x01(\t\x12\x1c\n\x05order\x18\x05 \x01(\x0b\x32\r.OrderMessage\x12\x11\n\tpartition\x18\x06 \x01(\x05\x12\x0e\n\x06offset\x18\x07 \x01(\x03\x12\x1f\n\x07verdict\x18\x08 \x01(\x0b\x32\x0e.RecordVerdict2\xf0\x01\n\x0cOrderService\x12&\n\x06\x43reate\x12\r.OrderMessage\x1a\r.OrderMessage\x12 \n\x03Get\x12\x06.Empty\x1a\x11.OrderMessageList\x12#\n\x08GetOrder\x12\x08.OrderId\x1a\r.OrderMessage\x12!\n\x06\x43\x61ncel\x12\x08.OrderId\x1a\r.OrderMessage\x12\'\n\x04List\x12\x0c.ListRequest\x1a\x11.OrderMessageList\x12%\n\x05Watch\x12\r.WatchRequest\x1a\x0b.OrderEvent0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,27 +32,27 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'grpc_bridge.generated.order
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_ORDERMESSAGE']._serialized_start=39
-  _globals['_ORDERMESSAGE']._serialized_end=330
-  _globals['_ORDERMESSAGE_STATUS']._serialized_start=189
-  _globals['_ORDERMESSAGE_STATUS']._serialized_end=267
-  _globals['_ORDERMESSAGE_EQUIPMENT']._serialized_start=269
-  _globals['_ORDERMESSAGE_EQUIPMENT']._serialized_end=330
-  _globals['_EMPTY']._serialized_start=332
-  _globals['_EMPTY']._serialized_end=339
-  _globals['_ORDERMESSAGELIST']._serialized_start=341
-  _globals['_ORDERMESSAGELIST']._serialized_end=415
-  _globals['_ORDERID']._serialized_start=417
-  _globals['_ORDERID']._serialized_end=438
-  _globals['_LISTREQUEST']._serialized_start=440
-  _globals['_LISTREQUEST']._serialized_end=566
-  _globals['_WATCHREQUEST']._serialized_start=568
-  _globals['_WATCHREQUEST']._serialized_end=627
-  _globals['_RECORDVERDICT']._serialized_start=630
-  _globals['_RECORDVERDICT']._serialized_end=763
-  _globals['_RECORDVERDICT_KIND']._serialized_start=717
-  _globals['_RECORDVERDICT_KIND']._serialized_end=763
-  _globals['_ORDEREVENT']._serialized_start=766
-  _globals['_ORDEREVENT']._serialized_end=945
-  _globals['_ORDERSERVICE']._serialized_start=948
-  _globals['_ORDERSERVICE']._serialized_end=1188
+  _globals['_ORDERMESSAGE']._serialized_end=353
+  _globals['_ORDERMESSAGE_STATUS']._serialized_start=212
+  _globals['_ORDERMESSAGE_STATUS']._serialized_end=290
+  _globals['_ORDERMESSAGE_EQUIPMENT']._serialized_start=292
+  _globals['_ORDERMESSAGE_EQUIPMENT']._serialized_end=353
+  _globals['_EMPTY']._serialized_start=355
+  _globals['_EMPTY']._serialized_end=362
+  _globals['_ORDERMESSAGELIST']._serialized_start=364
+  _globals['_ORDERMESSAGELIST']._serialized_end=438
+  _globals['_ORDERID']._serialized_start=440
+  _globals['_ORDERID']._serialized_end=461
+  _globals['_LISTREQUEST']._serialized_start=463
+  _globals['_LISTREQUEST']._serialized_end=589
+  _globals['_WATCHREQUEST']._serialized_start=591
+  _globals['_WATCHREQUEST']._serialized_end=650
+  _globals['_RECORDVERDICT']._serialized_start=653
+  _globals['_RECORDVERDICT']._serialized_end=786
+  _globals['_RECORDVERDICT_KIND']._serialized_start=740
+  _globals['_RECORDVERDICT_KIND']._serialized_end=786
+  _globals['_ORDEREVENT']._serialized_start=789
+  _globals['_ORDEREVENT']._serialized_end=968
+  _globals['_ORDERSERVICE']._serialized_start=971
+  _globals['_ORDERSERVICE']._serialized_end=1211
 # @@protoc_insertion_point(module_scope)

@@ -8,7 +8,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class OrderMessage(_message.Message):
-    __slots__ = ("id", "created_by", "status", "created_at", "equipment")
+    __slots__ = ("id", "created_by", "status", "created_at", "equipment", "delivery_note")
     class Status(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         QUEUED: _ClassVar[OrderMessage.Status]
@@ -36,12 +36,14 @@ class OrderMessage(_message.Message):
     STATUS_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     EQUIPMENT_FIELD_NUMBER: _ClassVar[int]
+    DELIVERY_NOTE_FIELD_NUMBER: _ClassVar[int]
     id: str
     created_by: str
     status: OrderMessage.Status
     created_at: str
     equipment: _containers.RepeatedScalarFieldContainer[OrderMessage.Equipment]
-    def __init__(self, id: _Optional[str] = ..., created_by: _Optional[str] = ..., status: _Optional[_Union[OrderMessage.Status, str]] = ..., created_at: _Optional[str] = ..., equipment: _Optional[_Iterable[_Union[OrderMessage.Equipment, str]]] = ...) -> None: ...
+    delivery_note: str
+    def __init__(self, id: _Optional[str] = ..., created_by: _Optional[str] = ..., status: _Optional[_Union[OrderMessage.Status, str]] = ..., created_at: _Optional[str] = ..., equipment: _Optional[_Iterable[_Union[OrderMessage.Equipment, str]]] = ..., delivery_note: _Optional[str] = ...) -> None: ...
 
 class Empty(_message.Message):
     __slots__ = ()

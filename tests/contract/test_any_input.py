@@ -34,8 +34,11 @@ def as_name(number: int, names: list[str]) -> str:
     equipment=st.lists(st.integers(0, 9), max_size=22),
     status=st.integers(0, 9),
     created_at=st.just("") | timestamps | st.text(max_size=40),
+    delivery_note=st.text(max_size=130),
 )
-def test_any_create_input_gets_one_verdict_over_both_transports(stub, created_by, equipment, status, created_at):
+def test_any_create_input_gets_one_verdict_over_both_transports(
+    stub, created_by, equipment, status, created_at, delivery_note
+):
     rest = rest_verdict(
         APIClient().post(
             "/api/orders/computers",
@@ -44,12 +47,20 @@ def test_any_create_input_gets_one_verdict_over_both_transports(stub, created_by
                 "equipment": [as_name(item, EQUIPMENT_NAMES) for item in equipment],
                 "status": as_name(status, STATUS_NAMES),
                 "created_at": created_at,
+                "delivery_note": delivery_note,
             },
             format="json",
         )
     )
     over_grpc = grpc_verdict(
-        stub.Create, pb.OrderMessage(created_by=created_by, equipment=equipment, status=status, created_at=created_at)
+        stub.Create,
+        pb.OrderMessage(
+            created_by=created_by,
+            equipment=equipment,
+            status=status,
+            created_at=created_at,
+            delivery_note=delivery_note,
+        ),
     )
     assert rest == over_grpc
 

@@ -48,7 +48,7 @@ def test_an_unknown_lab_is_a_404_json(client, action):
         f"/labs/durability/{action}", json.dumps({"learner": "abcdefgh"}), content_type="application/json"
     )
     assert answer.status_code == 404
-    assert "the labs are rest, grpc, kafka, groups, durable" in answer.json()["detail"]
+    assert "the labs are rest, grpc, kafka, groups, semantics, durable, evolve, compare" in answer.json()["detail"]
 
 
 @pytest.mark.django_db
@@ -64,9 +64,11 @@ def test_the_list_builds_each_labs_commands_from_the_servers_addresses(client, s
     settings.GRPC_TARGET = "127.0.0.1:50123"
     settings.KAFKA_BOOTSTRAP_SERVERS = "127.0.0.1:19092"
     labs = {lab["id"]: lab for lab in client.get("/labs/?learner=abcdefgh").json()["labs"]}
-    assert list(labs) == ["rest", "grpc", "kafka", "groups", "semantics", "durable", "compare"]
+    assert list(labs) == ["rest", "grpc", "kafka", "groups", "semantics", "durable", "evolve", "compare"]
     commands = lambda lab: " ".join(step["command"] for step in labs[lab]["steps"])  # noqa: E731
     assert "http://testserver/api/orders/computers" in commands("rest") and "lab-rest-abcdefgh" in commands("rest")
     assert "--target 127.0.0.1:50123" in commands("grpc")
     assert "--bootstrap-server 127.0.0.1:19092 --topic lab-kafka-abcdefgh" in commands("kafka")
     assert "lab-semantics-abcdefgh" in commands("semantics") and "http://testserver/api/" in commands("semantics")
+    assert "--target 127.0.0.1:50123" in commands("evolve")
+    assert "--bootstrap-server 127.0.0.1:19092 --topic orders" in commands("evolve")

@@ -18,7 +18,7 @@ def open_labs(browser, stack, width=1440, theme="light", storage=None):
     page = context.new_page()
     page.goto(stack.base_url + "/labs")
     expect(page.locator("html")).to_have_attribute("data-theme", theme)
-    expect(page.locator("#labs-list article.lab")).to_have_count(7)
+    expect(page.locator("#labs-list article.lab")).to_have_count(8)
     return context, page
 
 
@@ -39,13 +39,14 @@ def test_a_check_fails_then_passes_and_progress_survives_a_reload(browser, lab_s
             "4. Consumer groups: commits, lag, members, reset",
             "5. Delivery semantics: at most once, at least once, effectively once",
             "6. Durability: replication on three brokers",
-            "7. Internal against external: REST and gRPC side by side",
+            "7. Evolving an API without breaking users",
+            "8. Internal against external: REST and gRPC side by side",
         ]
     )
     rest = page.locator("#lab-rest")
     learner = page.evaluate("() => JSON.parse(localStorage.getItem('labs:learner'))")
     expect(rest.locator("code.cmd").first).to_contain_text(f"lab-rest-{learner}")
-    expect(page.locator("#labs-progress")).to_have_text("0 of 7 labs done in this browser.")
+    expect(page.locator("#labs-progress")).to_have_text("0 of 8 labs done in this browser.")
     rest.get_by_role("button", name="Check").click()
     expect(rest.locator(".lab-seen")).to_contain_text(f"Not yet: no order by lab-rest-{learner} has come over REST yet")
     expect(rest.locator(".lab-state")).to_have_text("not yet")
@@ -63,13 +64,13 @@ def test_a_check_fails_then_passes_and_progress_survives_a_reload(browser, lab_s
         page.wait_for_timeout(500)
     expect(rest.locator(".lab-seen")).to_contain_text(f"Passed: 1 order(s) by lab-rest-{learner} came over REST")
     expect(rest.locator(".lab-state")).to_have_text("passed")
-    expect(page.locator("#labs-progress")).to_have_text("1 of 7 labs done in this browser: REST.")
+    expect(page.locator("#labs-progress")).to_have_text("1 of 8 labs done in this browser: REST.")
     storage = context.storage_state()
 
     page.reload()
     expect(page.locator("#lab-rest .lab-state")).to_have_text("passed")
     expect(page.locator("#lab-rest .lab-seen")).to_contain_text("Passed: 1 order(s)")
-    expect(page.locator("#labs-progress")).to_have_text("1 of 7 labs done in this browser: REST.")
+    expect(page.locator("#labs-progress")).to_have_text("1 of 8 labs done in this browser: REST.")
     context.close()
 
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -124,6 +125,6 @@ def test_every_lab_passes_on_the_page_after_its_steps(browser, lab_stack):
         box = page.locator(f"#lab-{lab}").bounding_box()
         page.screenshot(path=str(SHOTS / f"lab-{lab}-passed.png"), full_page=True, clip=box)
     expect(page.locator("#labs-progress")).to_have_text(
-        "4 of 7 labs done in this browser: REST, gRPC, Kafka basics, Consumer groups."
+        "4 of 8 labs done in this browser: REST, gRPC, Kafka basics, Consumer groups."
     )
     context.close()

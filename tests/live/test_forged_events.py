@@ -54,7 +54,7 @@ async def test_forged_records_are_flagged_move_nothing_and_a_replay_judges_them_
     assert ("refused", "QUEUED cannot become COMPLETED (only CANCELLED, PROCESSING)") in reasons
     assert (
         "refused",
-        "its order's created_by, created_at, equipment differ from the order's: only the status changes",
+        "its order's created_by, created_at, equipment, delivery_note differ from the order's: only the status changes",
     ) in reasons
     assert any(v == "invalid" and r.startswith("not an order event: value is not JSON") for v, r in reasons)
     assert ("invalid", "no key: an order event's key is its order id") in reasons

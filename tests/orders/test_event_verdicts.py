@@ -103,7 +103,8 @@ def test_a_change_that_rewrites_what_the_order_was_created_with_is_refused(chang
     assert (verdict.kind, verdict.status) == (events.REFUSED, "QUEUED")
     assert (
         verdict.reason
-        == "its order's created_by, created_at, equipment differ from the order's: only the status changes"
+        == "its order's created_by, created_at, equipment, delivery_note differ from the order's: only the status "
+        "changes"
     )
 
 

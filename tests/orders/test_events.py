@@ -17,6 +17,7 @@ def sample_order(**overrides):
         "status": "QUEUED",
         "created_at": datetime(2026, 1, 31, 12, 0, 0, 123456, tzinfo=UTC),
         "equipment": ["MONITOR", "MONITOR"],
+        "delivery_note": "",
     }
     return SimpleNamespace(**{**fields, **overrides})
 
