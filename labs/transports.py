@@ -1,6 +1,7 @@
 """REST against gRPC, measured like with like for lab 8: the same order body, the same number of calls, one call at a
-time on one kept-alive connection each, over loopback, with the course's clients (examples/client.py and
-grpc_bridge/clients).
+time on one kept-alive connection each, over loopback, with the course's REST client (examples/client.py) and
+the current contract's generated gRPC code (grpc_bridge/generated: the v1 clients' modules define the same messages,
+and one process loads one version of them).
 
 - Bytes: each client talks through a relay of its own on 127.0.0.1 that counts what passes each way. "Wire" bytes are
   what TCP carries: for REST the request line, headers and body (HTTP/1.1), for gRPC the HTTP/2 frames (HEADERS with
@@ -29,7 +30,7 @@ import grpc
 import requests
 
 from examples import client as rest_client
-from grpc_bridge.clients import getter, writer
+from grpc_bridge.generated import orders_pb2 as pb
 from grpc_bridge.generated import orders_pb2_grpc
 from system_map.models import Presence
 
@@ -37,6 +38,19 @@ EQUIPMENT = ["KEYBOARD", "MOUSE", "MOUSE", "MONITOR"]
 MAX_CALLS = 1000
 WARMUP = 20
 READS_WEIGHED = 20
+
+
+def create_request(created_by: str) -> pb.OrderMessage:
+    equipment = [pb.OrderMessage.Equipment.Value(name) for name in EQUIPMENT]
+    return pb.OrderMessage(created_by=created_by, equipment=equipment)
+
+
+def grpc_create(stub: orders_pb2_grpc.OrderServiceStub, created_by: str) -> pb.OrderMessage:
+    return stub.Create(create_request(created_by), timeout=10)
+
+
+def grpc_fetch(stub: orders_pb2_grpc.OrderServiceStub, order_id: str) -> pb.OrderMessage:
+    return stub.GetOrder(pb.OrderId(id=order_id), timeout=10)
 
 
 class Relay:
@@ -106,21 +120,19 @@ def measure(name: str, calls: int, base_url: str, target: str) -> dict:
             )
             created.raise_for_status()
             order_id = created.json()["order_id"]
-            grpc_order, grpc_create_out, grpc_create_in = grpc_relay.weigh(lambda: writer.create(stub, name, EQUIPMENT))
+            grpc_order, grpc_create_out, grpc_create_in = grpc_relay.weigh(lambda: grpc_create(stub, name))
             read, rest_read_out, rest_read_in = rest_relay.weigh(
                 lambda: rest_client.fetch(session, relayed, order_id), READS_WEIGHED
             )
             read.raise_for_status()
-            grpc_read, grpc_read_out, grpc_read_in = grpc_relay.weigh(
-                lambda: getter.fetch(stub, order_id), READS_WEIGHED
-            )
+            grpc_read, grpc_read_out, grpc_read_in = grpc_relay.weigh(lambda: grpc_fetch(stub, order_id), READS_WEIGHED)
     finally:
         rest_relay.close()
         grpc_relay.close()
     with requests.Session() as session, grpc.insecure_channel(target) as channel:
         stub = orders_pb2_grpc.OrderServiceStub(channel)
         rest_timing = _time(lambda: rest_client.fetch(session, base_url, order_id).raise_for_status(), calls, base_url)
-        grpc_timing = _time(lambda: getter.fetch(stub, order_id), calls, target)
+        grpc_timing = _time(lambda: grpc_fetch(stub, order_id), calls, target)
     return {
         "order_id": order_id,
         "grpc_order_id": grpc_order.id,
@@ -134,11 +146,11 @@ def measure(name: str, calls: int, base_url: str, target: str) -> dict:
         },
         "grpc": {
             "create_body": [
-                len(writer.request_for(name, EQUIPMENT).SerializeToString()),
+                len(create_request(name).SerializeToString()),
                 len(grpc_order.SerializeToString()),
             ],
             "create_wire": [grpc_create_out, grpc_create_in],
-            "read_body": [len(getter.request_for(order_id).SerializeToString()), len(grpc_read.SerializeToString())],
+            "read_body": [len(pb.OrderId(id=order_id).SerializeToString()), len(grpc_read.SerializeToString())],
             "read_wire": [grpc_read_out, grpc_read_in],
             **grpc_timing,
         },

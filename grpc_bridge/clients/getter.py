@@ -13,15 +13,6 @@ from grpc_bridge.generated.v1 import orders_pb2 as pb
 from grpc_bridge.generated.v1 import orders_pb2_grpc
 
 
-def request_for(order_id: str) -> pb.OrderId:
-    return pb.OrderId(id=order_id)
-
-
-def fetch(stub: orders_pb2_grpc.OrderServiceStub, order_id: str) -> pb.OrderMessage:
-    """OrderService/GetOrder: one order by its id (labs/transports.py times the same call)."""
-    return stub.GetOrder(request_for(order_id), timeout=10)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m grpc_bridge.clients.getter")
     parser.add_argument("--target", default=os.environ.get("GRPC_TARGET", "127.0.0.1:50051"))

@@ -16,24 +16,18 @@ from grpc_bridge.generated.v1 import orders_pb2_grpc
 EQUIPMENT = pb.OrderMessage.Equipment
 
 
-def request_for(created_by: str, equipment: list[str]) -> pb.OrderMessage:
-    return pb.OrderMessage(created_by=created_by, equipment=[EQUIPMENT.Value(name) for name in equipment])
-
-
-def create(stub: orders_pb2_grpc.OrderServiceStub, created_by: str, equipment: list[str]) -> pb.OrderMessage:
-    """OrderService/Create for one order (labs/transports.py times and weighs the same call)."""
-    return stub.Create(request_for(created_by, equipment), timeout=10)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m grpc_bridge.clients.writer")
     parser.add_argument("equipment", nargs="+", choices=EQUIPMENT.keys())
     parser.add_argument("--created-by", default=os.environ.get("USER", "writer"))
     parser.add_argument("--target", default=os.environ.get("GRPC_TARGET", "127.0.0.1:50051"))
     options = parser.parse_args(argv)
+    request = pb.OrderMessage(
+        created_by=options.created_by, equipment=[EQUIPMENT.Value(name) for name in options.equipment]
+    )
     with grpc.insecure_channel(options.target) as channel:
         try:
-            order = create(orders_pb2_grpc.OrderServiceStub(channel), options.created_by, options.equipment)
+            order = orders_pb2_grpc.OrderServiceStub(channel).Create(request, timeout=10)
         except grpc.RpcError as exc:
             print(f"{exc.code().name}: {exc.details()}", file=sys.stderr)
             return 1

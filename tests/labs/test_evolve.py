@@ -33,7 +33,7 @@ def test_the_evolve_lab_fails_then_passes_on_the_page_and_reset_cleans_up(browse
     page = context.new_page()
     page.goto(lab_stack.base_url + "/labs")
     card = page.locator("#lab-evolve")
-    expect(card.locator("h2")).to_have_text("5. Evolving an API without breaking users")
+    expect(card.locator("h2")).to_have_text("7. Evolving an API without breaking users")
     learner = page.evaluate("() => JSON.parse(localStorage.getItem('labs:learner'))")
     name, group = f"lab-evolve-{learner}", f"lab-evolve-v1-{learner}"
     assert click_check(page, card).startswith(f"Not yet: {name}: 0 v2 order(s)")
