@@ -46,6 +46,8 @@ class Stack:
     # Any DATABASE_URL (a fresh PostgreSQL database: localpg.create_database); None: the SQLite file `database`.
     database_url: str | None = None
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    # Settings for one service only, over the rest (a benchmark gives each process what its Procfile line does).
+    service_env: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def base_url(self) -> str:
@@ -85,7 +87,7 @@ class Stack:
             [sys.executable, "manage.py", *COMMANDS[name](self)],
             cwd=ROOT,
             # Named as `make run` names it: tracing (tracing.setup) is on in it, as there.
-            env={**self.env(), "OTEL_SERVICE_NAME": name},
+            env={**self.env(), "OTEL_SERVICE_NAME": name, **self.service_env.get(name, {})},
             stdout=log,
             stderr=subprocess.STDOUT,
         )

@@ -12,7 +12,6 @@ import re
 import time
 
 from orders.events import ORDER_ID_PATTERN
-from tracing.models import SpanRecord
 
 SERVICE = "browser"
 # The names a page's span may have, and the kind each is stored with (both are the page's own work: a click's
@@ -59,7 +58,7 @@ class Refused(Exception):
         self.errors = errors
 
 
-def records(payload: object, now_ns: int | None = None) -> list[SpanRecord]:
+def records(payload: object, now_ns: int | None = None) -> list[dict]:
     """The batch's spans as rows to store, or Refused with every field's error."""
     if not isinstance(payload, dict) or set(payload) != {"spans"}:
         raise Refused({"non_field_errors": ['Send a JSON object {"spans": [...]}.']})
@@ -119,18 +118,19 @@ def _time_problems(start, end, now_ns: int):
         yield "end_ns", "Nanoseconds since the epoch (an integer), at or after start_ns, at most 5 minutes later."
 
 
-def _record(span: dict) -> SpanRecord:
+def _record(span: dict) -> dict:
+    """The row of one checked span (tracing.store.keep writes it)."""
     attributes = span.get("attributes", {})
-    return SpanRecord(
-        trace_id=span["trace_id"],
-        span_id=span["span_id"],
-        parent_span_id=span.get("parent_span_id", ""),
-        name=span["name"],
-        kind=KINDS[span["name"]],
-        service=SERVICE,
-        instance=SERVICE,
-        start_ns=span["start_ns"],
-        end_ns=span["end_ns"],
-        order_id=attributes.get("order.id", ""),
-        attributes=attributes,
-    )
+    return {
+        "trace_id": span["trace_id"],
+        "span_id": span["span_id"],
+        "parent_span_id": span.get("parent_span_id", ""),
+        "name": span["name"],
+        "kind": KINDS[span["name"]],
+        "service": SERVICE,
+        "instance": SERVICE,
+        "start_ns": span["start_ns"],
+        "end_ns": span["end_ns"],
+        "order_id": attributes.get("order.id", ""),
+        "attributes": attributes,
+    }

@@ -63,7 +63,7 @@ def test_a_batch_the_database_refuses_is_dropped_not_raised(monkeypatch):
     def refuse(*args, **kwargs):
         raise DatabaseError("database is locked")
 
-    monkeypatch.setattr(SpanRecord.objects, "bulk_create", refuse)
+    monkeypatch.setattr(store, "_insert_sql", refuse)
     span = TracerProvider().get_tracer("t").start_span("lost")
     span.end()
     assert store.DatabaseSpanExporter(max_spans=10).export([span]) == SpanExportResult.FAILURE
