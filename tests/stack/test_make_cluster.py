@@ -415,6 +415,8 @@ def test_make_cluster_takes_1000_orders_through_a_broker_crash(make_cluster, bro
 
     timings["crashed node back in sync"] = restart_the_crashed_node(cluster, crash)
     check_no_process_crashed(cluster)
+    spans = check_the_spans_of_every_process(cluster)
+    check_the_map(cluster, browser)
 
     by_event = Counter(value["event_id"] for _, value in events)
     summary = {
@@ -437,6 +439,7 @@ def test_make_cluster_takes_1000_orders_through_a_broker_crash(make_cluster, bro
         "worker_counters": state.get("counters"),
         "orders_per_member": work,
         "dashboards": shown,
+        "span_instances_per_service": spans,
     }
     (SHOTS / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
     print(json.dumps(summary, indent=2, default=str))
@@ -598,6 +601,47 @@ def restart_the_crashed_node(cluster: MakeCluster, crash: BrokerCrash) -> float:
         message=lambda: f"node {crash.victim} did not rejoin the in-sync replicas: {replicas(survivors)}",
     )
     return time.monotonic() - restarted
+
+
+def check_the_spans_of_every_process(cluster: MakeCluster) -> dict[str, int]:
+    """Each of the two web, rungrpc, publisher and worker processes kept spans in the shared store.
+
+    Returns how many instances of each service recorded spans."""
+    with psycopg.connect(cluster.env["DATABASE_URL"]) as connection:
+        found = dict(
+            connection.execute(
+                "SELECT service, count(DISTINCT instance) FROM tracing_spanrecord GROUP BY service"
+            ).fetchall()
+        )
+    assert all(found.get(service, 0) >= 2 for service in ("web", "grpc", "publisher", "worker")), found
+    return found
+
+
+def check_the_map(cluster: MakeCluster, browser) -> None:
+    """The map draws two of every process, both relays with their websockets, and three brokers in sync."""
+    expected = Counter({"web": 2, "grpc": 2, "publisher": 2, "supervisor": 2, "member": 2})
+
+    def processes_up() -> Counter:
+        rows = get_json(f"{cluster.base_url(0)}/system/state")["processes"]
+        return Counter(row["details"].get("role", row["service"]) for row in rows if not row["gone"])
+
+    wait_until(
+        lambda: processes_up() & expected == expected,
+        timeout=30,
+        interval=1,
+        message=lambda: f"the state does not list two of each process: {processes_up()}",
+    )
+    with open_dashboard(browser, cluster.base_url(0), "/map") as page:
+        expect(page.locator("#map-summary")).to_have_text(
+            "2 web processes, 2 gRPC, 2 publishers, 4 worker processes, 3 of 3 brokers up"
+        )
+        nodes = page.locator("#map-svg .map-node")
+        for stage, count in [("api", 4), ("publisher", 2), ("broker", 3)]:
+            expect(nodes.and_(page.locator(f'[data-stage="{stage}"][data-state="up"]'))).to_have_count(count)
+        for prefix in ("relay:", "worker:", "member:"):
+            expect(page.locator(f'#map-svg .map-node[data-node^="{prefix}"][data-state="up"]')).to_have_count(2)
+        expect(page.locator('#map-svg [data-stage="broker"]').filter(has_text="behind")).to_have_count(0)
+        page.screenshot(path=str(SHOTS / "map-make-cluster-1440.png"), full_page=True)
 
 
 def check_no_process_crashed(cluster: MakeCluster) -> None:

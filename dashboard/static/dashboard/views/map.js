@@ -241,7 +241,7 @@ function describeInWords(list) {
   $("map-list").replaceChildren(...items);
   const up = (service) => state.processes.filter((row) => row.service === service && !row.gone).length;
   const brokers = state.kafka.brokers.filter((b) => b.up).length;
-  writeText($("map-summary"), `${plural(up("web"), "web process")}, ${up("grpc")} gRPC, ${plural(up("publisher"), "publisher")}, `
+  writeText($("map-summary"), `${plural(up("web"), "web process", "web processes")}, ${up("grpc")} gRPC, ${plural(up("publisher"), "publisher")}, `
     + `${plural(up("worker"), "worker process", "worker processes")}, ${brokers} of ${plural(state.kafka.brokers.length, "broker")} up`);
 }
 
