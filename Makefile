@@ -76,14 +76,17 @@ $(NODE_INSTALLED): package.json package-lock.json
 
 tools: $(GRPCURL) $(JAEGER) $(BUF)
 
+# A Go build fetches hundreds of modules and their checksums; one connection reset fails it, so it is tried 3 times.
+go_retry = for try in 1 2 3; do $(1) && exit 0; echo "retrying in 10 s: $(1)" >&2; sleep 10; done; exit 1
+
 $(GRPCURL):
-	GOBIN=$(TOOLS) go install github.com/fullstorydev/grpcurl/cmd/grpcurl@$(GRPCURL_VERSION)
+	$(call go_retry,GOBIN=$(TOOLS) go install github.com/fullstorydev/grpcurl/cmd/grpcurl@$(GRPCURL_VERSION))
 
 $(BUF):
-	GOBIN=$(TOOLS) go install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
+	$(call go_retry,GOBIN=$(TOOLS) go install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION))
 
 $(JAEGER): tracing/jaeger/go.mod tracing/jaeger/go.sum
-	cd tracing/jaeger && go build -trimpath -o $@ github.com/jaegertracing/jaeger/cmd/jaeger
+	$(call go_retry,(cd tracing/jaeger && go build -trimpath -o $@ github.com/jaegertracing/jaeger/cmd/jaeger))
 
 jars: $(JARS)
 

@@ -26,6 +26,7 @@ SCRIPTS = [
     "topics_browse",
     "topic_search",
     "map_fps",
+    "classroom_soak",
 ]
 
 
