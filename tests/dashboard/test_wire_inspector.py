@@ -32,7 +32,8 @@ def test_one_order_on_each_wire(make_stack, kafka_broker, browser):
         expect(page.locator('#wire-sizes td[data-size="kafka-value"]')).to_have_text(f"{len(record.value)} bytes")
         expect(page.locator("#wire-kafka pre").first).to_contain_text(f"value   {record.value.hex()}")
         assert "status" not in json.loads(page.locator("#wire-message").text_content()), "the tree's text is the JSON"
-        expect(page.locator("#wire-lens")).to_contain_text("status not sent")
+        expect(page.locator("#wire-lens")).to_contain_text("status, delivery_note not sent", timeout=10_000)
         page.check("#wire-defaults")
-        assert json.loads(page.locator("#wire-message").text_content())["status"] == "QUEUED"
+        message = json.loads(page.locator("#wire-message").text_content())
+        assert (message["status"], message["delivery_note"]) == ("QUEUED", ""), "the defaults shown are proto3's"
         page.locator("#wire-card").screenshot(path=str(ARTIFACTS / "wire-inspector.png"))
