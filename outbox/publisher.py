@@ -70,12 +70,14 @@ def publish_pending(producer: KafkaProducer, *, limit: int = 500, max_attempts: 
     refused for itself (too large for the topic, a policy, a header the client cannot encode) is parked after
     `max_attempts` refusals; later events of its key wait behind it, other keys go on.
     """
-    sent_at = timezone.now()
-    now = connection.ops.adapt_datetimefield_value(sent_at)
     result, outcomes, in_flight = PublishResult(), [], []
     blocked: set[str] = set()
     spans: dict[int, trace.Span] = {}
     with claim(limit) as rows:
+        # Read once the rows are claimed: a claim that waited for a lock may bring rows written after it began, and
+        # their wait in the outbox (their span's `outbox.waited_ms`) would come out negative.
+        sent_at = timezone.now()
+        now = connection.ops.adapt_datetimefield_value(sent_at)
         for row in rows:
             if row.key in blocked:
                 continue
