@@ -2,14 +2,20 @@
 
 Each Stack gets its own SQLite file (or the database `database_url` names, e.g. a fresh PostgreSQL one) and runs
 `manage.py runserver` (daphne), `rungrpc` and `publish_outbox` (or the subset named in `services`) against a
-broker it is given.
+broker it is given. A new SQLite file starts as a copy of one migrated once per process: `manage.py migrate` costs
+about 3 s of CPU, and the suite starts some 190 stacks.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import functools
 import json
 import os
+import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -48,6 +54,8 @@ class Stack:
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     # Settings for one service only, over the rest (a benchmark gives each process what its Procfile line does).
     service_env: dict[str, dict[str, str]] = field(default_factory=dict)
+    # True when `database_url` names a database made from an already migrated template (start skips migrate).
+    migrated: bool = False
 
     @property
     def base_url(self) -> str:
@@ -73,9 +81,10 @@ class Stack:
 
     def start(self) -> Stack:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=self.env(), check=True, timeout=120
-        )
+        if self.database_url is None and not self.database.exists():
+            copy_sqlite(migrated_sqlite(self.env().get("DJANGO_SETTINGS_MODULE", "")), self.database)
+        elif not self.migrated:
+            migrate(self.env())
         for name in self.services:
             self.start_service(name)
         self.wait_ready()
@@ -164,3 +173,28 @@ class Stack:
             except subprocess.TimeoutExpired:
                 process.kill()
         self.processes.clear()
+
+
+def migrate(env: dict[str, str]) -> None:
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=120)
+
+
+@functools.cache
+def migrated_sqlite(settings_module: str) -> Path:
+    """A SQLite file with every migration applied, made once per process and settings module (both name the apps
+    whose tables it holds). It is removed when the process ends."""
+    folder = tempfile.mkdtemp(prefix="playground-migrated-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    database = Path(folder) / "db.sqlite3"
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}"}
+    if settings_module:
+        env["DJANGO_SETTINGS_MODULE"] = settings_module
+    migrate(env)
+    return database
+
+
+def copy_sqlite(source: Path, target: Path) -> None:
+    """Copy a whole SQLite database with SQLite's backup API: it takes in whatever a WAL file still holds."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.closing(sqlite3.connect(source)) as reader, contextlib.closing(sqlite3.connect(target)) as writer:
+        reader.backup(writer)

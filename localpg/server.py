@@ -50,13 +50,17 @@ def bin_dir() -> Path:
     return max(found, key=lambda path: int(re.sub(r"\D", "", path.parent.name) or 0))
 
 
-def create_database(server_url: str, name: str) -> str:
-    """Create the database `name` on the server that `server_url` names (as a user who may); return its URL."""
+def create_database(server_url: str, name: str, template: str = "") -> str:
+    """Create the database `name` on the server that `server_url` names (as a user who may), a copy of the database
+    `template` when one is named (nobody may be connected to it); return its URL."""
     import psycopg
     from psycopg import sql
 
+    statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template:
+        statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
     with psycopg.connect(psycopg.conninfo.make_conninfo(server_url, dbname="postgres"), autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        admin.execute(statement)
     return urlsplit(server_url)._replace(path=f"/{name}").geturl()
 
 

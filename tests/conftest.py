@@ -20,6 +20,7 @@ PostgreSQL (`python -m localpg exec pytest --database-tests-on=postgresql`, whic
 """
 
 import contextlib
+import functools
 import os
 import uuid
 from pathlib import Path
@@ -33,7 +34,7 @@ from playwright.sync_api import sync_playwright
 from grpc_bridge.generated import orders_pb2_grpc
 from grpc_bridge.server import build_server
 from harness.chromium import CHROMIUM, CHROMIUM_ARGS
-from harness.processes import Stack
+from harness.processes import Stack, migrate
 from harness.topics import create_topic
 from localkafka import BrokerError, LocalBroker
 from localpg import create_database
@@ -167,15 +168,25 @@ def open_dashboard(browser, base_url: str, view: str = "/"):
 
 @pytest.fixture
 def stack_database_url():
-    """A new database for one Stack on the test database's server when that is PostgreSQL; None (the Stack's own
-    SQLite file) otherwise. A URL names the server, so each call creates another database."""
+    """A new database for one Stack on the test database's server when that is PostgreSQL, already migrated (a copy
+    of a template migrated once per run); None (the Stack's own SQLite file) otherwise. A URL names the server, so
+    each call creates another database."""
 
     def new_database() -> str | None:
         if connection.vendor != "postgresql":
             return None
-        return create_database(os.environ["DATABASE_URL"], f"stack_{uuid.uuid4().hex[:12]}")
+        server = os.environ["DATABASE_URL"]
+        return create_database(server, f"stack_{uuid.uuid4().hex[:12]}", template=migrated_template(server))
 
     return new_database
+
+
+@functools.cache
+def migrated_template(server_url: str) -> str:
+    """The name of a database on the server with every migration applied: what each stack's database copies."""
+    name = f"stack_template_{uuid.uuid4().hex[:12]}"
+    migrate({**os.environ, "DATABASE_URL": create_database(server_url, name)})
+    return name
 
 
 @pytest.fixture
@@ -194,7 +205,8 @@ def make_stack(stack_database_url):
             log_dir=ARTIFACTS / "stacks",
             services=services,
             extra_env=extra_env,
-            database_url=stack_database_url(),
+            database_url=(database_url := stack_database_url()),
+            migrated=database_url is not None,
         )
         started.append(stack)
         return stack.start()

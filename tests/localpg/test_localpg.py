@@ -8,7 +8,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from localpg import LocalPostgres
+from localpg import LocalPostgres, create_database
 from localpg.server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,6 +27,21 @@ def test_throwaway_server_serves_its_database_fast_and_leaves_nothing():
         server.stop()
     assert server.process.returncode == 0
     assert not server.base_dir.exists()
+
+
+def test_a_database_made_from_a_template_holds_the_templates_tables_and_rows():
+    server = LocalPostgres.throwaway(prefix="playground-pg-test-").start()
+    try:
+        template_url = create_database(server.url, "template_of_stacks")
+        with psycopg.connect(template_url, autocommit=True) as connection:
+            connection.execute("CREATE TABLE kept (name text); INSERT INTO kept VALUES ('migrated')")
+        copy_url = create_database(server.url, "one_stack", template="template_of_stacks")
+        with psycopg.connect(copy_url) as connection:
+            assert connection.execute("SELECT name FROM kept").fetchall() == [("migrated",)]
+        with psycopg.connect(create_database(server.url, "blank")) as connection:
+            assert connection.execute("SELECT to_regclass('kept')").fetchone() == (None,)
+    finally:
+        server.stop()
 
 
 def test_run_prints_its_database_url_and_stops_on_sigterm():
