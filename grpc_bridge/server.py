@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import math
 import threading
 from concurrent import futures
@@ -26,6 +27,8 @@ PING_TIMEOUT_MS = 20_000
 MAX_CONNECTION_IDLE_MS = 5 * 60_000
 MAX_CONNECTION_AGE_MS = 30 * 60_000
 INT32_MAX = 2**31 - 1  # channel arguments are C ints
+# Container objects allocated (net) before the youngest generation is collected; Python's default is 700.
+YOUNG_GC_THRESHOLD = 5000
 
 
 class PortInUse(RuntimeError):
@@ -77,6 +80,23 @@ def server_options(*, max_message_bytes: int, max_stream_seconds: float) -> list
         # itself (OK) instead of being cut.
         ("grpc.max_connection_age_grace_ms", min(int(max_stream_seconds * 1000) + 30_000, INT32_MAX)),
     ]
+
+
+def settle_gc() -> None:
+    """Freeze what the process has built before serving, and collect young objects less often.
+
+    Before serving, rungrpc holds ~150,000 objects (Django, the protobuf descriptors, gRPC, the tracing SDK) that
+    live as long as it does. Each full collection walked all of them: 70-230 ms with the GIL held. With tracing on,
+    each call's span and its parts (~11 container objects) wait in the batch processor's queue until the next
+    export, a second later, so they outlive the young collections and are promoted to the old generation, which
+    calls for a full collection about four times as often: one every ~2,000 Creates, 40-70 us of CPU per Create
+    (gc.callbacks, 8 Creates at a time). Frozen, the startup objects are never walked again: a full collection
+    costs ~2 ms. And the youngest generation, collected every 700 net allocations by default, was collected about
+    every 15 Creates with tracing on (~25 us per Create for it and the middle one); at 5,000 it is ~4 us.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(YOUNG_GC_THRESHOLD, *gc.get_threshold()[1:])
 
 
 def build_server(

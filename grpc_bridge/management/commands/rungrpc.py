@@ -8,7 +8,14 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import autoreload
 
-from grpc_bridge.server import DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_WORKERS, SERVICE_NAME, PortInUse, build_server
+from grpc_bridge.server import (
+    DEFAULT_MAX_MESSAGE_BYTES,
+    DEFAULT_MAX_WORKERS,
+    SERVICE_NAME,
+    PortInUse,
+    build_server,
+    settle_gc,
+)
 from grpc_bridge.stream_limits import max_streams_for, max_waiting_for
 
 DEFAULT_ADDRPORT = "127.0.0.1:50051"
@@ -92,6 +99,8 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{exc.args[0].rstrip('.')}. Is another rungrpc running? Pick another port: rungrpc 127.0.0.1:50052"
             ) from None
+        # Everything is imported and built by now: what lives as long as the process is left out of collections.
+        settle_gc()
         stopped = threading.Event()
 
         def shut_down(signum, _frame):
