@@ -1,3 +1,5 @@
+"""rungrpc settles its garbage collector once it serves: startup objects frozen, young collections less often."""
+
 import gc
 
 from grpc_bridge.server import YOUNG_GC_THRESHOLD, settle_gc
