@@ -30,6 +30,7 @@ from bench.report import Figure, print_table
 from bench.ws import cpu_seconds
 from grpc_bridge.generated import orders_pb2 as pb
 from grpc_bridge.generated import orders_pb2_grpc
+from harness.processes import migrate
 from localkafka import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -111,7 +112,7 @@ def rungrpc_env(database_url: str, **extra: str) -> dict[str, str]:
         "OUTBOX_WAKEUP_ADDR": f"127.0.0.1:{free_port()}",
         **extra,
     }
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env={**os.environ, **env}, check=True)
+    migrate({**os.environ, **env})
     return env
 
 
