@@ -284,6 +284,10 @@ RELAY_FRAME_FIELD_MAX_BYTES = int(os.environ.get("RELAY_FRAME_FIELD_MAX_BYTES", 
 # is set. Requests to these paths (the page's polls and its files) start no trace.
 TRACING = env_bool("TRACING", True)
 TRACING_MAX_SPANS = int(os.environ.get("TRACING_MAX_SPANS", 200_000))
+# Traces a process starts itself (a call or a record that came without a sampled `traceparent`) are kept up to this
+# many a second; a trace the caller started and sampled (the page's click) always is (tracing/sampling.py).
+# 0 keeps only those; OTEL_TRACES_SAMPLER, when set, overrides it (`parentbased_always_on`: every trace).
+TRACING_NEW_TRACES_PER_SECOND = float(os.environ.get("TRACING_NEW_TRACES_PER_SECOND", 10))
 TRACING_EXCLUDED_URLS = os.environ.get(
     "TRACING_EXCLUDED_URLS", "static/,health,favicon.ico,fulfilment/state,tracing/,kafka/,system/,metrics/"
 )

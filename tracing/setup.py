@@ -23,6 +23,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
+from tracing.sampling import sampler_for
 from tracing.store import DatabaseSpanExporter
 
 # The SDK's batch queue: spans past it are dropped (the SDK counts them), so a burst never grows memory.
@@ -50,7 +51,7 @@ def start(service: str) -> TracerProvider:
     resource = Resource.create(
         {"service.name": service, "service.instance.id": f"{os.getpid()}@{socket.gethostname()}"}
     )
-    provider = TracerProvider(resource=resource)
+    provider = TracerProvider(resource=resource, sampler=sampler_for(settings.TRACING_NEW_TRACES_PER_SECOND))
     provider.add_span_processor(_batch(DatabaseSpanExporter()))
     if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter

@@ -125,7 +125,11 @@ async function refresh() {
     if (TRACE_ID.test(asked)) trace = await getJSON(`/tracing/traces/${asked}`);
     else {
       const found = await getJSON(`/tracing/orders/${encodeURIComponent(asked)}`);
-      if (!found.traces.length) throw new Error(`no span of order ${asked} is kept (yet)`);
+      if (!found.traces.length) {
+        throw new Error(`No span of order ${asked} is kept yet. The processes export theirs about once a second; ` +
+          `and of the traces no caller started (a click on this page always does), each process keeps ` +
+          `${found.new_traces_per_second} a second: past that, an order is not traced at all.`);
+      }
       trace = found.traces[0];
     }
     if (asked !== wanted) return;
