@@ -163,8 +163,11 @@ class GroupMember:
             step_delay_ms=control.step_delay_ms,
             failure_rate=control.failure_rate,
         )
-        self._delivery_span("receive", record, event).end()
-        trace_context.export_now()
+        receive = self._delivery_span("receive", record, event)
+        kept = receive.is_recording()
+        receive.end()
+        if kept:  # an export is a database write: only for a span that will be kept (tracing.sampling)
+            trace_context.export_now()
         with trace.use_span(self._delivery_span("process", record, event), end_on_exit=True) as span:
             outcome = self._work(work)
             span.set_attribute("fulfilment.outcome", outcome)
