@@ -10,9 +10,11 @@ from fulfilment.member import GroupMember
 from fulfilment.models import DeliveryMode
 from fulfilment.supervisor import Supervisor
 from orders.exceptions import InvalidInput
+from playground.process_checks import BACKGROUND_PROCESS_CHECKS
 
 
 class Command(BaseCommand):
+    requires_system_checks = BACKGROUND_PROCESS_CHECKS
     help = (
         "Fulfil orders as the consumer group FULFILMENT_GROUP: keep --members member processes running "
         "(the page can change the number), or with --member be one member in this process."

@@ -17,11 +17,13 @@ from grpc_bridge.server import (
     settle_gc,
 )
 from grpc_bridge.stream_limits import max_streams_for, max_waiting_for
+from playground.process_checks import BACKGROUND_PROCESS_CHECKS
 
 DEFAULT_ADDRPORT = "127.0.0.1:50051"
 
 
 class Command(BaseCommand):
+    requires_system_checks = BACKGROUND_PROCESS_CHECKS
     help = "Run the gRPC server: OrderService, server reflection and grpc.health.v1."
 
     def add_arguments(self, parser):

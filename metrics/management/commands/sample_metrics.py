@@ -6,9 +6,11 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from metrics.sampler import Sampler, sample_once
+from playground.process_checks import BACKGROUND_PROCESS_CHECKS
 
 
 class Command(BaseCommand):
+    requires_system_checks = BACKGROUND_PROCESS_CHECKS
     help = "Keep the last 15 minutes of the orders topic's end offsets and its groups' lag, for the charts."
 
     def add_arguments(self, parser):

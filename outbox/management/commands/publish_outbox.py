@@ -6,9 +6,11 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from outbox.publisher import OutboxPublisher
+from playground.process_checks import BACKGROUND_PROCESS_CHECKS
 
 
 class Command(BaseCommand):
+    requires_system_checks = BACKGROUND_PROCESS_CHECKS
     help = "Publish waiting events from the outbox to Kafka, and keep doing so."
 
     def add_arguments(self, parser):
