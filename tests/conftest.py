@@ -10,13 +10,16 @@ tests/support (the process runner used by benchmarks too is harness/).
 Levels are markers, so `pytest -m "not kafka"` runs the fast part without a broker:
 - kafka: needs the real broker (set here on every test that uses `kafka_broker`, directly or through a fixture);
 - browser: drives Debian's Chromium (set on every test that uses `browser`);
-- slow: starts the playground's real processes (set on every test that uses `stack` or `make_stack`);
+- slow: starts the playground's real processes (set on every test that uses `stack`, `make_stack` or
+  `make_module_stack`);
 - faults: kills or cuts parts on purpose (set by the test module);
 - database: touches the database, in this process (the django_db marker or a db fixture) or through real processes
-  started by `make_stack` (which then get a fresh database of their own on the same server).
+  started by `make_stack` (which then get a fresh database of their own on the same server);
+- database_incidental: a database test whose subject is Kafka, a socket or a stream (set by the test module).
 
-`make test` runs the suite on SQLite, then the `database` tests that drive no browser again on a throwaway
-PostgreSQL (`python -m localpg exec pytest --database-tests-on=postgresql`, which is `make test-postgres`).
+`make test` runs the suite on SQLite, then the `database` tests that drive no browser and are not
+`database_incidental` again on a throwaway PostgreSQL (`python -m localpg exec pytest --database-tests-on=postgresql`,
+which is `make test-postgres`).
 """
 
 import contextlib
@@ -40,7 +43,13 @@ from localkafka import BrokerError, LocalBroker
 from localpg import create_database
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-LEVEL_OF_FIXTURE = {"kafka_broker": "kafka", "browser": "browser", "stack": "slow", "make_stack": "slow"}
+LEVEL_OF_FIXTURE = {
+    "kafka_broker": "kafka",
+    "browser": "browser",
+    "stack": "slow",
+    "make_stack": "slow",
+    "make_module_stack": "slow",
+}
 # pytest-django's database fixtures (a test may ask for one without the django_db marker), and the stacks that follow
 # the test database's server. Stacks built by hand keep their own SQLite file, so they are not database tests.
 DATABASE_FIXTURES = {
@@ -50,6 +59,7 @@ DATABASE_FIXTURES = {
     "django_db_serialized_rollback",
     "live_server",
     "make_stack",
+    "make_module_stack",
     "stack_database_url",
 }
 
@@ -86,10 +96,15 @@ def pytest_collection_modifyitems(config, items):
 
 
 def again_on_another_database(item) -> bool:
-    """A test the database pass runs again: one that touches the database, unless it drives the browser. The page
-    reads the same endpoints and sockets whatever the database, and those are checked on it by the other tests; the
-    browser tests ran on the first pass."""
-    return bool(item.get_closest_marker("database")) and not item.get_closest_marker("browser")
+    """A test the database pass runs again: one that touches the database, unless it drives the browser or is marked
+    `database_incidental`. The page reads the same endpoints and sockets whatever the database, and those are checked
+    on it by the other tests; so are the orders a relay or a Watch test writes only to have records to read. Both
+    ran on the first pass."""
+    return (
+        bool(item.get_closest_marker("database"))
+        and not item.get_closest_marker("browser")
+        and not item.get_closest_marker("database_incidental")
+    )
 
 
 @pytest.fixture(scope="session")
@@ -166,7 +181,7 @@ def open_dashboard(browser, base_url: str, view: str = "/"):
         context.close()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def stack_database_url():
     """A new database for one Stack on the test database's server when that is PostgreSQL, already migrated (a copy
     of a template migrated once per run); None (the Stack's own SQLite file) otherwise. A URL names the server, so
@@ -189,10 +204,10 @@ def migrated_template(server_url: str) -> str:
     return name
 
 
-@pytest.fixture
-def make_stack(stack_database_url):
-    """Start a Stack on a broker of the test's choosing, with a database of its own on the test database's kind
-    (SQLite or PostgreSQL); stop it (and whatever is left) afterwards."""
+@contextlib.contextmanager
+def stack_factory(new_database):
+    """Start Stacks on a broker of the caller's choosing, each with a database of its own on the test database's
+    kind (SQLite or PostgreSQL); stop them (and whatever is left) on leaving."""
     started = []
 
     def make(bootstrap_servers: str, services=("web", "publisher"), create=True, **extra_env) -> Stack:
@@ -205,15 +220,32 @@ def make_stack(stack_database_url):
             log_dir=ARTIFACTS / "stacks",
             services=services,
             extra_env=extra_env,
-            database_url=(database_url := stack_database_url()),
+            database_url=(database_url := new_database()),
             migrated=database_url is not None,
         )
         started.append(stack)
         return stack.start()
 
-    yield make
-    for stack in started:
-        stack.stop()
+    try:
+        yield make
+    finally:
+        for stack in started:
+            stack.stop()
+
+
+@pytest.fixture
+def make_stack(stack_database_url):
+    """A Stack of the test's own (stack_factory), stopped after it."""
+    with stack_factory(stack_database_url) as make:
+        yield make
+
+
+@pytest.fixture(scope="module")
+def make_module_stack(stack_database_url):
+    """A Stack the tests of one module share, stopped after the last: for tests that cannot disturb each other
+    (each its own learner, topic or group). Starting one costs ~5 s."""
+    with stack_factory(stack_database_url) as make:
+        yield make
 
 
 @pytest.fixture

@@ -23,6 +23,9 @@ from messaging import clients
 from outbox.publisher import publish_pending
 from tests.support.waiting import wait_until
 
+# Watch's slots, keepalives and deadlines: the database is incidental (make test runs these on SQLite only).
+pytestmark = pytest.mark.database_incidental
+
 ROOT = Path(__file__).resolve().parents[2]
 WORKERS = 4
 SLOTS = max_streams_for(WORKERS)

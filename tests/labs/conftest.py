@@ -13,9 +13,11 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
-@pytest.fixture
-def lab_stack(make_stack, kafka_broker):
-    return make_stack(kafka_broker.bootstrap_servers, services=("web", "grpc", "publisher"))
+@pytest.fixture(scope="module")
+def lab_stack(make_module_stack, kafka_broker):
+    """One stack per module: each test is a learner of its own, and a lab's names (orders, topics, groups, runs)
+    carry the learner's id."""
+    return make_module_stack(kafka_broker.bootstrap_servers, services=("web", "grpc", "publisher"))
 
 
 @pytest.fixture

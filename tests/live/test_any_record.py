@@ -23,7 +23,7 @@ from orders import events
 from tests.support.raw_records import RawHeaderName
 from tests.support.relay_sockets import open_socket, receive_records, start_stream
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.kafka]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.kafka, pytest.mark.database_incidental]
 
 PARTITIONS = 3
 BIG = 200 * 1024  # over settings.RELAY_FRAME_FIELD_MAX_BYTES (128 KiB): the frame carries a cut value

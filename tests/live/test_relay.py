@@ -30,7 +30,8 @@ from tests.support.relay_sockets import (
 )
 from tests.support.waiting import wait_until
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.kafka]
+# The relay reads Kafka and writes sockets: the database only feeds it orders (make test runs it on SQLite only).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.kafka, pytest.mark.database_incidental]
 
 
 def reader_threads() -> list[threading.Thread]:

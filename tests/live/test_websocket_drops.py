@@ -10,7 +10,7 @@ from kafka import KafkaProducer
 from harness.topics import end_offsets
 from tests.support.live_socket import ResumingReader, run_in_own_loop
 
-pytestmark = pytest.mark.faults
+pytestmark = [pytest.mark.faults, pytest.mark.database_incidental]
 
 RECORDS = 1500
 RATE_PER_SECOND = 250

@@ -14,7 +14,8 @@ from tests.support.http_orders import burst
 from tests.support.live_socket import ResumingReader, run_in_own_loop
 from tests.support.waiting import wait_until
 
-pytestmark = pytest.mark.faults
+# A broker crash on PostgreSQL is test_make_cluster's.
+pytestmark = [pytest.mark.faults, pytest.mark.database_incidental]
 
 ORDERS = 300
 KILL_AT = 100
