@@ -9,6 +9,8 @@ from collections.abc import Iterable
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 
 TRACE_HEADERS = ("traceparent", "tracestate")
 # A traceparent is 55 characters; a tracestate at most 32 entries of 256: anything larger is no trace context.
@@ -32,6 +34,18 @@ def current_headers(context: otel_context.Context | None = None) -> list[tuple[s
     carrier: dict[str, str] = {}
     propagate.inject(carrier, context=context)
     return [(name, carrier[name]) for name in TRACE_HEADERS if name in carrier]
+
+
+def untraced_headers() -> list[tuple[str, str]]:
+    """The headers of a change made with no span while this process traces: its trace was decided against before a
+    span was made (tracing.sampling leaves such a gRPC call out of the interceptor), so they name a trace that is
+    not sampled, and the publisher and the readers, which follow the decision, trace none of it. None when the
+    process does not trace: the publisher then starts the record's trace."""
+    if not isinstance(trace.get_tracer_provider(), TracerProvider):
+        return []
+    ids = RandomIdGenerator()
+    untraced = trace.SpanContext(ids.generate_trace_id(), ids.generate_span_id(), is_remote=False)
+    return current_headers(trace.set_span_in_context(trace.NonRecordingSpan(untraced)))
 
 
 def with_trace_headers(headers: Iterable[tuple[str, bytes | str]], context=None) -> list[tuple[str, bytes | str]]:

@@ -31,12 +31,13 @@ def record(*messages: Message) -> None:
     """Write the messages in the caller's transaction (one INSERT), so they exist if and only if it commits.
 
     Each row keeps the trace context current here (messaging.trace_context), so the trace that made the change
-    goes on when the publisher sends it, whenever that is.
+    goes on when the publisher sends it, whenever that is; or, from a process that traces but made no span for the
+    change, a context that says it is not traced.
 
     Side effect: once that transaction commits, the publisher is nudged (outbox.wakeup) so it need not wait for its
     poll; a nudge that fails never fails the caller, whose change is committed by then.
     """
-    trace_headers = trace_context.current_headers()
+    trace_headers = trace_context.current_headers() or trace_context.untraced_headers()
     OutboxEvent.objects.bulk_create(
         [
             OutboxEvent(

@@ -38,22 +38,45 @@ class NewTracesPerSecond(Sampler):
             return SamplingResult(Decision.RECORD_AND_SAMPLE, attributes, kept_state)
         return SamplingResult(Decision.DROP, None, kept_state)
 
+    def has_room(self) -> bool:
+        """Whether a new trace would be kept now (nothing taken: the sampler takes it)."""
+        with self._lock:
+            return self._refill() >= 1
+
     def _take(self) -> bool:
         with self._lock:
-            now = self._clock()
-            self._tokens = min(self.per_second, self._tokens + (now - self._last) * self.per_second)
-            self._last = now
-            if self._tokens < 1:
+            if self._refill() < 1:
                 return False
             self._tokens -= 1
             return True
+
+    def _refill(self) -> float:
+        now = self._clock()
+        self._tokens = min(self.per_second, self._tokens + (now - self._last) * self.per_second)
+        self._last = now
+        return self._tokens
 
     def get_description(self) -> str:
         return f"NewTracesPerSecond{{{self.per_second:g}}}"
 
 
-def sampler_for(new_traces_per_second: float) -> Sampler | None:
+def sampler_for(new_traces: NewTracesPerSecond) -> Sampler | None:
     """The process's sampler; None lets the SDK read OTEL_TRACES_SAMPLER."""
     if os.environ.get("OTEL_TRACES_SAMPLER"):
         return None
-    return ParentBased(root=NewTracesPerSecond(new_traces_per_second))
+    return ParentBased(root=new_traces)
+
+
+def calls_to_trace(new_traces: NewTracesPerSecond):
+    """The gRPC server instrumentation's filter: a call that brings a `traceparent`, or that the limit has room for.
+    Any other call would only make a span that is not kept, and OpenTelemetry's interceptor costs a call ~0.2 ms of
+    rungrpc's CPU even then (extracting the context, the span's attributes, wrapping the servicer context): it is
+    left out of the interceptor, and the order it writes says it was not traced (messaging.trace_context)."""
+
+    def wanted(handler_call_details) -> bool:
+        for key, _ in handler_call_details.invocation_metadata or ():
+            if key == "traceparent":
+                return True
+        return new_traces.has_room()
+
+    return wanted

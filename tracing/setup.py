@@ -23,7 +23,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-from tracing.sampling import sampler_for
+from tracing.sampling import NewTracesPerSecond, calls_to_trace, sampler_for
 from tracing.store import DatabaseSpanExporter
 
 # The SDK's batch queue: spans past it are dropped (the SDK counts them), so a burst never grows memory.
@@ -51,14 +51,16 @@ def start(service: str) -> TracerProvider:
     resource = Resource.create(
         {"service.name": service, "service.instance.id": f"{os.getpid()}@{socket.gethostname()}"}
     )
-    provider = TracerProvider(resource=resource, sampler=sampler_for(settings.TRACING_NEW_TRACES_PER_SECOND))
+    new_traces = NewTracesPerSecond(settings.TRACING_NEW_TRACES_PER_SECOND)
+    sampler = sampler_for(new_traces)
+    provider = TracerProvider(resource=resource, sampler=sampler)
     provider.add_span_processor(_batch(DatabaseSpanExporter()))
     if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         provider.add_span_processor(_batch(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
-    _instrument()
+    _instrument(calls_to_trace(new_traces) if sampler is not None else None)
     _provider = provider
     return provider
 
@@ -107,8 +109,8 @@ def span_details(scope: dict) -> tuple[str, dict]:
     return f"{method} {route}", {"http.route": route}
 
 
-def _instrument() -> None:
+def _instrument(grpc_calls_to_trace) -> None:
     from opentelemetry.instrumentation.grpc import GrpcInstrumentorClient, GrpcInstrumentorServer
 
-    GrpcInstrumentorServer().instrument()
+    GrpcInstrumentorServer(filter_=grpc_calls_to_trace).instrument()
     GrpcInstrumentorClient().instrument()

@@ -4,6 +4,7 @@ at most TRACING_NEW_TRACES_PER_SECOND a second; whatever is decided, a trace is 
 from __future__ import annotations
 
 import secrets
+from types import SimpleNamespace
 
 import grpc
 from opentelemetry import trace
@@ -12,7 +13,7 @@ from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 
 from grpc_bridge.generated import orders_pb2, orders_pb2_grpc
 from tests.support.waiting import poll_until
-from tracing.sampling import NewTracesPerSecond, sampler_for
+from tracing.sampling import NewTracesPerSecond, calls_to_trace, sampler_for
 
 
 class Clock:
@@ -48,7 +49,7 @@ def test_the_bucket_keeps_its_rate_and_a_burst_of_one_seconds_worth():
 
 
 def test_a_caller_sampled_trace_is_kept_past_the_limit_and_an_unsampled_one_never():
-    sampler = sampler_for(1)
+    sampler = sampler_for(NewTracesPerSecond(1))
     assert decisions(sampler, 3) == [True, False, False]
     assert decisions(sampler, 3, remote_parent(sampled=True)) == [True, True, True]
     assert decisions(sampler, 1, remote_parent(sampled=False)) == [False]
@@ -56,9 +57,23 @@ def test_a_caller_sampled_trace_is_kept_past_the_limit_and_an_unsampled_one_neve
 
 def test_otel_traces_sampler_chooses_the_sdks_sampler(monkeypatch):
     monkeypatch.setenv("OTEL_TRACES_SAMPLER", "parentbased_always_on")
-    assert sampler_for(1) is None
+    assert sampler_for(NewTracesPerSecond(1)) is None
     monkeypatch.delenv("OTEL_TRACES_SAMPLER")
-    assert "NewTracesPerSecond{1}" in sampler_for(1).get_description()
+    assert "NewTracesPerSecond{1}" in sampler_for(NewTracesPerSecond(1)).get_description()
+
+
+def test_the_interceptor_sees_a_call_with_a_traceparent_or_room_for_a_new_trace():
+    clock = Clock()
+    new_traces = NewTracesPerSecond(1, clock=clock)
+    wanted = calls_to_trace(new_traces)
+    call = SimpleNamespace(method="/orders.OrderService/Create", invocation_metadata=(("user-agent", "grpc-python"),))
+    with_context = SimpleNamespace(method=call.method, invocation_metadata=(("traceparent", "00-…-00"),))
+    assert wanted(call) and wanted(call), "asking takes no room: the sampler takes it"
+    assert decisions(new_traces, 1) == [True]
+    assert not wanted(call) and wanted(with_context), "a caller's context always goes to the interceptor"
+    assert wanted(SimpleNamespace(method=call.method, invocation_metadata=None)) is False
+    clock.now += 1
+    assert wanted(call)
 
 
 def test_past_the_limit_orders_are_traced_whole_or_not_at_all_and_a_sampled_caller_always(make_stack, kafka_broker):

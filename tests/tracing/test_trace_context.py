@@ -1,5 +1,6 @@
 """messaging.trace_context: W3C trace context in Kafka headers; whatever a producer wrote there is input."""
 
+from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import set_span_in_context
 
@@ -43,3 +44,12 @@ def test_headers_that_hold_no_context_give_none():
 def test_with_no_current_span_no_header_is_written():
     assert trace_context.current_headers() == []
     assert trace_context.with_trace_headers([("event-type", "x"), ("traceparent", "old")]) == [("event-type", "x")]
+
+
+def test_a_change_made_untraced_says_so_only_where_the_process_traces(monkeypatch):
+    assert trace_context.untraced_headers() == [], "a process that does not trace leaves the record's trace to readers"
+    monkeypatch.setattr(trace, "get_tracer_provider", TracerProvider)
+    [(name, value)] = trace_context.untraced_headers()
+    untraced = trace_context.span_context_of([(name, value)])
+    assert name == "traceparent" and value.endswith("-00") and untraced is not None and not untraced.trace_flags.sampled
+    assert untraced.trace_id != trace_context.span_context_of(trace_context.untraced_headers()).trace_id
