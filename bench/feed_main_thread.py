@@ -23,6 +23,8 @@ Figures:
 - frames: every main-thread task that drew a frame, whether a batch ran in it or not (nothing the batches cause
   can hide in a later frame); all tasks: every task of the main thread in the window.
 - long tasks: the Long Tasks API's count and total (tasks over 50 ms) in the window.
+- garbage collections: V8's MajorGC and MinorGC pauses on the main thread in the trace (a major one also collects
+  Blink's DOM and layout objects, which share V8's heap tracing), and how many judged batches had a major one in them.
 The target is a p99 per batch, with its drawing, under 16 ms (one frame at 60 Hz).
 """
 
@@ -66,6 +68,9 @@ class TraceFigures:
     batches_cpu: list[float]
     frames: list[float]
     tasks: list[float]
+    major_gcs: list[float]  # each MajorGC pause on the main thread (ms)
+    minor_gcs: list[float]
+    batches_with_major_gc: int
 
 
 def trace_figures(trace: bytes) -> TraceFigures:
@@ -102,11 +107,19 @@ def trace_figures(trace: bytes) -> TraceFigures:
         for event in main
         if event.get("name") == "Paint" and event.get("ph") == "X" and (task := task_at(event["ts"]))
     }
+    gcs = {
+        name: [event for event in main if event.get("name") == name and event.get("ph") == "X"]
+        for name in ("MajorGC", "MinorGC")
+    }
+    major_gc_tasks = {id(task) for event in gcs["MajorGC"] if (task := task_at(event["ts"]))}
     return TraceFigures(
         batches=[task["dur"] / 1000 for task in batch_tasks.values()],
         batches_cpu=[task.get("tdur", 0) / 1000 for task in batch_tasks.values()],
         frames=[task["dur"] / 1000 for task in frame_tasks.values()],
         tasks=[task["dur"] / 1000 for task in tasks],
+        major_gcs=[event["dur"] / 1000 for event in gcs["MajorGC"]],
+        minor_gcs=[event["dur"] / 1000 for event in gcs["MinorGC"]],
+        batches_with_major_gc=len(major_gc_tasks & batch_tasks.keys()),
     )
 
 
@@ -244,6 +257,13 @@ def main() -> None:
             with open(options.trace_file, "wb") as file:
                 file.write(trace)
     print(f"  long tasks (> 50 ms): {len(long_tasks)}, {sum(long_tasks):.0f} ms in all")
+    if figures is not None:
+        print(
+            f"  garbage collections on the main thread: {len(figures.major_gcs)} major"
+            f" ({sum(figures.major_gcs):.0f} ms, longest {max(figures.major_gcs, default=0):.1f} ms;"
+            f" {figures.batches_with_major_gc} in judged batches), {len(figures.minor_gcs)} minor"
+            f" ({sum(figures.minor_gcs):.0f} ms)"
+        )
     messages = sum(count for _, count in batches)
     print(
         f"  records: {count} in {(ended - began) / 1000:.1f} s; {messages} messages carried them,"

@@ -36,9 +36,16 @@ def test_a_batch_counts_its_whole_task_and_a_frame_without_one_still_shows():
         task(20_000, 4000, 3000),
         event("Paint", "X", 21_000, 2000),
         task(1000, 50_000, 50_000, where=OTHER),
+        # Garbage collections: a major one in the batch's task, a minor one in the message's.
+        event("MajorGC", "X", 1500, 4000),
+        event("MinorGC", "X", 12_050, 100),
+        event("MajorGC", "X", 2000, 9000, where=OTHER),
     ]
     figures = trace_figures(json.dumps({"traceEvents": events}).encode())
     assert figures.batches == [10.0]
     assert figures.batches_cpu == [8.0]
     assert sorted(figures.frames) == [4.0, 10.0]
     assert sorted(figures.tasks) == [0.2, 4.0, 10.0]
+    assert figures.major_gcs == [4.0]
+    assert figures.minor_gcs == [0.1]
+    assert figures.batches_with_major_gc == 1

@@ -287,3 +287,98 @@ def test_start_waits_for_the_replay_under_way_so_each_record_shows_once(make_sta
         page.click("#start")
         expect_shown(page, set(placed))
         expect(page.locator("#start")).to_be_enabled()
+
+
+# Run in the page: hand record frames to the page's own socket module, as the relay sends them (3 to a message).
+# `flags` marks the first records: hand-made, refused by the rules, read out of order.
+INJECT = """async ({ count, flags }) => {
+  const { relay } = await import("/static/dashboard/socket.js");
+  const state = (window.__injected ||= { offset: 1e6, ts: Date.now() });
+  const ids = [];
+  const record = (n) => {
+    const id = crypto.randomUUID();
+    ids.push(id);
+    const at = new Date((state.ts += 1)).toISOString();
+    state.offset += 1;
+    const frame = { type: "record", partition: state.offset % 3, offset: state.offset, timestamp: state.ts,
+      timestamp_type: "CreateTime", key: id, key_format: "text", value_format: "json-event", size: 400,
+      value: { event_id: crypto.randomUUID(), type: "order.created", occurred_at: at, source: "rest",
+        order: { order_id: id, created_by: `by-${n}`, status: "QUEUED", created_at: at, equipment: ["MOUSE"] } },
+      headers: { "event-type": "order.created" }, verdict: "accepted" };
+    if (n < flags) Object.assign(frame, { hand_made: true, verdict: "invalid", verdict_reason: "not this one",
+      out_of_order: "behind its key" });
+    return frame;
+  };
+  for (let n = 0; n < count; n += 3) {
+    const records = Array.from({ length: Math.min(3, count - n) }, (_, k) => record(n + k));
+    relay.queue(JSON.stringify({ type: "records", records }));
+  }
+  return ids;
+}"""
+
+# Each row's cells as the record they show should have them, or the first row that does not.
+ROWS_MATCH = """() => {
+  const rows = [...document.querySelectorAll("#feed tr.record")];
+  for (const row of rows) {
+    const cells = [...row.children].map((cell) => cell.textContent);
+    const frame = row.frame;
+    const want = [new Date(frame.timestamp).toISOString().slice(11, 23), String(frame.partition), String(frame.offset),
+      frame.key.slice(0, 8), frame.value.type, frame.value.source, frame.value.order.status, "payload"];
+    if (cells.join("|") !== want.join("|") || row.dataset.key !== frame.key || row.children[3].title !== frame.key
+      || row.dataset.offset !== String(frame.offset) || row.querySelector("button").getAttribute("aria-label")
+        !== `payload of partition ${frame.partition}, offset ${frame.offset}`) return { cells, want };
+  }
+  return null;
+}"""
+
+
+def test_full_tables_reuse_their_oldest_rows_for_new_records_and_show_only_those(make_stack, kafka_broker, browser):
+    stack = make_stack(kafka_broker.bootstrap_servers, services=("web",))
+    with open_dashboard(browser, stack.base_url) as page:
+        expect(page.locator("#ws-state")).to_have_attribute("data-state", "ok", timeout=30_000)
+        page.select_option("#buffer-size", "100")
+        # The 4 oldest rows carry every flag, and one has its payload open, when the rows are reused.
+        page.evaluate(INJECT, {"count": 4, "flags": 4})
+        expect(page.locator("#feed .flag-out-of-order")).to_have_count(4)
+        page.locator("#feed tr.record button[data-rove]").first.click()
+        expect(page.locator("#feed tr.detail:not([hidden])")).to_have_count(1)
+        page.evaluate("() => document.activeElement.blur()")  # a row holding the focus is not reused
+        older = page.evaluate(INJECT, {"count": 96, "flags": 0})
+        expect(page.locator("#feed-count")).to_have_text("100 records")
+        page.evaluate("() => { window.__before = new Set(document.querySelectorAll('#feed tr.record')); }")
+        newest = page.evaluate(INJECT, {"count": 100, "flags": 0})
+        expect(page.locator(f'#feed tr.record[data-key="{newest[-1]}"]')).to_have_count(1)
+        rows = page.locator("#feed tr.record")
+        expect(rows).to_have_count(100)
+        assert rows.evaluate_all("rows => rows.map((row) => row.dataset.key)") == newest[::-1]
+        reused = "() => [...document.querySelectorAll('#feed tr.record')].every((row) => window.__before.has(row))"
+        assert page.evaluate(reused), "every row is one of the 100 before: none was made anew"
+        assert page.evaluate(ROWS_MATCH) is None
+        for stale in ("tr.detail", ".flag", ".flag-reason", ".hand-made", "[data-out-of-order]", "[aria-controls]"):
+            expect(page.locator(f"#feed {stale}")).to_have_count(0)
+        expect(page.locator("#feed tr.record[data-verdict='accepted']")).to_have_count(100)
+        expect(page.locator("#feed button[aria-expanded='true']")).to_have_count(0)
+        # One tab stop, in a row that is drawn.
+        expect(page.locator("#feed button[data-rove][tabindex='0']")).to_have_count(1)
+        expect(page.locator("#feed tr:not(.beyond) button[data-rove][tabindex='0']")).to_have_count(1)
+        # A reused row's payload is its own record's.
+        page.locator("#feed tr.record button[data-rove]").first.click()
+        expect(page.locator("#feed tr.detail:not([hidden])")).to_contain_text(newest[-1])
+
+        # The orders table keeps 2,000 orders: the 100 oldest make way for the newest.
+        placed = page.evaluate(INJECT, {"count": 1900, "flags": 0})
+        expect(page.locator(f'#orders tr[data-order-id="{placed[-1]}"]')).to_have_count(1, timeout=15_000)
+        orders = page.locator("#orders tr[data-order-id]")
+        expect(orders).to_have_count(2000)
+        order_ids = (older + newest + placed)[::-1][:2000]
+        assert orders.evaluate_all("rows => rows.map((row) => row.dataset.orderId)") == order_ids
+        drawn = page.locator("#orders tr[data-order-id]:not(.beyond)")
+        expect(drawn).to_have_count(15)
+        for n, order_id in enumerate(order_ids[:15]):
+            row = drawn.nth(n)
+            expect(row.locator("code")).to_have_text(order_id[:8])
+            expect(row.locator("a.trace-link")).to_have_attribute("href", f"/traces/{order_id}")
+            expect(row.locator("td").nth(1)).to_have_text(f"by-{len(placed) - 1 - n}")
+            expect(row.locator(".status")).to_have_text("QUEUED")
+        expect(page.locator("#orders tr:not(.beyond) [data-rove][tabindex='0']")).to_have_count(1)
+        expect(page.locator("#orders [data-rove][tabindex='0']")).to_have_count(1)

@@ -46,13 +46,18 @@ export function payloadBox(text, label) {
 }
 
 // One tab stop for a table's row buttons (those matching `selector`, created with tabindex -1): Tab enters at the
-// last one used, the arrow keys, Home and End move between rows. Rows the filters hide are skipped.
+// last one used, the arrow keys, Home and End move between rows. Rows the filters hide, and those `selector` leaves
+// out (a table's rows kept but not drawn), are skipped; the tab stop leaves a row that becomes one of them.
 export function roving(container, selector) {
   let current = null;
+  const usable = (node) => !node.closest("[hidden]") && node.matches(selector);
   const visible = () => [...container.querySelectorAll(selector)].filter((node) => !node.closest("[hidden]"));
   const settle = () => {
-    if (current && current.isConnected && !current.closest("[hidden]")) return;
-    current = visible()[0] || null;
+    if (current && current.isConnected && usable(current)) return;
+    if (current) current.tabIndex = -1;
+    // The first row's button, unless a filter hides it (looking through all of a long table's rows costs a frame).
+    const first = container.querySelector(selector);
+    current = first && usable(first) ? first : visible()[0] || null;
     if (current) current.tabIndex = 0;
   };
   const move = (next) => {

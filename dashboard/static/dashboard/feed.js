@@ -65,11 +65,32 @@ function above(a, b) {
 const placeOf = (frame) => `partition ${frame.partition}, offset ${frame.offset}`;
 // Every record's row is a copy of this one, and its detail row (built on the first opening: most records are never
 // opened) of DETAIL_ROW (a clone costs a fraction of building the nodes one by one); one listener on the table
-// serves every row's "payload" button.
-const RECORD_ROW = el("tr", { className: "record" }, el("td"), el("td"), el("td"), el("td", {}, el("code")), el("td"),
-  el("td"), el("td", { className: "value" }), el("td", {}, el("button", { type: "button", className: "link", tabindex: "-1",
-    "data-rove": "", "aria-expanded": "false", text: "payload" })));
+// serves every row's "payload" button. Each cell that shows text holds one Text node, written in place (its data):
+// setting textContent would put a new node there each time. A full feed's oldest row is not dropped but becomes the
+// new record's row, so a steady stream of records makes no DOM nodes to collect (docs/performance.md).
+const RECORD_ROW = el("tr", { className: "record" }, el("td", {}, ""), el("td", {}, ""), el("td", {}, ""),
+  el("td", {}, el("code", {}, "")), el("td", {}, ""), el("td", {}, ""), el("td", { className: "value" }, ""),
+  el("td", {}, el("button", { type: "button", className: "link", tabindex: "-1", "data-rove": "", "aria-expanded": "false",
+    text: "payload" })));
 const DETAIL_ROW = el("tr", { className: "detail", hidden: "" }, el("td", { colspan: "8" }));
+// A new row element, with the nodes its writes use: the Text nodes of time, partition, offset, key, type, source and
+// value, in that order; the key's cell (for its title) and the "payload" button.
+function recordRow() {
+  const row = RECORD_ROW.cloneNode(true);
+  const cells = row.children;
+  row.texts = [cells[0].firstChild, cells[1].firstChild, cells[2].firstChild, cells[3].firstChild.firstChild,
+    cells[4].firstChild, cells[5].firstChild, cells[6].firstChild];
+  row.keyCell = cells[3];
+  row.toggle = cells[7].firstChild;
+  row.detail = null;
+  return row;
+}
+// Write a cell's text and the flags after it (a reused row first loses the flags of the record it showed before).
+function writeCell(text, value, extras) {
+  if (text.data !== value) text.data = value;
+  while (text.nextSibling) text.nextSibling.remove();
+  if (extras.length) text.parentNode.append(...extras);
+}
 let showOlder = () => {};  // says how many rows the filters let through are kept but not drawn (startFeed sets it)
 let detailIds = 0;
 
@@ -112,6 +133,7 @@ export const feed = {
   outOfOrder: 0,  // records drawn that the server flagged as out of their key's order, since the last clear
   clearOnReplay: false,  // a chosen start is waiting for the server's "replaying" before the table starts over
   untrimmed: false,  // rows were placed since the last trim: the socket's batch trims once, when it is all placed
+  currentFilter: null,  // filterOf() as of the filters' last change (filter() reads them)
   limit() { return Number($("buffer-size").value); },
   add(frame) {
     if (this.paused) {
@@ -123,29 +145,34 @@ export const feed = {
     // A "shown" span for what is drawn as it arrives (not for what a pause held back: its arrival is long past).
     if (this.render(frame)) recordShown(frame, relay.receivedAt);
   },
-  row(frame, event, duplicate) {
-    const row = RECORD_ROW.cloneNode(true);
-    if (duplicate) row.classList.add("duplicate");
-    row.dataset.key = frame.key || "";
-    row.dataset.partition = frame.partition;
-    row.dataset.offset = frame.offset;
-    row.dataset.verdict = frame.verdict || "";
-    const cells = row.children;
-    cells[0].textContent = clockTime(frame.timestamp);
-    cells[1].textContent = String(frame.partition);
-    cells[2].textContent = String(frame.offset);
-    cells[3].title = frame.key || "";
-    cells[3].firstChild.textContent = shortId(frame.key);
-    cells[4].textContent = event ? event.type : frame.value_format === "null" ? "(tombstone)" : `(${frame.value_format})`;
-    cells[5].append(event ? event.source : "", ...handMadeBadge(frame));
-    cells[6].append(event ? event.order.status + (duplicate ? " (duplicate)" : "") : String(frame.value).slice(0, 60),
-      ...verdictFlag(frame), ...orderingFlag(frame));
-    if (frame.out_of_order) row.dataset.outOfOrder = "";
-    const toggle = cells[7].firstChild;
+  // A record's row: `reused` (a row that left the feed) rewritten, or a new one.
+  row(frame, event, duplicate, reused) {
+    const row = reused || recordRow();
+    row.className = duplicate ? "record duplicate" : "record";
+    row.setAttribute("data-key", frame.key || "");
+    row.setAttribute("data-partition", frame.partition);
+    row.setAttribute("data-offset", frame.offset);
+    row.setAttribute("data-verdict", frame.verdict || "");
+    row.toggleAttribute("data-out-of-order", Boolean(frame.out_of_order));
+    const texts = row.texts;
+    texts[0].data = clockTime(frame.timestamp);
+    texts[1].data = String(frame.partition);
+    texts[2].data = String(frame.offset);
+    row.keyCell.title = frame.key || "";
+    texts[3].data = shortId(frame.key);
+    texts[4].data = event ? event.type : frame.value_format === "null" ? "(tombstone)" : `(${frame.value_format})`;
+    writeCell(texts[5], event ? event.source : "", handMadeBadge(frame));
+    const verdict = verdictFlag(frame);
+    const ordering = orderingFlag(frame);
+    writeCell(texts[6], event ? event.order.status + (duplicate ? " (duplicate)" : "") : String(frame.value).slice(0, 60),
+      ordering.length ? [...verdict, ...ordering] : verdict);
+    const toggle = row.toggle;
     toggle.setAttribute("aria-label", `payload of ${placeOf(frame)}`);
+    if (reused) {
+      toggle.removeAttribute("aria-controls");
+      toggle.setAttribute("aria-expanded", "false");
+    }
     row.frame = frame;
-    row.detail = null;
-    row.toggle = toggle;
     return row;
   },
   // Open or close a record's payload; its detail row and tools are built on the first opening.
@@ -188,9 +215,11 @@ export const feed = {
         else low = middle + 1;
       }
     }
-    if (low >= this.limit()) return false;
-    const row = this.row(frame, event, duplicate);
-    row.hidden = !matches(frame, filterOf());
+    const limit = this.limit();
+    if (low >= limit) return false;
+    // A full feed drops its oldest row to keep the bound: that row's element becomes this record's.
+    const row = this.row(frame, event, duplicate, rows.length >= limit ? this.dropOldest() : null);
+    row.hidden = !matches(frame, this.filterNow());
     const next = rows[low] || null;
     if (low < this.drawn) {
       this.drawn += 1;
@@ -199,7 +228,8 @@ export const feed = {
       row.classList.add("beyond");
     }
     $("feed").insertBefore(row, next);
-    rows.splice(low, 0, row);
+    if (low === 0) rows.unshift(row);  // a live record's place: splice would make an array of nothing removed
+    else rows.splice(low, 0, row);
     if (!row.hidden) this.matching += 1;
     this.untrimmed = true;
     if (frame.out_of_order) this.countOutOfOrder(1);
@@ -229,8 +259,12 @@ export const feed = {
   shown() {
     return this.rows.filter((row) => !row.hidden).reverse();
   },
+  // What the filters ask for, read once after each change of theirs (not with every record).
+  filterNow() {
+    return this.currentFilter ||= filterOf();
+  },
   filter() {
-    const filter = filterOf();
+    const filter = this.currentFilter = filterOf();
     this.matching = 0;
     this.drawnMatching = 0;
     this.rows.forEach((row, index) => {
@@ -258,20 +292,28 @@ export const feed = {
   trim() {
     this.untrimmed = false;
     const limit = this.limit();
-    while (this.rows.length > limit) {
-      const row = this.rows.pop();
-      if (!row.hidden) this.matching -= 1;
-      if (this.rows.length < this.drawn) {
-        this.drawn -= 1;
-        if (!row.hidden) this.drawnMatching -= 1;
-      }
-      row.detail?.remove();
-      row.remove();
-    }
+    while (this.rows.length > limit) this.dropOldest()?.remove();
     this.settle();
     this.count = this.rows.length;
     writeText($("feed-count"), `${this.count} record${this.count === 1 ? "" : "s"}`);
     writeText($("filter-count"), this.matching === this.count ? "" : `${this.matching} of ${this.count} match`);
+  },
+  // Take the oldest row out of the feed's count and return it, still in the table, for its element to be reused or
+  // removed; null (and removed) when its element is not to be reused: it holds the focus, say.
+  dropOldest() {
+    const row = this.rows.pop();
+    if (!row.hidden) this.matching -= 1;
+    if (this.rows.length < this.drawn) {
+      this.drawn -= 1;
+      if (!row.hidden) this.drawnMatching -= 1;
+    }
+    if (row.detail) {
+      row.detail.remove();
+      row.detail = null;
+    }
+    if (!row.contains(document.activeElement)) return row;
+    row.remove();
+    return null;
   },
   countOutOfOrder(more) {
     this.outOfOrder = more ? this.outOfOrder + more : 0;

@@ -1,7 +1,7 @@
 // The orders table: one row per order, its status and the worker's steps as the feed shows them happen.
 
 import { getJSON } from "./api.js";
-import { $, config, el, olderRowsNote, poller, roving, shortId, writeText } from "./dom.js";
+import { $, config, el, olderRowsNote, poller, roving, shortId } from "./dom.js";
 import { currentView } from "./router.js";
 import { applies } from "./verdicts.js";
 
@@ -23,13 +23,35 @@ let openWire = () => {};
 export const onWire = (handler) => { openWire = handler; };
 
 // Every row is a copy of this one (a clone costs a fraction of building its nodes one by one); one listener on the
-// table serves every row's "wire" button; its "trace" link opens the order's newest trace (views/trace.js).
+// table serves every row's "wire" button; its "trace" link opens the order's newest trace (views/trace.js). Each cell
+// that shows text holds one Text node, written in place (its data): setting textContent would put a new node there
+// each time. A full table's oldest row is not dropped but becomes the new order's row, so a steady stream of orders
+// makes no DOM nodes to collect (docs/performance.md).
 const ROW = el("tr", {},
-  el("td", {}, el("code"), " ", el("button", { type: "button", className: "link wire", tabindex: "-1", "data-rove": "",
-    "aria-expanded": "false", "aria-controls": "wire-card", text: "wire" }), " ",
+  el("td", {}, el("code", {}, ""), " ", el("button", { type: "button", className: "link wire", tabindex: "-1",
+    "data-rove": "", "aria-expanded": "false", "aria-controls": "wire-card", text: "wire" }), " ",
   el("a", { className: "trace-link", tabindex: "-1", "data-rove": "", "data-route": "", text: "trace" })),
-  el("td"), el("td"), el("td", { className: "state" }, el("span", { className: "status" }), el("span", { className: "marks" })),
-  el("td", { className: "steps" }), el("td", { className: "created-at" }), el("td"));
+  el("td", {}, ""), el("td", {}, ""),
+  el("td", { className: "state" }, el("span", { className: "status" }, ""), el("span", { className: "marks" })),
+  el("td", { className: "steps" }, ""), el("td", { className: "created-at" }, ""), el("td", {}, ""));
+
+// A new row element, with the nodes its writes use: the Text nodes of the short id, created by, equipment, status,
+// steps, created at and via, in that order; the id's cell, the status, the marks, the "wire" button and "trace" link.
+function orderRow() {
+  const row = ROW.cloneNode(true);
+  const cells = row.children;
+  const idCell = cells[0];
+  row.idCell = idCell;
+  row.wire = idCell.children[1];
+  row.trace = idCell.children[2];
+  row.status = cells[3].firstChild;
+  row.marks = cells[3].lastChild;
+  row.texts = [idCell.firstChild.firstChild, cells[1].firstChild, cells[2].firstChild, row.status.firstChild,
+    cells[4].firstChild, cells[5].firstChild, cells[6].firstChild];
+  return row;
+}
+
+const writeData = (text, value) => { if (text.data !== value) text.data = value; };
 
 // The marks a row can carry: what the server's counters found happened to the order (panel.py `marked`).
 const MARKS = {
@@ -58,8 +80,7 @@ export function markOrders(lists) {
     const kinds = Object.keys(MARKS).filter((kind) => (kind === "lost" ? isLost : twice.has(id)));
     if (kinds.join() === was.join()) continue;
     if (kinds.length) marked.set(id, kinds); else marked.delete(id);
-    const place = orders.rows.get(id)?.querySelector(".marks");
-    if (place) place.replaceChildren(...markCell(id));
+    orders.rows.get(id)?.marks.replaceChildren(...markCell(id));
   }
 }
 
@@ -92,29 +113,41 @@ export const orders = {
   // A new row has its cells once; an update writes what changed in the cells after the id, so a focused "wire"
   // button stays.
   newRow(orderId) {
-    const row = ROW.cloneNode(true);
+    const list = this.newestFirst;
+    // A full table drops its oldest row to keep the bound: that row's element becomes this order's.
+    const reused = list.length >= MAX_ORDER_ROWS ? this.dropOldest() : null;
+    const row = reused || orderRow();
     row.dataset.orderId = orderId;
-    const id = row.firstChild;
-    id.title = orderId;
-    id.firstChild.textContent = shortId(orderId);
-    const [wire, trace] = id.querySelectorAll("button.wire, a.trace-link");
-    wire.setAttribute("aria-label", `wire: order ${shortId(orderId)}'s bytes on each wire`);
-    trace.href = `/traces/${orderId}`;
-    trace.setAttribute("aria-label", `trace of order ${shortId(orderId)}`);
-    row.children[3].lastChild.append(...markCell(orderId));
+    row.idCell.title = orderId;
+    row.texts[0].data = shortId(orderId);
+    row.wire.setAttribute("aria-label", `wire: order ${shortId(orderId)}'s bytes on each wire`);
+    row.trace.href = `/traces/${orderId}`;
+    row.trace.setAttribute("aria-label", `trace of order ${shortId(orderId)}`);
+    if (reused) {
+      row.classList.remove("beyond");
+      row.removeAttribute("data-via");
+      row.wire.setAttribute("aria-expanded", "false");
+      if (row.marks.firstChild) row.marks.replaceChildren();
+    }
+    if (marked.has(orderId)) row.marks.append(...markCell(orderId));
     this.rows.set(orderId, row);
     $("orders").prepend(row);
-    const list = this.newestFirst;
     list.unshift(row);
     list[this.drawnLimit]?.classList.add("beyond");
-    if (list.length > MAX_ORDER_ROWS) {
-      const oldest = list.pop();
-      oldest.remove();
-      this.rows.delete(oldest.dataset.orderId);
-      this.steps.delete(oldest.dataset.orderId);
-    }
+    while (list.length > MAX_ORDER_ROWS) this.dropOldest()?.remove();
     showOlder(Math.max(0, list.length - this.drawnLimit));
     return row;
+  },
+  // Take the oldest row out of the table's bookkeeping and return it, still in the table, for its element to be
+  // reused or removed; null (and removed) when it is not to be reused: it holds the focus, or the wire inspector
+  // shows its order.
+  dropOldest() {
+    const oldest = this.newestFirst.pop();
+    this.rows.delete(oldest.dataset.orderId);
+    this.steps.delete(oldest.dataset.orderId);
+    if (!oldest.contains(document.activeElement) && oldest.wire.getAttribute("aria-expanded") !== "true") return oldest;
+    oldest.remove();
+    return null;
   },
   drawMore() {
     for (const row of this.newestFirst.slice(this.drawnLimit, this.drawnLimit + DRAWN_STEP)) {
@@ -132,20 +165,20 @@ export const orders = {
     const steps = this.steps.get(order.order_id) || [];
     const last = steps[steps.length - 1];
     const current = (last && last.status) || order.status || "QUEUED";
-    const cells = row.children;
-    const status = cells[3].firstChild;
-    if (status.textContent !== current) {
+    const texts = row.texts;
+    const status = row.status;
+    if (texts[3].data !== current) {
       status.className = `status status-${current}`;
-      status.textContent = current;
+      texts[3].data = current;
     }
     const reason = last && last.reason ? last.reason : "";
     if (status.title !== reason) status.title = reason;
-    writeText(cells[1], order.created_by || "");
-    writeText(cells[2], (order.equipment || []).join(", "));
-    writeText(cells[4], this.stepsText(order.order_id));
-    writeText(cells[5], order.created_at || "");
+    writeData(texts[1], order.created_by || "");
+    writeData(texts[2], (order.equipment || []).join(", "));
+    writeData(texts[4], this.stepsText(order.order_id));
+    writeData(texts[5], order.created_at || "");
     if (via) row.dataset.via = via;
-    writeText(cells[6], row.dataset.via || "");
+    writeData(texts[6], row.dataset.via || "");
   },
   latestId() {
     const row = document.querySelector("#orders tr[data-order-id]");

@@ -4,19 +4,22 @@
 
 import { el } from "./dom.js";
 
+// What a record without a flag gets: one shared empty list (a feed row asks for each kind of flag with every record).
+const NONE = Object.freeze([]);
+
 // Whether a record moves its order on the page: only an event the order rules accept does.
 export const applies = (frame) => frame.verdict === "accepted" && frame.value_format === "json-event";
 
 // A record that is not applied: a flag naming its verdict, then the reason in words.
 export function verdictFlag(frame) {
-  if (!frame.verdict || frame.verdict === "accepted") return [];
+  if (!frame.verdict || frame.verdict === "accepted") return NONE;
   return [el("span", { className: `flag flag-${frame.verdict}`, text: frame.verdict }),
     el("span", { className: "flag-reason", text: frame.verdict_reason || "" })];
 }
 
 // A record the server read out of its key's sequence (messaging/ordering.py): a badge, then why.
 export function orderingFlag(frame) {
-  if (!frame.out_of_order) return [];
+  if (!frame.out_of_order) return NONE;
   return [el("span", { className: "flag flag-out-of-order", text: "out of order" }),
     el("span", { className: "flag-reason", text: frame.out_of_order })];
 }
@@ -24,5 +27,5 @@ export function orderingFlag(frame) {
 // A record produced from this page's produce form (its "hand-made" header).
 export function handMadeBadge(frame) {
   return frame.hand_made ? [el("span", { className: "hand-made", title: "produced from this page (Topic view)",
-    text: "hand-made" })] : [];
+    text: "hand-made" })] : NONE;
 }

@@ -94,7 +94,9 @@ async function placeOrder(event) {
 
 // ---- the timeline of the last order ------------------------------------------------------------------
 
-const firstRecords = new Map();  // order id -> {frame, shownAt}: when the feed first showed its record
+// order id -> when the feed first showed its record (shownAt) and, of its frame, only what the timeline shows: holding
+// 5,000 whole frames (the feed keeps 2,000) would keep 3,000 records the feed dropped alive.
+const firstRecords = new Map();
 
 const timeline = {
   trip: null,
@@ -111,7 +113,7 @@ const timeline = {
       trip.steps = orders.steps.get(trip.orderId).filter((step) => step.status !== "QUEUED");
     }
     const seen = trip.orderId && firstRecords.get(trip.orderId);
-    if (seen) this.recorded(seen.frame, seen.shownAt);
+    if (seen) this.recorded(seen, seen.shownAt);
     this.render();
   },
   // The worker's steps for the trip's order, as its status events arrive.
@@ -180,7 +182,10 @@ const timeline = {
 
 function recorded(frame) {
   const shownAt = Date.now();
-  if (frame.key && !firstRecords.has(frame.key)) firstRecords.set(frame.key, { frame, shownAt });
+  if (frame.key && !firstRecords.has(frame.key)) {
+    const { key, partition, offset, timestamp, timestamp_type } = frame;
+    firstRecords.set(key, { key, partition, offset, timestamp, timestamp_type, shownAt });
+  }
   if (firstRecords.size > 5000) firstRecords.delete(firstRecords.keys().next().value);
   timeline.recorded(frame, shownAt);
   ordersFromRecord(frame);
