@@ -20,12 +20,14 @@ from opentelemetry.sdk.trace.sampling import Decision, ParentBased, Sampler, Sam
 
 
 class NewTracesPerSecond(Sampler):
-    """A token bucket: up to `per_second` new traces in any one second, a burst of that many at once."""
+    """A token bucket: `per_second` new traces a second, a burst of one second's worth at once (at least one trace
+    when the rate is under one a second; none at 0)."""
 
     def __init__(self, per_second: float, clock=time.monotonic) -> None:
-        self.per_second = per_second
+        self.per_second = max(per_second, 0.0)
+        self._capacity = max(self.per_second, 1.0) if self.per_second else 0.0
         self._clock = clock
-        self._tokens = per_second
+        self._tokens = self._capacity
         self._last = clock()
         self._lock = threading.Lock()
 
@@ -52,7 +54,7 @@ class NewTracesPerSecond(Sampler):
 
     def _refill(self) -> float:
         now = self._clock()
-        self._tokens = min(self.per_second, self._tokens + (now - self._last) * self.per_second)
+        self._tokens = min(self._capacity, self._tokens + (now - self._last) * self.per_second)
         self._last = now
         return self._tokens
 

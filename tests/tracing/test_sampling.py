@@ -46,6 +46,10 @@ def test_the_bucket_keeps_its_rate_and_a_burst_of_one_seconds_worth():
     clock.now += 3600
     assert decisions(sampler, 4) == [True, True, True, False], "an idle hour saves no more than one second's worth"
     assert decisions(NewTracesPerSecond(0, clock=clock), 2) == [False, False], "0: only what a caller sampled"
+    slow = NewTracesPerSecond(0.5, clock=clock)
+    assert decisions(slow, 2) == [True, False], "under one a second, still one at a time"
+    clock.now += 2
+    assert decisions(slow, 2) == [True, False]
 
 
 def test_a_caller_sampled_trace_is_kept_past_the_limit_and_an_unsampled_one_never():
