@@ -20,6 +20,11 @@ export function writeText(node, text) {
   if (node.textContent !== text) node.textContent = text;
 }
 
+// The same for a Text node, written in place: no new node is made.
+export function writeData(text, value) {
+  if (text.data !== value) text.data = value;
+}
+
 export const shortId = (id) => (id ? String(id).slice(0, 8) : "—");
 // A word for a POSIX shell: the copy-as commands quote every argument that carries data.
 export const shellQuote = (text) => `'${String(text).replace(/'/g, "'\\''")}'`;

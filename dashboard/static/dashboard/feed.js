@@ -1,7 +1,7 @@
 // The Kafka feed: every record the socket brings, newest first across partitions, with pause, duplicates hidden, a
 // bound, filters and export. One table serves the Live and the Topic views; it keeps filling while another view shows.
 
-import { $, clockTime, config, el, olderRowsNote, roving, shortId, writeText } from "./dom.js";
+import { $, clockTime, config, el, olderRowsNote, roving, shortId, writeData, writeText } from "./dom.js";
 import { recordShown } from "./browser_spans.js";
 import { relay, subscribe } from "./socket.js";
 import { handMadeBadge, orderingFlag, verdictFlag } from "./verdicts.js";
@@ -87,7 +87,7 @@ function recordRow() {
 }
 // Write a cell's text and the flags after it (a reused row first loses the flags of the record it showed before).
 function writeCell(text, value, extras) {
-  if (text.data !== value) text.data = value;
+  writeData(text, value);
   while (text.nextSibling) text.nextSibling.remove();
   if (extras.length) text.parentNode.append(...extras);
 }

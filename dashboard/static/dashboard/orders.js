@@ -1,7 +1,7 @@
 // The orders table: one row per order, its status and the worker's steps as the feed shows them happen.
 
 import { getJSON } from "./api.js";
-import { $, config, el, olderRowsNote, poller, roving, shortId } from "./dom.js";
+import { $, config, el, olderRowsNote, poller, roving, shortId, writeData } from "./dom.js";
 import { currentView } from "./router.js";
 import { applies } from "./verdicts.js";
 
@@ -50,8 +50,6 @@ function orderRow() {
     cells[4].firstChild, cells[5].firstChild, cells[6].firstChild];
   return row;
 }
-
-const writeData = (text, value) => { if (text.data !== value) text.data = value; };
 
 // The marks a row can carry: what the server's counters found happened to the order (panel.py `marked`).
 const MARKS = {
