@@ -3,14 +3,14 @@ paint of the frame it ran in, not the script alone."""
 
 import json
 
-from bench.feed_main_thread import BATCH_MEASURE, trace_figures
+from bench.feed_main_thread import BATCH_MEASURE, TASK, trace_figures
 
 MAIN = (1, 10)
 OTHER = (2, 20)  # another renderer (an extension page, say): fewer tasks, never the page's
 
 
 def task(ts: int, dur: int, tdur: int, where=MAIN) -> dict:
-    return {"name": "RunTask", "ph": "X", "ts": ts, "dur": dur, "tdur": tdur, "pid": where[0], "tid": where[1]}
+    return {"name": TASK, "ph": "X", "ts": ts, "dur": dur, "tdur": tdur, "pid": where[0], "tid": where[1]}
 
 
 def event(name: str, ph: str, ts: int, dur: int = 0, where=MAIN) -> dict:
