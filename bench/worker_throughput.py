@@ -1,32 +1,50 @@
-"""Fulfilment worker throughput: orders/s one group member fulfils with no step delay, vs a bare kafka-python
-consumer that only reads and commits the same records.
+"""Fulfilment worker throughput: orders/s one group member fulfils, vs a bare kafka-python consumer that only reads
+and commits the same records.
 
-    .venv/bin/python -m bench.worker_throughput [--orders 2000] [--mode effectively-once]
+    .venv/bin/python -m bench.worker_throughput [--orders 2000] [--mode effectively-once] [--cluster]
 
-Both are one member of a group of their own, read one record per poll and commit each record's offset
-synchronously, against a throwaway local broker; the worker also does its two steps per order (each a SQLite
-transaction with its outbox event and processed-events record). Latency is the time from one record finished to
+Both are one member of a group of their own, read one record per poll and commit each record's offset (the bare
+consumer synchronously, the worker as its delivery mode does); the worker also does its two steps per order (each
+a transaction with its outbox event and processed-events record). Latency is the time from one record finished to
 the next.
+
+By default: one throwaway local broker, SQLite, no tracing, no step delay. `--cluster` is `make cluster`'s setting
+for a worker: three brokers (replication 3, min in-sync 2), a throwaway PostgreSQL (connections kept 60 s), tracing
+on with half the orders traced (the share the web and gRPC processes' 10 new traces/s keep of the scale test's
+burst), and a 10 ms step delay.
 """
 
 import argparse
+import contextlib
 import itertools
+import tempfile
 import threading
 import time
 import uuid
+from pathlib import Path
 
 from bench.broker import throwaway_broker
+from bench.databases import database_url
 from bench.in_process import setup_django
 from bench.report import Figure, print_table
 
+CLUSTER_STEP_DELAY_MS = 10
+CLUSTER_TRACED_SHARE = 0.5
 
-def publish_orders(count: int) -> None:
+
+def publish_orders(count: int, traced_share: float) -> None:
+    from opentelemetry import trace
+
     from messaging import clients
     from orders import services
     from outbox.publisher import publish_pending
 
-    for _ in range(count):
-        services.create_order(created_by="bench", equipment=["KEYBOARD", "MOUSE"], source="rest")
+    tracer = trace.get_tracer(__name__)
+    for index in range(count):
+        # A traced order as a web process makes one: its creation in a sampled span, its trace in the record.
+        traced = index < count * traced_share
+        with tracer.start_as_current_span("bench create") if traced else contextlib.nullcontext():
+            services.create_order(created_by="bench", equipment=["KEYBOARD", "MOUSE"], source="rest")
     producer = clients.build_producer()
     sent = 0
     while sent < count:
@@ -64,13 +82,13 @@ def bare_consumer(count: int) -> Figure:
     return Figure("bare kafka-python consumer, commit per record", (count - 1) / elapsed, gaps)
 
 
-def worker(count: int, mode: str) -> Figure:
+def worker(count: int, mode: str, step_delay_ms: int) -> Figure:
     from fulfilment import controls
     from fulfilment.member import GroupMember
     from fulfilment.models import ProcessedEvent
     from orders.models import Order
 
-    controls.update(step_delay_ms=0, failure_rate=0.0, delivery_mode=mode)
+    controls.update(step_delay_ms=step_delay_ms, failure_rate=0.0, delivery_mode=mode)
     member = GroupMember(name="bench-worker")
     thread = threading.Thread(target=member.run, daemon=True)
     thread.start()
@@ -81,7 +99,7 @@ def worker(count: int, mode: str) -> Figure:
     finished = sorted(ProcessedEvent.objects.filter(step="finish").values_list("processed_at", flat=True))
     gaps = [(b - a).total_seconds() * 1000 for a, b in itertools.pairwise(finished)]
     elapsed = (finished[-1] - finished[0]).total_seconds()
-    return Figure(f"fulfilment worker, {mode}, no delay", (count - 1) / elapsed, gaps)
+    return Figure(f"fulfilment worker, {mode}, {step_delay_ms} ms delay", (count - 1) / elapsed, gaps)
 
 
 def main() -> None:
@@ -90,16 +108,47 @@ def main() -> None:
     parser.add_argument(
         "--mode", default="effectively-once", choices=["at-most-once", "at-least-once", "effectively-once"]
     )
+    parser.add_argument("--cluster", action="store_true", help="make cluster's setting (module docstring)")
     options = parser.parse_args()
-    with throwaway_broker() as broker:
-        setup_django(broker.bootstrap_servers, f"bench-worker-{uuid.uuid4().hex[:8]}", FULFILMENT_LOG_LEVEL="WARNING")
+    with contextlib.ExitStack() as stack:
+        if options.cluster:
+            bootstrap = stack.enter_context(throwaway_cluster())
+            database = stack.enter_context(database_url("postgres"))
+            env = {
+                "DATABASE_URL": database,
+                "DATABASE_CONN_MAX_AGE": "60",
+                "KAFKA_REPLICATION_FACTOR": "3",
+                # Every new trace kept: `traced_share` decides which orders are traced, as the web processes did.
+                "TRACING_NEW_TRACES_PER_SECOND": str(options.orders),
+            }
+            title, step_delay_ms, traced_share = "make cluster's setting", CLUSTER_STEP_DELAY_MS, CLUSTER_TRACED_SHARE
+        else:
+            bootstrap, env = stack.enter_context(throwaway_broker()).bootstrap_servers, {}
+            title, step_delay_ms, traced_share = "one broker, SQLite, untraced", 0, 0.0
+        setup_django(bootstrap, f"bench-worker-{uuid.uuid4().hex[:8]}", FULFILMENT_LOG_LEVEL="WARNING", **env)
+        if options.cluster:
+            from tracing import setup as tracing_setup
+
+            tracing_setup.start("worker")
         from messaging import clients
 
         clients.ensure_topic()
-        publish_orders(options.orders)
+        publish_orders(options.orders, traced_share)
         bare = bare_consumer(options.orders)
-        ours = worker(options.orders, options.mode)
-        print_table("Fulfilment worker, one member (latency = record to record)", ours, bare, unit="orders/s")
+        ours = worker(options.orders, options.mode, step_delay_ms)
+        print_table(f"Fulfilment worker, one member, {title} (latency = record to record)", ours, bare, unit="orders/s")
+
+
+@contextlib.contextmanager
+def throwaway_cluster():
+    from localkafka.cluster import LocalCluster
+
+    cluster = LocalCluster(data_dir=Path(tempfile.mkdtemp(prefix="bench-kafka-cluster-")))
+    cluster.start()
+    try:
+        yield cluster.bootstrap_servers
+    finally:
+        cluster.kill()
 
 
 if __name__ == "__main__":
