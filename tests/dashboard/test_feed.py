@@ -263,6 +263,9 @@ def test_the_orders_table_keeps_every_order_but_draws_the_newest_15_until_asked(
         page.locator("#orders-more button").click()
         assert rows.evaluate_all(drawn) == 3 * NEWEST
         expect(page.locator("#orders-more")).to_be_hidden()
+        # No font feature in the rows drawn as records arrive: it costs each new cell its shaped-word cache.
+        features = "cells => [...new Set(cells.map((cell) => getComputedStyle(cell).fontVariantNumeric))]"
+        assert page.locator("#orders td, #feed td").evaluate_all(features) == ["normal"]
 
 
 def test_orders_written_as_the_relay_starts_are_all_believed(make_stack, kafka_broker, browser):
