@@ -13,7 +13,8 @@ from harness.topics import create_topic
 from tests.support.live_socket import run_in_own_loop
 from tests.topic_search.conftest import of_type, search
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# The database only serves the socket's session: the subject is the scan of a topic.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.database_incidental]
 
 BASE_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 # (partition, key, headers, value, timestamp): the records of the small topic, in this order per partition.

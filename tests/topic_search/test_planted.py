@@ -5,7 +5,8 @@ import pytest
 from tests.support.live_socket import run_in_own_loop
 from tests.topic_search.conftest import NEEDLE, RECORDS, of_type, search
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# The database only serves the socket's session: the subject is the scan of a topic.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.database_incidental]
 
 
 def test_a_search_finds_exactly_the_planted_records(big_topic):

@@ -18,7 +18,8 @@ from tests.support.raw_records import RawHeaderName
 from tests.topic_search.conftest import NEEDLE, frames_until_end, of_type, open_search_socket, search
 from topic_search import slots
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# The database only serves the socket's session: the subject is the scan of a topic.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.database_incidental]
 
 
 def run(scenario, timeout: float = 60) -> None:
