@@ -1,8 +1,10 @@
-"""A throwaway local broker for benchmarks (the same LocalBroker the tests use)."""
+"""A throwaway local broker or three-node cluster for benchmarks (the same LocalBroker and LocalCluster the tests
+use)."""
 
 import contextlib
 
 from localkafka import LocalBroker
+from localkafka.cluster import LocalCluster
 
 
 @contextlib.contextmanager
@@ -13,3 +15,13 @@ def throwaway_broker():
         yield broker
     finally:
         broker.stop()
+
+
+@contextlib.contextmanager
+def throwaway_cluster():
+    cluster = LocalCluster.throwaway(prefix="bench-kafka-cluster-")
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.kill()

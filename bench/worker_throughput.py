@@ -17,13 +17,11 @@ burst), and a 10 ms step delay.
 import argparse
 import contextlib
 import itertools
-import tempfile
 import threading
 import time
 import uuid
-from pathlib import Path
 
-from bench.broker import throwaway_broker
+from bench.broker import throwaway_broker, throwaway_cluster
 from bench.databases import database_url
 from bench.in_process import setup_django
 from bench.report import Figure, print_table
@@ -112,7 +110,7 @@ def main() -> None:
     options = parser.parse_args()
     with contextlib.ExitStack() as stack:
         if options.cluster:
-            bootstrap = stack.enter_context(throwaway_cluster())
+            bootstrap = stack.enter_context(throwaway_cluster()).bootstrap_servers
             database = stack.enter_context(database_url("postgres"))
             env = {
                 "DATABASE_URL": database,
@@ -137,18 +135,6 @@ def main() -> None:
         bare = bare_consumer(options.orders)
         ours = worker(options.orders, options.mode, step_delay_ms)
         print_table(f"Fulfilment worker, one member, {title} (latency = record to record)", ours, bare, unit="orders/s")
-
-
-@contextlib.contextmanager
-def throwaway_cluster():
-    from localkafka.cluster import LocalCluster
-
-    cluster = LocalCluster(data_dir=Path(tempfile.mkdtemp(prefix="bench-kafka-cluster-")))
-    cluster.start()
-    try:
-        yield cluster.bootstrap_servers
-    finally:
-        cluster.kill()
 
 
 if __name__ == "__main__":

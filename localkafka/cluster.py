@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,11 @@ class LocalCluster:
     # (broker port, controller port) per node; None: free ports.
     ports: list[tuple[int, int]] | None = None
     nodes: list[LocalBroker] = field(default_factory=list)
+
+    @classmethod
+    def throwaway(cls, *, prefix: str) -> LocalCluster:
+        """A cluster (not started yet) on free ports with its data in a new temporary directory."""
+        return cls(data_dir=Path(tempfile.mkdtemp(prefix=prefix)))
 
     def __post_init__(self) -> None:
         ports = self.ports or [(free_port(), free_port()) for _ in range(self.size)]

@@ -1,9 +1,7 @@
 """A three-broker cluster (replication 3, min in-sync 2, acks=all) loses one broker during a burst of orders."""
 
 import json
-import tempfile
 import threading
-from pathlib import Path
 
 import pytest
 from kafka import KafkaAdminClient
@@ -23,7 +21,7 @@ KILL_AT = 100
 
 @pytest.fixture
 def cluster():
-    cluster = LocalCluster(data_dir=Path(tempfile.mkdtemp(prefix="playground-cluster-")))
+    cluster = LocalCluster.throwaway(prefix="playground-cluster-")
     cluster.start()
     yield cluster
     cluster.kill()

@@ -2,9 +2,6 @@
 partition; a killed broker is shown gone (out of sync everywhere), in the state and on the page, and back once it
 restarts."""
 
-import tempfile
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
@@ -17,7 +14,7 @@ pytestmark = pytest.mark.faults
 
 @pytest.fixture
 def cluster():
-    cluster = LocalCluster(data_dir=Path(tempfile.mkdtemp(prefix="playground-cluster-map-")))
+    cluster = LocalCluster.throwaway(prefix="playground-cluster-map-")
     cluster.start()
     yield cluster
     cluster.kill()
