@@ -16,6 +16,7 @@ from dashboard.fulfilment_panel.offset_reset import GroupActive
 from dashboard.switches import SettingSwitch
 from labs import catalogue, checks, resets
 from labs.learners import parse_learner
+from messaging import clients
 from orders.exceptions import InvalidInput
 from topics import changes
 
@@ -32,7 +33,7 @@ class LabView(APIView):
 
     def handle_exception(self, exc):
         if isinstance(exc, KafkaError | OSError):
-            return Response({"detail": f"Kafka: {type(exc).__name__}: {str(exc)[:300]}"}, status=503)
+            return Response({"detail": f"Kafka: {clients.error_text(exc)[:300]}"}, status=503)
         return super().handle_exception(exc)
 
     def lab_or_404(self, table: dict, lab: str):

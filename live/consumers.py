@@ -78,6 +78,7 @@ from kafka.errors import KafkaError
 from live import relay, replay
 from live.broadcast import Subscription
 from live.stream import Outgoing, Restart, Stream, coalesced, error_frame, frame_bytes
+from messaging import clients
 from playground import library_internals
 
 logger = logging.getLogger(__name__)
@@ -252,7 +253,7 @@ class OrdersConsumer(AsyncJsonWebsocketConsumer):
                 return True
         except (KafkaError, TimeoutError) as exc:
             error = (
-                f"{type(exc).__name__}: {exc}"
+                clients.error_text(exc)
                 if isinstance(exc, KafkaError)
                 else f"the replay did not finish within {REPLAY_SLOT_SECONDS:.0f} s"
             )

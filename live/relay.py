@@ -286,7 +286,7 @@ class Relay:
         self._send({"type": "relay.records", "records": packed})
 
     def _set_unavailable(self, exc: Exception) -> None:
-        error = f"{type(exc).__name__}: {exc}"
+        error = clients.error_text(exc)
         with self._lock:
             changed = self._state.kafka != "unavailable"
             self._state = replace(self._state, kafka="unavailable", error=error)

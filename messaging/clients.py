@@ -146,6 +146,14 @@ def status_reason(exc: BaseException, bootstrap_servers: str) -> str:
     return badge_line(text or name)
 
 
+def error_text(exc: BaseException) -> str:
+    """`Name: message`, the class name once: kafka-python's messages often start with it already."""
+    text, name = str(exc), type(exc).__name__
+    if not text:
+        return name
+    return text if text.startswith(name) else f"{name}: {text}"
+
+
 def badge_line(text: str) -> str:
     """`text` cut to STATUS_REASON_MAX_CHARS, with an ellipsis when it was longer."""
     return text if len(text) <= STATUS_REASON_MAX_CHARS else text[: STATUS_REASON_MAX_CHARS - 1] + "…"

@@ -19,6 +19,7 @@ from django.db import DatabaseError, close_old_connections, connection, transact
 from django.utils import timezone
 
 from dashboard.fulfilment_panel import consumer_groups
+from messaging import clients
 from metrics.models import GroupLagSample, PartitionSample
 
 logger = logging.getLogger(__name__)
@@ -103,7 +104,7 @@ class Sampler:
         except Exception as exc:
             # Any other failure is a gap too: honcho stops all of `make run` when one of its processes exits.
             logger.exception("the sample failed")
-            error = f"{type(exc).__name__}: {exc}"
+            error = clients.error_text(exc)
         if error != self._last_error:
             if error:
                 logger.warning("no sample (a gap in the charts): %s", error)

@@ -194,7 +194,7 @@ def _count(result: PublishResult, outcomes: list[Outcome]) -> None:
 
 
 def _describe(exc: Exception) -> str:
-    return f"{type(exc).__name__}: {exc}"[:MAX_ERROR_LENGTH]
+    return clients.error_text(exc)[:MAX_ERROR_LENGTH]
 
 
 def _record_outcomes(outcomes: list[Outcome]) -> None:

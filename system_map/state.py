@@ -17,6 +17,7 @@ from django.utils import timezone
 from kafka.errors import KafkaError
 
 from dashboard.fulfilment_panel import consumer_groups
+from messaging import clients
 from outbox import selectors
 from system_map.models import Presence
 from topics import inventory
@@ -73,7 +74,7 @@ def kafka(topic: str | None = None) -> dict:
         try:
             result = {"topic": topic, "brokers": brokers(topic), "error": None}
         except (KafkaError, OSError, inventory.TopicNotFound) as exc:
-            text = str(exc) if str(exc).startswith(type(exc).__name__) else f"{type(exc).__name__}: {exc}"
+            text = clients.error_text(exc)
             result = {"topic": topic, "brokers": [], "error": text[:300]}
         groups = consumer_groups.snapshot(topic)
         result["groups"] = groups.get("groups", [])

@@ -116,7 +116,7 @@ class Scan:
         except Exception as exc:
             if not isinstance(exc, KafkaError):
                 logger.exception("topic search failed")
-            message = f"{type(exc).__name__}: {exc}"
+            message = clients.error_text(exc)
         finally:
             try:
                 if consumer is not None:

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from dashboard.errors import field_errors_as_400
 from dashboard.fulfilment_panel import local_broker
 from dashboard.switches import SettingSwitch
+from messaging import clients
 from topics import browse, browse_query, changes, inventory, keys
 
 
@@ -49,7 +50,7 @@ def controls() -> dict:
 
 
 def kafka_away(exc: BaseException) -> Response:
-    text = str(exc) if str(exc).startswith(type(exc).__name__) else f"{type(exc).__name__}: {exc}"
+    text = clients.error_text(exc)
     return Response({"detail": f"Kafka: {text[:300]}"}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
 
 

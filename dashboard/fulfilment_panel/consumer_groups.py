@@ -51,7 +51,7 @@ def snapshot(topic: str | None = None) -> dict:
             result = _read(_admin.get(), topic)
         except (KafkaError, OSError) as exc:
             _admin.drop()
-            text = str(exc) if str(exc).startswith(type(exc).__name__) else f"{type(exc).__name__}: {exc}"
+            text = clients.error_text(exc)
             result = {"topic": topic, "error": text[:300], "partitions": [], "groups": []}
         _last.read_at, _last.topic, _last.result = time.monotonic(), topic, result
         return result

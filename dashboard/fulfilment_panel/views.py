@@ -14,6 +14,7 @@ from dashboard.errors import field_errors_as_400
 from dashboard.fulfilment_panel import local_broker, offset_reset, panel
 from dashboard.switches import SettingSwitch
 from fulfilment import controls, stuck
+from messaging import clients
 from orders.exceptions import InvalidInput
 
 
@@ -111,5 +112,5 @@ class ResetGroupOffsets(APIView):
             body = {"detail": str(exc), "state": exc.state, "members": exc.members}
             return Response(body, status=status.HTTP_409_CONFLICT)
         except (KafkaError, OSError) as exc:
-            text = str(exc) if str(exc).startswith(type(exc).__name__) else f"{type(exc).__name__}: {exc}"
+            text = clients.error_text(exc)
             return Response({"detail": f"Kafka: {text[:300]}"}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
