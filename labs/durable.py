@@ -70,17 +70,6 @@ def cluster_status() -> dict:
     return {"controllable": True, "reason": "", "nodes": nodes}
 
 
-def running_servers() -> str:
-    """The addresses of the brokers whose process runs, from the cluster file; the server's setting otherwise.
-
-    kafka-python bootstraps from an address picked at random and, when it picks one that refused it before, waits
-    out that address's backoff rather than try another: with two of the three brokers down, a bootstrap bounded to
-    2 s from all three failed about 1 time in 30 here."""
-    status = cluster_status()
-    running = [node["address"] for node in status["nodes"] if node["state"] == "running"]
-    return ",".join(running) or settings.KAFKA_BOOTSTRAP_SERVERS
-
-
 def act(action: str, node: int | None) -> str:
     """Crash or stop one node, or restart the dead ones; a sentence saying what was done."""
     local_cluster()
@@ -97,7 +86,7 @@ def partitions() -> dict:
     """The orders topic's partitions (leader, replicas, ISR, whether acks=all writes are refused), the live brokers,
     and the topic's min.insync.replicas, from the admin API."""
     topic = settings.KAFKA_ORDERS_TOPIC
-    admin = inventory.open_admin("labs-durable", running_servers())
+    admin = inventory.open_admin("labs-durable")
     try:
         live = [b["broker_id"] for b in admin.describe_cluster()["brokers"] if not b.get("is_fenced")]
         rows = inventory.partition_rows(inventory.describe_one(admin, topic))
@@ -140,7 +129,7 @@ def records_on_topic(events: list) -> set[tuple[int, int]]:
         return set()
     topic = settings.KAFKA_ORDERS_TOPIC
     consumer = clients.build_consumer(
-        bootstrap_servers=running_servers(),
+        bootstrap_servers=clients.listening_servers(settings.KAFKA_BOOTSTRAP_SERVERS),
         client_id="labs-durable",
         bootstrap_timeout_ms=inventory.BOOTSTRAP_TIMEOUT_MS,
         request_timeout_ms=inventory.REQUEST_TIMEOUT_MS,

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.conf import settings
 from kafka import KafkaAdminClient, TopicPartition
 from kafka.admin import ConfigResource, ConfigResourceType, OffsetSpec
 from kafka.errors import KafkaError, UnknownTopicOrPartitionError, for_code
@@ -34,15 +33,10 @@ class TopicNotFound(Exception):
         self.name = name
 
 
-def open_admin(client_id: str = "topics-inventory", bootstrap_servers: str | None = None) -> KafkaAdminClient:
-    """An admin client whose bootstrap and every request are bounded; raises KafkaError when no broker answers.
-
-    `bootstrap_servers` defaults to the server's setting."""
+def open_admin(client_id: str = "topics-inventory") -> KafkaAdminClient:
+    """An admin client whose bootstrap and every request are bounded; raises KafkaError when no broker answers."""
     return clients.build_admin(
-        bootstrap_servers=bootstrap_servers or settings.KAFKA_BOOTSTRAP_SERVERS,
-        client_id=client_id,
-        bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
-        request_timeout_ms=REQUEST_TIMEOUT_MS,
+        client_id=client_id, bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS, request_timeout_ms=REQUEST_TIMEOUT_MS
     )
 
 

@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from labs import durable
 from localkafka import free_port
 from tests.conftest import ARTIFACTS
 from tests.labs.conftest import ROOT, check, lab_of, post_json
@@ -209,22 +208,3 @@ def test_the_broker_controls_are_off_with_the_controls(client, settings):
     answer = client.post("/labs/durable/brokers", json.dumps({"action": "restart"}), content_type="application/json")
     assert answer.status_code == 403
     assert "FULFILMENT_CONTROLS=0" in answer.json()["detail"]
-
-
-def test_the_lab_asks_kafka_through_the_brokers_that_run(monkeypatch, settings):
-    """kafka-python bootstraps from a random address and waits out a dead one's backoff: two dead of three failed
-    the Check's 2 s bootstrap now and then, so the lab names only the brokers whose process runs."""
-    nodes = [
-        {"node": 1, "address": "127.0.0.1:9101", "state": "dead"},
-        {"node": 2, "address": "127.0.0.1:9102", "state": "running"},
-        {"node": 3, "address": "127.0.0.1:9103", "state": "dead"},
-    ]
-    monkeypatch.setattr(durable, "cluster_status", lambda: {"controllable": True, "reason": "", "nodes": nodes})
-    assert durable.running_servers() == "127.0.0.1:9102"
-    nodes[0]["state"] = "running"
-    assert durable.running_servers() == "127.0.0.1:9101,127.0.0.1:9102"
-    settings.KAFKA_BOOTSTRAP_SERVERS = "127.0.0.1:9999"
-    nodes[0]["state"] = nodes[1]["state"] = "dead"
-    assert durable.running_servers() == "127.0.0.1:9999", "no broker runs: the server's own setting"
-    monkeypatch.setattr(durable, "cluster_status", lambda: {"controllable": False, "reason": "no", "nodes": []})
-    assert durable.running_servers() == "127.0.0.1:9999"
