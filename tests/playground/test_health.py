@@ -46,8 +46,7 @@ def test_the_status_is_fresh_within_a_second(client, settings):
     assert clients.broker_status().checked_at > time.monotonic() - 1
 
 
-@pytest.mark.kafka
-def test_two_dead_brokers_of_three_never_make_the_live_one_look_down(client, settings, kafka_broker):
+def test_two_dead_brokers_of_three_never_make_the_live_one_look_down(settings, kafka_broker):
     """kafka-python bootstraps from a random server and waits out a dead one's backoff: from three servers of which
     two refuse, one status in twelve said "down" before the dead ones were left out."""
     dead = [f"127.0.0.1:{free_port()}" for _ in range(2)]
