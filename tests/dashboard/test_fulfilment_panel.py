@@ -155,6 +155,9 @@ def test_a_member_killed_mid_order_costs_what_the_delivery_mode_says(make_stack,
     rows = {}
     with open_dashboard(browser, stack.base_url, "/groups") as page:
         expect(page.locator("#members tr[data-member]")).to_have_count(1, timeout=30_000)
+        # A member is listed from its first heartbeat; a new group's first join may take 15-20 s more on a busy
+        # machine, and the kill below waits for an order in progress: it must not wait for the join too.
+        expect(page.locator("#members td.owned")).to_have_text("0, 1, 2", timeout=40_000)
         expect(command(page, "kill")).to_have_text("python manage.py fulfilment kill")
         for mode, (lost, twice, final, deliveries, marks) in expected.items():
             page.select_option("#delivery-mode", mode)
