@@ -45,6 +45,17 @@ def command(page, name: str):
     return page.locator(f'#fulfilment-card code.cmd[data-command="{name}"]')
 
 
+def expect_total_lag(page, lag: str, timeout: float = 5_000) -> None:
+    """The worker group's total lag reads `lag`; when it does not, the failure also says what the panel said (its
+    Kafka error) and the groups the server listed, which a CI log would otherwise lose."""
+    try:
+        expect(page.locator("#total-lag")).to_have_text(lag, timeout=timeout)
+    except AssertionError as exc:
+        said = page.locator("#panel-error").text_content()
+        state = page.evaluate("() => fetch('/fulfilment/state').then((r) => r.json()).then((s) => s.topic)")
+        raise AssertionError(f"{exc}\nthe panel said: {said!r}\nthe topic's state: {json.dumps(state)[:3000]}") from exc
+
+
 def created_rows(page):
     return page.locator("#feed tr.record", has=page.locator("td", has_text="order.created"))
 
@@ -64,7 +75,7 @@ def test_paused_group_lags_by_what_was_placed_and_catches_up_on_resume(make_stac
             place_on_page(page, f"paused-{index}")
         expect(created_rows(page)).to_have_count(5, timeout=20_000)
         went = collections.Counter(created_rows(page).evaluate_all("rows => rows.map(r => r.dataset.partition)"))
-        expect(page.locator("#total-lag")).to_have_text("5", timeout=10_000)
+        expect_total_lag(page, "5", timeout=10_000)
         for partition in range(3):
             expect(page.locator(f'#partitions tr[data-partition="{partition}"] td.lag')).to_have_text(
                 str(went.get(str(partition), 0))
@@ -74,7 +85,7 @@ def test_paused_group_lags_by_what_was_placed_and_catches_up_on_resume(make_stac
 
         page.click("#pause-worker")
         expect(command(page, "pause")).to_have_text("python manage.py fulfilment pause")
-        expect(page.locator("#total-lag")).to_have_text("0", timeout=30_000)
+        expect_total_lag(page, "0", timeout=30_000)
         expect(page.locator("#orders .status-COMPLETED")).to_have_count(5, timeout=30_000)
         for partition in went:
             expect(page.locator(f'#partitions tr[data-partition="{partition}"] td.committed')).to_have_text(
@@ -154,25 +165,29 @@ def test_a_member_killed_mid_order_costs_what_the_delivery_mode_says(make_stack,
     }
     rows = {}
     with open_dashboard(browser, stack.base_url, "/groups") as page:
-        expect(page.locator("#members tr[data-member]")).to_have_count(1, timeout=30_000)
-        # A member is listed from its first heartbeat; a new group's first join may take 15-20 s more on a busy
-        # machine, and the kill below waits for an order in progress: it must not wait for the join too.
-        expect(page.locator("#members td.owned")).to_have_text("0, 1, 2", timeout=40_000)
         expect(command(page, "kill")).to_have_text("python manage.py fulfilment kill")
         for mode, (lost, twice, final, deliveries, marks) in expected.items():
+            # A member is listed from its first heartbeat; a group's join (the first, or after the last kill) may
+            # take 15-20 s more on a busy machine: the order below must find its partition owned.
+            expect(page.locator("#members tr[data-member]")).to_have_count(1, timeout=30_000)
+            expect(page.locator("#members td.owned")).to_have_text("0, 1, 2", timeout=40_000)
             page.select_option("#delivery-mode", mode)
             expect(page.locator("#counters-since")).to_contain_text(f"{mode} was set")
             expect(command(page, "delivery_mode")).to_have_text(
                 f"python manage.py fulfilment set --delivery-mode {mode}"
             )
-            place_on_page(page, f"kill-{mode}")
+            # The kill is asked for first and waits for the order: asked after it, it could come once the order's
+            # first step (2.5 s) was over, and then wait for an order that never comes.
             page.click("#kill-member")
+            expect(page.locator("#last-kill")).to_have_text("Waiting for a member to be in the middle of an order…")
+            expect(page.locator("#kill-member")).to_be_disabled()
+            place_on_page(page, f"kill-{mode}")
             expect(page.locator("#last-kill")).to_contain_text(f"({mode})", timeout=20_000)
             order_id = stack.get_json("/fulfilment/state")["control"]["last_kill"]["order_id"]
             row = rows[mode] = page.locator(f'#orders tr[data-order-id="{order_id}"]')
             # The group is whole again (a new member, nothing left to read) before the counters are read.
             expect(page.locator("#members tr[data-member]")).to_have_count(1, timeout=40_000)
-            expect(page.locator("#total-lag")).to_have_text("0", timeout=40_000)
+            expect_total_lag(page, "0", timeout=40_000)
             expect(row.locator(".status")).to_have_text(final, timeout=20_000)
             expect(page.locator("#lost-count")).to_have_text(lost, timeout=10_000)
             expect(page.locator("#twice-count")).to_have_text(twice)
