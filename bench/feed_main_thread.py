@@ -25,6 +25,9 @@ Figures:
 - long tasks: the Long Tasks API's count and total (tasks over 50 ms) in the window.
 - garbage collections: V8's MajorGC and MinorGC pauses on the main thread in the trace (a major one also collects
   Blink's DOM and layout objects, which share V8's heap tracing), and how many judged batches had a major one in them.
+- CPU while measuring: the share of one core each process under the bench used in the window, by kind (Chromium's
+  renderer and its other processes, the broker, the web process, the bench's producer): with real records the
+  stack and the browser share the machine's cores, and a wall-clock figure is only as good as the core it waited for.
 The target is a p99 per batch, with its drawing, under 16 ms (one frame at 60 Hz).
 """
 
@@ -39,7 +42,7 @@ from dataclasses import dataclass
 from playwright.sync_api import sync_playwright
 
 from bench.report import percentile
-from bench.ws import fixed_rate_producer, running_stack
+from bench.ws import TreeCpuMeter, fixed_rate_producer, running_stack
 from harness.chromium import CHROMIUM, CHROMIUM_ARGS
 
 BATCH_MEASURE = "ws-batch"  # socket.js BATCH_MEASURE
@@ -227,12 +230,14 @@ def main() -> None:
             if not options.no_trace:
                 browser.start_tracing(page=page, categories=TRACE_CATEGORIES)
             began = page.evaluate("() => performance.now()")
+            meter = TreeCpuMeter()
             if options.synthetic:
                 last_key = page.evaluate(SYNTHETIC, {"fill": 0, "rate": options.rate, "seconds": options.seconds})
             else:
                 last_key = producer.result(options.seconds + 60, stop=False)[-1]
             page.wait_for_selector(f'#feed tr.record[data-key="{last_key}"]', state="attached", timeout=30_000)
             ended = page.evaluate("() => performance.now()")
+            shares = meter.shares()
             trace = None if options.no_trace else browser.stop_tracing()
             seen = page.evaluate("() => window.__benchSeen")
         finally:
@@ -272,6 +277,10 @@ def main() -> None:
     print(
         f"  records: {count} in {(ended - began) / 1000:.1f} s; {messages} messages carried them,"
         f" handed on in {len(batches)} batches"
+    )
+    busy = ", ".join(f"{kind} {share:.0%}" for kind, share in shares.items() if share >= 0.005)
+    print(
+        f"  CPU while measuring, share of one core: {busy}; in all {sum(shares.values()):.2f} of {os.cpu_count()} cores"
     )
     judged = figures.batches if figures is not None else measures
     what = "with its drawing" if figures is not None else "script only (--no-trace)"

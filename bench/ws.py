@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import queue
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -354,6 +355,85 @@ class CpuMeter:
 
     def share(self) -> float:
         return (sum(cpu_seconds(pid) for pid in self.pids) - self.cpu) / (time.monotonic() - self.wall)
+
+
+def _parent_and_command(pid: int) -> tuple[int, list[str]] | None:
+    """The process's parent and its command line; None once it has gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            return parent, cmdline.read().decode(errors="replace").rstrip("\0").split("\0")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def process_kind(command: list[str]) -> str:
+    """What a process of a benchmark is, from its command line, in words for a report."""
+    words = " ".join(command)
+    if "--type=renderer" in words:
+        return "Chromium renderer"
+    if "chromium" in command[0]:
+        return "Chromium, its other processes"
+    if command[0].endswith("java") and "kafka" in words.lower():
+        return "Kafka broker"
+    if "manage.py" in command:
+        return " ".join(command[command.index("manage.py") :][:2])
+    if "multiprocessing" in words:
+        return "the bench's Kafka clients"
+    if "playwright" in words:
+        return "Playwright's driver"
+    return Path(command[0]).name or "?"
+
+
+class TreeCpuMeter:
+    """CPU share (of one core) of this process and every process under it, by kind, between start and
+    ``shares()``: who had the cores while a figure was measured. A process started since counts from 0; one that
+    ended since counts up to the last of the readings taken every `every` seconds."""
+
+    def __init__(self, root: int | None = None, every: float = 0.5):
+        self.root = root or os.getpid()
+        self.wall = time.monotonic()
+        self.first = self._read()
+        self.last = dict(self.first)
+        self.stopping = threading.Event()
+        self.reader = threading.Thread(target=self._keep_reading, args=(every,), name="tree-cpu-meter", daemon=True)
+        self.reader.start()
+
+    def _keep_reading(self, every: float) -> None:
+        while not self.stopping.wait(every):
+            self.last.update(self._read())
+
+    def _read(self) -> dict[int, tuple[str, float]]:
+        found = {
+            pid: known
+            for pid in map(int, filter(str.isdigit, os.listdir("/proc")))
+            if (known := _parent_and_command(pid))
+        }
+        children: dict[int, list[int]] = {}
+        for pid, (parent, _) in found.items():
+            children.setdefault(parent, []).append(pid)
+        tree, under = [self.root], list(children.get(self.root, []))
+        while under:
+            pid = under.pop()
+            tree.append(pid)
+            under.extend(children.get(pid, []))
+        read = {}
+        for pid in tree:
+            with contextlib.suppress(OSError):
+                read[pid] = ("this bench" if pid == self.root else process_kind(found[pid][1]), cpu_seconds(pid))
+        return read
+
+    def shares(self) -> dict[str, float]:
+        """{kind: share of one core}, the busiest first; the readings stop here."""
+        self.stopping.set()
+        self.reader.join()
+        self.last.update(self._read())
+        wall = time.monotonic() - self.wall
+        shares: dict[str, float] = {}
+        for pid, (kind, cpu) in self.last.items():
+            shares[kind] = shares.get(kind, 0.0) + (cpu - self.first.get(pid, (kind, 0.0))[1]) / wall
+        return dict(sorted(shares.items(), key=lambda item: -item[1]))
 
 
 # ---- the measurement window ------------------------------------------------------------------------------
