@@ -339,11 +339,19 @@ def rss_mib(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for {pid}")
 
 
+def _stat_fields(pid: int) -> list[str]:
+    """/proc/<pid>/stat's fields after the command name (which may hold spaces and parentheses): state first."""
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rsplit(")", 1)[1].split()
+
+
+def _cpu_of(fields: list[str]) -> float:
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of the process (all its threads) so far."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return _cpu_of(_stat_fields(pid))
 
 
 class CpuMeter:
@@ -357,13 +365,13 @@ class CpuMeter:
         return (sum(cpu_seconds(pid) for pid in self.pids) - self.cpu) / (time.monotonic() - self.wall)
 
 
-def _parent_and_command(pid: int) -> tuple[int, list[str]] | None:
-    """The process's parent and its command line; None once it has gone."""
+def _parent_cpu_and_command(pid: int) -> tuple[int, float, list[str]] | None:
+    """The process's parent, its CPU time so far and its command line; None once it has gone."""
     try:
-        with open(f"/proc/{pid}/stat") as stat:
-            parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+        fields = _stat_fields(pid)
         with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
-            return parent, cmdline.read().decode(errors="replace").rstrip("\0").split("\0")
+            command = cmdline.read().decode(errors="replace").rstrip("\0").split("\0")
+        return int(fields[1]), _cpu_of(fields), command
     except (OSError, ValueError, IndexError):
         return None
 
@@ -408,20 +416,18 @@ class TreeCpuMeter:
         found = {
             pid: known
             for pid in map(int, filter(str.isdigit, os.listdir("/proc")))
-            if (known := _parent_and_command(pid))
+            if (known := _parent_cpu_and_command(pid))
         }
         children: dict[int, list[int]] = {}
-        for pid, (parent, _) in found.items():
+        for pid, (parent, _, _) in found.items():
             children.setdefault(parent, []).append(pid)
-        tree, under = [self.root], list(children.get(self.root, []))
+        read, under = {}, [self.root]
         while under:
             pid = under.pop()
-            tree.append(pid)
+            if pid in found:
+                _, cpu, command = found[pid]
+                read[pid] = ("this bench" if pid == self.root else process_kind(command), cpu)
             under.extend(children.get(pid, []))
-        read = {}
-        for pid in tree:
-            with contextlib.suppress(OSError):
-                read[pid] = ("this bench" if pid == self.root else process_kind(found[pid][1]), cpu_seconds(pid))
         return read
 
     def shares(self) -> dict[str, float]:
