@@ -376,6 +376,9 @@ def _parent_cpu_and_command(pid: int) -> tuple[int, float, list[str]] | None:
         return None
 
 
+UNNAMED = "?"  # a process whose command line is empty
+
+
 def process_kind(command: list[str]) -> str:
     """What a process of a benchmark is, from its command line, in words for a report."""
     words = " ".join(command)
@@ -391,13 +394,14 @@ def process_kind(command: list[str]) -> str:
         return "the bench's Kafka clients"
     if "playwright" in words:
         return "Playwright's driver"
-    return Path(command[0]).name or "?"
+    return Path(command[0]).name or UNNAMED
 
 
 class TreeCpuMeter:
     """CPU share (of one core) of this process and every process under it, by kind, between start and
     ``shares()``: who had the cores while a figure was measured. A process started since counts from 0; one that
-    ended since counts up to the last of the readings taken every `every` seconds."""
+    ended since counts up to the last of the readings taken every `every` seconds, under the kind its last command
+    line named (an ended process not yet reaped, a zombie, has an empty one)."""
 
     def __init__(self, root: int | None = None, every: float = 0.5):
         self.root = root or os.getpid()
@@ -410,7 +414,12 @@ class TreeCpuMeter:
 
     def _keep_reading(self, every: float) -> None:
         while not self.stopping.wait(every):
-            self.last.update(self._read())
+            self._take(self._read())
+
+    def _take(self, read: dict[int, tuple[str, float]]) -> None:
+        for pid, (kind, cpu) in read.items():
+            known = self.last.get(pid)
+            self.last[pid] = (known[0] if known and kind == UNNAMED else kind, cpu)
 
     def _read(self) -> dict[int, tuple[str, float]]:
         found = {
@@ -434,7 +443,7 @@ class TreeCpuMeter:
         """{kind: share of one core}, the busiest first; the readings stop here."""
         self.stopping.set()
         self.reader.join()
-        self.last.update(self._read())
+        self._take(self._read())
         wall = time.monotonic() - self.wall
         shares: dict[str, float] = {}
         for pid, (kind, cpu) in self.last.items():
